@@ -1,0 +1,45 @@
+"""The ``nugan`` command line: a thin typer app; each command lives in ``nugan.commands.<name>``.
+
+Command modules define ``register(app: typer.Typer) -> None`` and import heavy libraries lazily, so that
+``nugan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+__all__ = ["app", "main"]
+
+#: Modules whose ``register`` adds commands, in help order. Only working commands are listed.
+COMMAND_MODULES: tuple[str, ...] = (
+    "nugan.commands.inspect_cmd",
+)
+
+app = typer.Typer(
+    name="nugan",
+    help="Fast, trainable neutrino-nucleus event generators (conditional GANs with transfer learning).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Fast, trainable neutrino-nucleus event generators (conditional GANs with transfer learning)."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    """Entry point of the ``nugan`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

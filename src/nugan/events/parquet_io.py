@@ -1,0 +1,188 @@
+"""Parquet read/write of :class:`EventTable` with its metadata (pyarrow).
+
+nugan's own files carry the :class:`SampleMeta` as JSON under the schema metadata key ``nugan.meta``.
+Plain Parquet files with columns ``E_nu, E_mu, cos_theta`` (GeV) are read too; the NuWro sample files in
+``shared/data/nuwro`` (``channel`` = NuWro ``dyn`` code, sidecar ``.json``) are recognised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nugan.events.table import CHANNEL_CODES, UNKNOWN_CHANNEL, EventTable, SampleMeta
+
+__all__ = [
+    "META_KEY",
+    "read_parquet",
+    "write_parquet",
+    "ParquetEventWriter",
+    "nuwro_dyn_to_channel",
+    "table_to_arrow",
+]
+
+META_KEY = b"nugan.meta"
+REQUIRED = ("E_nu", "E_mu", "cos_theta")
+
+# NuWro dyn code (CC) -> nugan channel label
+_NUWRO_DYN = {0: "QE", 2: "RES", 4: "DIS", 6: "COH", 8: "MEC", 10: "OTHER", 20: "OTHER"}
+
+
+def nuwro_dyn_to_channel(dyn: np.ndarray) -> np.ndarray:
+    """Map NuWro ``dyn`` codes (0 QE, 2 RES, 4 DIS, 6 COH, 8 MEC, ...) to nugan int8 channel codes."""
+    dyn = np.asarray(dyn)
+    out = np.full(dyn.shape, UNKNOWN_CHANNEL, dtype=np.int8)
+    for code, name in _NUWRO_DYN.items():
+        out[(dyn == code) | (dyn == code + 1)] = CHANNEL_CODES[name]
+    return out
+
+
+def table_to_arrow(table: EventTable) -> pa.Table:
+    """Arrow table with nugan columns and the metadata attached."""
+    arrays = {k: pa.array(v) for k, v in table.columns().items()}
+    t = pa.table(arrays)
+    return t.replace_schema_metadata({META_KEY: table.meta.to_json().encode()})
+
+
+def write_parquet(table: EventTable, path: str | os.PathLike[str]) -> Path:
+    """Write ``table`` atomically (temporary file + rename) to ``path``; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table_to_arrow(table), tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+class ParquetEventWriter:
+    """Streaming writer: append :class:`EventTable` chunks, file appears atomically on :meth:`close`.
+
+    Use as a context manager; on an exception the partial temporary file is removed.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], meta: SampleMeta, with_weight: bool = False,
+                 with_channel: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        fields = [pa.field(n, pa.float64()) for n in REQUIRED]
+        if with_weight:
+            fields.append(pa.field("weight", pa.float64()))
+        if with_channel:
+            fields.append(pa.field("channel", pa.int8()))
+        self.schema = pa.schema(fields, metadata={META_KEY: meta.to_json().encode()})
+        self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
+        self.n_written = 0
+
+    def write(self, table: EventTable) -> None:
+        cols = table.columns()
+        arrays = []
+        for f in self.schema:
+            if f.name not in cols:
+                raise ValueError(f"chunk lacks column {f.name!r} declared for {self.path}")
+            arrays.append(pa.array(cols[f.name], type=f.type))
+        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.n_written += len(table)
+
+    def close(self) -> Path:
+        self._writer.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._writer.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> ParquetEventWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _meta_from_sidecar(path: Path, columns: dict[str, np.ndarray]) -> SampleMeta:
+    """Metadata for a plain Parquet file: sidecar JSON (NuWro samples) and per-row pdg/Z/A columns."""
+    kw: dict = {"source": path.name}
+    side = path.with_suffix(".json")
+    if side.exists():
+        try:
+            info = json.loads(side.read_text())
+        except (OSError, json.JSONDecodeError):
+            info = {}
+        if "beam_pdg" in info:
+            kw["probe_pdg"] = int(info["beam_pdg"])
+        if "target_Z" in info:
+            kw["target_Z"], kw["target_A"] = int(info["target_Z"]), int(info["target_A"])
+        if info.get("generator"):
+            kw["source"] = str(info["generator"]).lower()
+            kw["model"] = str(info.get("sample", info["generator"]))
+        if info.get("nuwro_version"):
+            kw["generator_version"] = str(info["nuwro_version"])
+        if info.get("random_seed") is not None:
+            kw["seed"] = int(info["random_seed"])
+        if info.get("cross_section_total_cm2_per_nucleon"):
+            kw["xsec_cm2"] = float(info["cross_section_total_cm2_per_nucleon"])
+        e = str(info.get("beam_energy_param_MeV", "")).split()
+        if len(e) == 2:
+            kw["energy_range"] = (float(e[0]) / 1000.0, float(e[1]) / 1000.0)
+        elif len(e) == 1:
+            kw["energy_range"] = (float(e[0]) / 1000.0, float(e[0]) / 1000.0)
+    for col, key in (("pdg_nu", "probe_pdg"), ("target_Z", "target_Z"), ("target_A", "target_A")):
+        if col in columns and key not in kw and len(columns[col]):
+            vals = np.unique(columns[col])
+            if len(vals) != 1:
+                raise ValueError(f"{path}: column {col!r} mixes several values {vals[:5]}; filter first")
+            kw[key] = int(vals[0])
+    return SampleMeta(**kw)
+
+
+def _arrow_to_table(t: pa.Table, path: Path) -> EventTable:
+    missing = [c for c in REQUIRED if c not in t.column_names]
+    if missing:
+        raise ValueError(
+            f"{path}: Parquet file lacks column(s) {missing}; nugan needs E_nu, E_mu, cos_theta in GeV "
+            f"(found {t.column_names[:12]})"
+        )
+    md = t.schema.metadata or {}
+    cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
+    channel = None
+    if META_KEY in md:
+        meta = SampleMeta.from_json(md[META_KEY].decode())
+        channel = cols.get("channel")
+    else:
+        meta = _meta_from_sidecar(path, cols)
+        if "channel" in cols:
+            channel = nuwro_dyn_to_channel(cols["channel"]) if meta.source == "nuwro" else cols["channel"]
+    return EventTable(
+        cols["E_nu"], cols["E_mu"], cols["cos_theta"], meta=meta, weight=cols.get("weight"), channel=channel
+    )
+
+
+def read_parquet(path: str | os.PathLike[str], columns_only: bool = False) -> EventTable:
+    """Read a Parquet event file into an :class:`EventTable` (values unchanged; validate separately)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        t = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise ValueError(f"{path}: not a readable Parquet file ({err})") from err
+    return _arrow_to_table(t, path)
+
+
+def iter_parquet(path: str | os.PathLike[str], batch_size: int = 1_000_000) -> Iterator[EventTable]:
+    """Stream a Parquet event file in chunks of up to ``batch_size`` rows."""
+    path = Path(path)
+    f = pq.ParquetFile(path)
+    for batch in f.iter_batches(batch_size=batch_size):
+        t = pa.Table.from_batches([batch]).replace_schema_metadata(f.schema_arrow.metadata)
+        yield _arrow_to_table(t, path)
