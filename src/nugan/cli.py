@@ -15,6 +15,8 @@ __all__ = ["app", "main"]
 #: Modules whose ``register`` adds commands, in help order. Only working commands are listed.
 COMMAND_MODULES: tuple[str, ...] = (
     "nugan.commands.inspect_cmd",
+    "nugan.commands.convert_cmd",
+    "nugan.commands.train_cmds",
 )
 
 app = typer.Typer(

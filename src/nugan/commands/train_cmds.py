@@ -1,0 +1,112 @@
+"""``nugan pretrain``, ``nugan transfer`` and ``nugan train`` (from scratch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from nugan.commands.common import console, user_errors
+
+__all__ = ["register"]
+
+
+def _load_data(files: list[Path], lenient: bool):  # noqa: ANN202
+    from nugan.events.readers import read_events
+    from nugan.events.table import EventTable
+
+    tables = [read_events(f) for f in files]
+    data = EventTable.concat(tables) if len(tables) > 1 else tables[0]
+    console.print(f"read {len(data)} events of {data.meta.domain} from {len(files)} file(s)")
+    return data
+
+
+def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp: bool | None):  # noqa: ANN001, ANN202
+    changes = {k: v for k, v in (("steps", steps), ("seed", seed), ("device", device), ("amp", amp))
+               if v is not None}
+    return type(run)(run.gan, run.train.replace(**changes)) if changes else run
+
+
+def _report(result, out: Path) -> None:  # noqa: ANN001
+    console.print(
+        f"[bold green]done[/]: {result.steps_done} steps in {result.seconds:.0f} s "
+        f"({result.events_per_s:,.0f} events/s); best <MAP> {result.best_mean_map:.3f} at step "
+        f"{result.best_step}{' (early stop)' if result.stopped_early else ''}"
+    )
+    console.print(f"model: {out / 'model.safetensors'} + model.json; history: {out / 'history.jsonl'}")
+
+
+@user_errors
+def pretrain_cmd(
+    data: list[Path] = typer.Option(..., "--data", help="Training event file(s), any supported format."),
+    config: Path = typer.Option(None, "--config", help="TOML/YAML config ([gan], [train] tables)."),
+    out: Path = typer.Option(..., "--out", help="Run directory for checkpoints and history."),
+    steps: int = typer.Option(None, help="Override train.steps."),
+    seed: int = typer.Option(None, help="Override train.seed."),
+    device: str = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
+    amp: bool = typer.Option(None, "--amp/--no-amp", help="bfloat16 autocast."),
+    energy_range: str = typer.Option(None, "--energy-range", help="E_min:E_max [GeV] of the model."),
+    resume: bool = typer.Option(False, help="Continue an interrupted run in --out exactly."),
+    lenient: bool = typer.Option(False, help="Drop invalid rows (with counts) instead of failing."),
+) -> None:
+    """Pre-train a base model (e.g. nu_mu-C12 over 0.3-10 GeV). Works under torchrun (DDP)."""
+    from nugan.training.config import load_run_config
+    from nugan.training.runs import pretrain
+
+    run = _overrides(load_run_config(config), steps, seed, device, amp)
+    er = tuple(float(x) for x in energy_range.split(":")) if energy_range else None
+    result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient)
+    _report(result, out)
+
+
+@user_errors
+def transfer_cmd(
+    base: str = typer.Option(..., "--base", help="Base model: shipped name (numu-C12), run dir or .json."),
+    data: list[Path] = typer.Option(..., "--data", help="Target-domain event file(s)."),
+    out: Path = typer.Option(..., "--out", help="Run directory."),
+    freeze: str = typer.Option("first-block", help="first-block | none | N | block names (comma-separated)."),
+    config: Path = typer.Option(None, "--config", help="TOML/YAML with a [train] table for fine-tuning."),
+    steps: int = typer.Option(None, help="Override train.steps."),
+    seed: int = typer.Option(None, help="Override train.seed."),
+    device: str = typer.Option(None, help="auto, cpu, cuda."),
+    resume: bool = typer.Option(False, help="Continue an interrupted run."),
+    lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
+) -> None:
+    """Fine-tune a pre-trained model on a small target sample with the first block(s) frozen."""
+    from nugan.training.config import RunConfig, load_run_config
+    from nugan.training.runs import TRANSFER_DEFAULTS, transfer
+
+    cfg = load_run_config(config).train if config else TRANSFER_DEFAULTS
+    cfg = _overrides(RunConfig(train=cfg), steps, seed, device, None).train
+    result = transfer(base, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
+                      lenient=lenient)
+    _report(result, out)
+
+
+@user_errors
+def train_cmd(
+    data: list[Path] = typer.Option(..., "--data", help="Target-domain event file(s)."),
+    out: Path = typer.Option(..., "--out", help="Run directory."),
+    config: Path = typer.Option(None, "--config", help="TOML/YAML config; default: transfer settings."),
+    match_budget: Path = typer.Option(None, "--match-budget", help="Transfer run dir whose steps to match."),
+    steps: int = typer.Option(None, help="Override train.steps."),
+    seed: int = typer.Option(None, help="Override train.seed."),
+    device: str = typer.Option(None, help="auto, cpu, cuda."),
+    resume: bool = typer.Option(False, help="Continue an interrupted run."),
+    lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
+) -> None:
+    """Train the same architecture from scratch (the baseline transfer learning must beat)."""
+    from nugan.training.config import RunConfig, load_run_config
+    from nugan.training.runs import TRANSFER_DEFAULTS, scratch
+
+    run = load_run_config(config) if config else RunConfig(train=TRANSFER_DEFAULTS)
+    run = _overrides(run, steps, seed, device, None)
+    result = scratch(_load_data(data, lenient), run, out, match_budget=match_budget, resume=resume,
+                     lenient=lenient)
+    _report(result, out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pretrain")(pretrain_cmd)
+    app.command("transfer")(transfer_cmd)
+    app.command("train")(train_cmd)

@@ -1,0 +1,1 @@
+"""Generation with trained models: conditional sampling, flux folding, streaming export."""

@@ -1,0 +1,119 @@
+"""Generator and discriminator of the conditional GAN, built from named blocks.
+
+Block names are stable ("block0", "block1", ...) in both networks so that freezing "the first block"
+is ``freeze_blocks(net, 1)``. In the discriminator, "block0".. are the muon-variable blocks that run
+before E_nu joins; the generator's "block0" takes (z, E_nu).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nugan.models.config import GANConfig
+
+__all__ = ["GaussianNoise", "DenseBlock", "Generator", "Discriminator", "freeze_blocks", "block_names"]
+
+
+class GaussianNoise(nn.Module):
+    """Adds N(0, std^2) noise in training mode; identity in eval mode."""
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        self.std = std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.std > 0:
+            return x + self.std * torch.randn_like(x)
+        return x
+
+
+class DenseBlock(nn.Module):
+    """Dense -> LayerNorm -> ReLU/PReLU -> Dropout -> Gaussian noise, residual skip if widths agree.
+
+    Args:
+        n_in: input features (including an injected E_nu column if any).
+        n_out: output features.
+        residual_width: width of the residual input (the block input without E_nu), or 0 for none.
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation: str, dropout: float, noise_std: float,
+                 residual: bool) -> None:
+        super().__init__()
+        self.linear = nn.Linear(n_in, n_out)
+        self.norm = nn.LayerNorm(n_out)
+        self.act = nn.PReLU(n_out) if activation == "prelu" else nn.ReLU()
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.noise = GaussianNoise(noise_std)
+        self.residual = residual
+
+    def forward(self, h: torch.Tensor, e: torch.Tensor | None = None) -> torch.Tensor:
+        x = h if e is None else torch.cat([h, e], dim=1)
+        out = self.noise(self.drop(self.act(self.norm(self.linear(x)))))
+        return out + h if self.residual else out
+
+
+class Generator(nn.Module):
+    """G(z, e) -> two standardised muon variables. ``e`` is E_nu rescaled to [-1, 1], shape (N, 1)."""
+
+    def __init__(self, cfg: GANConfig) -> None:
+        super().__init__()
+        w = cfg.gen_width
+        blocks = [DenseBlock(cfg.latent_dim + 1, w, cfg.activation, cfg.gen_dropout, cfg.noise_std, False)]
+        for _ in range(1, cfg.gen_blocks):
+            blocks.append(DenseBlock(w + 1, w, cfg.activation, cfg.gen_dropout, cfg.noise_std, cfg.skip))
+        self.blocks = nn.ModuleDict({f"block{i}": b for i, b in enumerate(blocks)})
+        self.head = nn.Linear(w, 2)
+        self.latent_dim = cfg.latent_dim
+
+    def forward(self, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        h = self.blocks["block0"](torch.cat([z, e], dim=1))
+        for i in range(1, len(self.blocks)):
+            h = self.blocks[f"block{i}"](h, e)
+        return self.head(h)
+
+
+class Discriminator(nn.Module):
+    """D(u, e) -> logit that (u, e) is a real event; sigmoid(logit) is the paper's D output."""
+
+    def __init__(self, cfg: GANConfig) -> None:
+        super().__init__()
+        w = cfg.disc_width
+        a, p, s = cfg.activation, cfg.disc_dropout, cfg.noise_std
+        blocks: list[DenseBlock] = [DenseBlock(2, w, a, p, s, False)]
+        for _ in range(1, cfg.disc_muon_blocks):
+            blocks.append(DenseBlock(w, w, a, p, s, cfg.skip))
+        self.n_muon = cfg.disc_muon_blocks
+        for _ in range(cfg.disc_blocks):
+            blocks.append(DenseBlock(w + 1, w, a, p, s, cfg.skip))
+        self.blocks = nn.ModuleDict({f"block{i}": b for i, b in enumerate(blocks)})
+        self.head = nn.Linear(w, 1)
+
+    def forward(self, u: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        h = u
+        for i in range(len(self.blocks)):
+            h = self.blocks[f"block{i}"](h, None if i < self.n_muon else e)
+        return self.head(h).squeeze(1)
+
+
+def block_names(net: nn.Module) -> list[str]:
+    """Names of a network's blocks in forward order."""
+    return list(net.blocks.keys())  # type: ignore[union-attr]
+
+
+def freeze_blocks(net: nn.Module, spec: int | list[str]) -> list[str]:
+    """Freeze the first ``spec`` blocks (int) or the named blocks; returns the frozen names.
+
+    Frozen parameters get ``requires_grad = False``; optimisers must be built from
+    ``[p for p in net.parameters() if p.requires_grad]`` (done by the training code).
+    Frozen blocks are also put in eval mode (no dropout/noise) by :func:`nugan.training` loops.
+    """
+    names = block_names(net)
+    chosen = names[:spec] if isinstance(spec, int) else list(spec)
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        raise ValueError(f"no block(s) {unknown} in {type(net).__name__}; blocks: {names}")
+    for n in chosen:
+        for p in net.blocks[n].parameters():  # type: ignore[index]
+            p.requires_grad_(False)
+    return chosen

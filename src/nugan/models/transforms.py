@@ -1,0 +1,102 @@
+"""Variable transforms that live with the model: physical <-> network space.
+
+E_nu -> e in [-1, 1], linear in log E_nu over the model's energy range.
+Muon variables -> two unbounded, standardised variables:
+    u1 = logit(f), f = (E_mu - m_mu) / (E_nu - m_mu) in (0, 1)
+    u2 = atanh(cos_theta) = 0.5 log((1 + cos) / (1 - cos))
+The inverse maps through sigmoid and tanh, so every generated event satisfies m_mu <= E_mu <= E_nu and
+|cos_theta| <= 1 by construction. Values at the edges are clipped by ``eps`` before the forward map
+(the count of clipped inputs is not needed: the clip only touches values within ``eps`` of a boundary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from nugan.constants import M_MU
+
+__all__ = ["VariableTransform"]
+
+_EPS = 1e-7
+
+
+@dataclass(frozen=True)
+class VariableTransform:
+    """Physical <-> network variable map with its fitted standardisation constants.
+
+    Attributes:
+        e_min, e_max: energy range of the model [GeV]; E_nu outside it is extrapolation.
+        mean, std: per-variable standardisation of (u1, u2), fitted on the training sample.
+    """
+
+    e_min: float
+    e_max: float
+    mean: tuple[float, float] = (0.0, 0.0)
+    std: tuple[float, float] = (1.0, 1.0)
+
+    @classmethod
+    def fit(cls, E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray,
+            energy_range: tuple[float, float] | None = None) -> VariableTransform:
+        """Fit standardisation on a training sample; energy range from ``energy_range`` or the data."""
+        lo, hi = energy_range if energy_range else (float(np.min(E_nu)), float(np.max(E_nu)))
+        if not (0 < lo < hi):
+            raise ValueError(f"invalid energy range ({lo}, {hi}) GeV")
+        t = cls(lo, hi)
+        u = t._raw_muon(E_nu, E_mu, cos)
+        return cls(lo, hi, tuple(float(v) for v in u.mean(0)), tuple(float(v) for v in u.std(0) + 1e-12))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> VariableTransform:
+        return cls(float(d["e_min"]), float(d["e_max"]), tuple(d["mean"]), tuple(d["std"]))
+
+    # ------------------------------------------------------------------ E_nu
+    def encode_energy(self, E_nu: np.ndarray) -> np.ndarray:
+        """E_nu [GeV] -> e in [-1, 1] over the model range (log scale)."""
+        l0, l1 = np.log(self.e_min), np.log(self.e_max)
+        if l1 == l0:
+            return np.zeros_like(np.asarray(E_nu, dtype=np.float64))
+        return 2.0 * (np.log(np.asarray(E_nu, dtype=np.float64)) - l0) / (l1 - l0) - 1.0
+
+    def in_range(self, E_nu: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+        """Mask of energies inside the model's training range."""
+        E = np.asarray(E_nu)
+        return (self.e_min * (1 - tol) <= E) & (self.e_max * (1 + tol) >= E)
+
+    # ------------------------------------------------------------- muon vars
+    @staticmethod
+    def _raw_muon(E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        E_nu = np.asarray(E_nu, dtype=np.float64)
+        f = (np.asarray(E_mu, dtype=np.float64) - M_MU) / (E_nu - M_MU)
+        f = np.clip(f, _EPS, 1 - _EPS)
+        c = np.clip(np.asarray(cos, dtype=np.float64), -1 + _EPS, 1 - _EPS)
+        return np.stack([np.log(f) - np.log1p(-f), np.arctanh(c)], axis=1)
+
+    def encode_muon(self, E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        """(E_nu, E_mu, cos) -> standardised (u1, u2), shape (N, 2)."""
+        u = self._raw_muon(E_nu, E_mu, cos)
+        return (u - np.asarray(self.mean)) / np.asarray(self.std)
+
+    def decode_muon_torch(self, E_nu: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Network output (N, 2) -> (E_mu, cos_theta), physical by construction (float64 math)."""
+        u = u.double()
+        mean = torch.tensor(self.mean, dtype=torch.float64, device=u.device)
+        std = torch.tensor(self.std, dtype=torch.float64, device=u.device)
+        raw = u * std + mean
+        f = torch.sigmoid(raw[:, 0])
+        cos = torch.tanh(raw[:, 1])
+        E_nu = E_nu.double()
+        # min() only removes the last-ulp rounding of M_MU + (E_nu - M_MU) when f rounds to 1
+        E_mu = torch.minimum(M_MU + f * (E_nu - M_MU), E_nu)
+        return E_mu, cos
+
+    def decode_muon(self, E_nu: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """NumPy version of :meth:`decode_muon_torch`."""
+        E_mu, cos = self.decode_muon_torch(torch.as_tensor(E_nu), torch.as_tensor(u))
+        return E_mu.numpy(), cos.numpy()

@@ -1,0 +1,165 @@
+"""Model checkpoints: safetensors weights + a JSON description, written atomically.
+
+A model is ``NAME.safetensors`` (generator and discriminator tensors, prefixed ``generator.`` and
+``discriminator.``) beside ``NAME.json`` holding: format version, architecture config, variable transform,
+domain (probe, target, interaction model), energy range, training-data fingerprint, parent model,
+package version, training summary. Training state for ``--resume`` is ``state.pt`` (optimisers, RNG,
+step, history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from nugan import __version__
+from nugan.models.config import GANConfig
+from nugan.models.networks import Discriminator, Generator
+from nugan.models.transforms import VariableTransform
+
+__all__ = [
+    "FORMAT",
+    "ModelBundle",
+    "save_model",
+    "load_model",
+    "resolve_model_path",
+    "data_fingerprint",
+    "atomic_write_text",
+    "atomic_torch_save",
+    "shipped_models",
+]
+
+FORMAT = "nugan-cgan-1"
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text to ``path`` via a temporary file and rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """torch.save via a temporary file and rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def data_fingerprint(*arrays: np.ndarray) -> str:
+    """sha256 over the raw bytes of the given arrays (first 16 hex digits) and their length."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return f"{h.hexdigest()[:16]}:{len(arrays[0]) if arrays else 0}"
+
+
+@dataclass
+class ModelBundle:
+    """A trained model in memory: networks, transform, config and its JSON description."""
+
+    generator: Generator
+    discriminator: Discriminator
+    config: GANConfig
+    transform: VariableTransform
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def energy_range(self) -> tuple[float, float]:
+        return (self.transform.e_min, self.transform.e_max)
+
+    def describe(self) -> dict[str, Any]:
+        """The JSON description (architecture and transform refreshed from the objects)."""
+        d = {k: v for k, v in self.info.items() if k != "path"}
+        d.update(format=FORMAT, gan=self.config.to_dict(), transform=self.transform.to_dict(),
+                 energy_range=list(self.energy_range))
+        d.setdefault("nugan_version", __version__)
+        return d
+
+
+def save_model(bundle: ModelBundle, directory: str | Path, name: str = "model") -> Path:
+    """Write ``directory/name.safetensors`` and ``directory/name.json`` atomically; returns the .json path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in bundle.generator.state_dict().items()}
+    tensors.update(
+        {f"discriminator.{k}": v.detach().cpu().contiguous() for k, v in bundle.discriminator.state_dict().items()}
+    )
+    st = directory / f"{name}.safetensors"
+    tmp = st.with_name(st.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"format": FORMAT})
+    os.replace(tmp, st)
+    js = directory / f"{name}.json"
+    atomic_write_text(js, json.dumps(bundle.describe(), indent=1, sort_keys=True))
+    return js
+
+
+def shipped_models() -> dict[str, Path]:
+    """Names of the models shipped with the package -> their JSON path."""
+    if not SHIPPED_DIR.exists():
+        return {}
+    return {p.parent.name: p for p in sorted(SHIPPED_DIR.glob("*/model.json"))}
+
+
+def resolve_model_path(spec: str | Path) -> Path:
+    """JSON path of a model given as a shipped name, a run directory, or a .json/.safetensors file."""
+    shipped = shipped_models()
+    if str(spec) in shipped:
+        return shipped[str(spec)]
+    p = Path(spec)
+    if p.is_dir():
+        p = p / "model.json"
+    elif p.suffix == ".safetensors":
+        p = p.with_suffix(".json")
+    if not p.exists():
+        names = ", ".join(shipped) or "none"
+        raise FileNotFoundError(f"{spec}: no nugan model there (shipped models: {names})")
+    return p
+
+
+def load_model(spec: str | Path, device: str | torch.device = "cpu") -> ModelBundle:
+    """Load a model; clear errors for a corrupt file or a checkpoint of another architecture."""
+    js = resolve_model_path(spec)
+    try:
+        info = json.loads(js.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{js}: model description is not valid JSON ({err})") from err
+    if info.get("format") != FORMAT:
+        raise ValueError(f"{js}: not a nugan cGAN checkpoint (format {info.get('format')!r}, expected {FORMAT!r})")
+    cfg = GANConfig.from_dict(info["gan"])
+    transform = VariableTransform.from_dict(info["transform"])
+    st = js.with_suffix(".safetensors")
+    if not st.exists():
+        raise FileNotFoundError(f"{st}: weights file missing next to {js.name}")
+    try:
+        tensors = load_file(str(st))
+    except (SafetensorError, OSError) as err:
+        raise ValueError(f"{st}: corrupt or unreadable weights ({err})") from err
+    gen, disc = Generator(cfg), Discriminator(cfg)
+    for prefix, net in (("generator.", gen), ("discriminator.", disc)):
+        sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        expected = net.state_dict()
+        missing = sorted(set(expected) - set(sd))
+        extra = sorted(set(sd) - set(expected))
+        wrong = [k for k in expected if k in sd and sd[k].shape != expected[k].shape]
+        if missing or extra or wrong:
+            raise ValueError(
+                f"{st}: weights do not fit the architecture in {js.name} ({prefix[:-1]}: "
+                f"{len(missing)} missing, {len(extra)} unexpected, {len(wrong)} wrong-shape tensors, "
+                f"e.g. {(missing + extra + wrong)[:3]}); the checkpoint is for another architecture"
+            )
+        net.load_state_dict(sd)
+    gen.to(device).eval()
+    disc.to(device).eval()
+    info["path"] = str(js)
+    return ModelBundle(gen, disc, cfg, transform, info)

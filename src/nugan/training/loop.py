@@ -1,0 +1,239 @@
+"""The GAN training loop shared by pre-training, transfer learning and training from scratch.
+
+One function, :func:`fit`, in the spirit of nanoGPT's train.py: a discriminator step and a generator
+step per iteration, cosine learning-rate decay, periodic validation of <MAP> on a held-out split,
+best-checkpoint selection by <MAP>, atomic checkpoints, exact resume, optional DDP and bf16 autocast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nugan.events.table import EventTable
+from nugan.generation.sampler import pick_device, sample_muon
+from nugan.models.losses import discriminator_loss, generator_loss
+from nugan.training.checkpoint import ModelBundle, atomic_torch_save, atomic_write_text, save_model
+from nugan.training.config import TrainConfig
+from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
+
+__all__ = ["FitResult", "fit", "validation_metric", "validation_bins", "batch_indices"]
+
+
+@dataclass
+class FitResult:
+    """Summary of a training run (also written to ``out_dir/summary.json``)."""
+
+    best_mean_map: float
+    best_step: int
+    steps_done: int
+    stopped_early: bool
+    seconds: float
+    events_per_s: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    out_dir: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "history"}
+
+
+def validation_bins(n_val: int) -> int:
+    """Bins per axis for validation MAP-3D: 20 (method.md) when the split is large enough, fewer for
+    small splits so that bins hold ~5 events on average (a nugan choice for fine-tuning on 10k events)."""
+    return int(np.clip(np.floor((n_val / 5.0) ** (1.0 / 3.0)), 6, 20))
+
+
+def validation_metric(bundle: ModelBundle, val: EventTable, seed: int, energy_range: tuple[float, float],
+                      device: torch.device) -> dict[str, float]:
+    """<MAP>, MAP-3D and MAP-3D w/o tails of the generator against the validation split (k = 1)."""
+    from nugan.metrics.map3d import map3d_result
+
+    E_mu, cos = sample_muon(bundle.generator, bundle.transform, val.E_nu, seed=seed, device=device)
+    gen = EventTable(val.E_nu, E_mu, cos, meta=val.meta)
+    r = map3d_result(gen, val, energy_range=energy_range, bins=validation_bins(len(val)))
+    mean_map = r.mean_map if math.isfinite(r.mean_map) else r.map3d
+    return {"map3d": r.map3d, "map3d_no_tails": r.map3d_no_tails, "mean_map": mean_map}
+
+
+def batch_indices(step: int, n: int, batch: int, seed: int) -> np.ndarray:
+    """Global batch of row indices for ``step``: a fresh permutation per epoch, reproducible."""
+    per_epoch = max(n // batch, 1)
+    epoch, k = divmod(step, per_epoch)
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    return perm[k * batch:(k + 1) * batch] if n >= batch else perm
+
+
+def _lr_factor(step: int, cfg: TrainConfig) -> float:
+    return cfg.lr_decay + (1 - cfg.lr_decay) * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0)))
+
+
+def _set_train_mode(net: nn.Module, frozen: list[str]) -> None:
+    net.train()
+    for name in frozen:
+        net.blocks[name].eval()  # type: ignore[index]
+
+
+def fit(
+    bundle: ModelBundle,
+    train: EventTable,
+    val: EventTable,
+    cfg: TrainConfig,
+    out_dir: str | Path,
+    *,
+    frozen: dict[str, list[str]] | None = None,
+    resume: bool = False,
+    info: dict[str, Any] | None = None,
+    progress: bool = True,
+    on_validate: Callable[[dict[str, float]], None] | None = None,
+) -> FitResult:
+    """Train ``bundle``'s networks on ``train``; select the best <MAP> on ``val``.
+
+    Args:
+        bundle: networks (fresh or pre-trained), transform and description.
+        train, val: disjoint samples of the target domain.
+        cfg: training settings.
+        out_dir: run directory: ``model.safetensors/.json`` (best <MAP>), ``state.pt`` (resume),
+            ``history.jsonl``, ``summary.json``.
+        frozen: {'generator': [...], 'discriminator': [...]} block names already frozen (kept in eval mode).
+        resume: continue from ``out_dir/state.pt`` exactly (same data order, RNG state, optimisers).
+        info: extra description stored in the checkpoint JSON (domain, parent, data fingerprint...).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frozen = frozen or {"generator": [], "discriminator": []}
+    device = pick_device(cfg.device)
+    dinfo: DistInfo = init_distributed(device)
+    if dinfo.enabled and device.type == "cuda":
+        device = torch.device("cuda", dinfo.local_rank)
+    if cfg.threads and device.type == "cpu":
+        torch.set_num_threads(cfg.threads)
+    G, D = bundle.generator.to(device), bundle.discriminator.to(device)
+    opt_g = torch.optim.Adam([p for p in G.parameters() if p.requires_grad], lr=cfg.lr_g, betas=cfg.betas)
+    opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=cfg.lr_d, betas=cfg.betas)
+    G_run, D_run = G, D
+    if dinfo.enabled:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [device.index] if device.type == "cuda" else None
+        G_run, D_run = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
+
+    e_all = torch.as_tensor(bundle.transform.encode_energy(train.E_nu), dtype=torch.float32).unsqueeze(1)
+    u_all = torch.as_tensor(bundle.transform.encode_muon(train.E_nu, train.E_mu, train.cos_theta),
+                            dtype=torch.float32)
+    e_all, u_all = e_all.to(device), u_all.to(device)
+    energy_range = bundle.energy_range
+    val_seed = cfg.seed + 7919
+
+    history: list[dict[str, float]] = []
+    best, best_step, start, bad_vals = math.inf, -1, 0, 0
+    state_path = out / "state.pt"
+    if resume:
+        if not state_path.exists():
+            raise FileNotFoundError(f"{state_path}: nothing to resume (no training state in {out})")
+        st = torch.load(state_path, map_location=device, weights_only=False)
+        G.load_state_dict(st["generator"])
+        D.load_state_dict(st["discriminator"])
+        opt_g.load_state_dict(st["opt_g"])
+        opt_d.load_state_dict(st["opt_d"])
+        torch.set_rng_state(st["rng_cpu"])
+        if device.type == "cuda" and st.get("rng_cuda") is not None:
+            torch.cuda.set_rng_state(st["rng_cuda"], device)
+        history, best, best_step, start, bad_vals = (
+            st["history"], st["best"], st["best_step"], st["step"], st["bad_vals"])
+    else:
+        torch.manual_seed(cfg.seed * 1000 + 17 + dinfo.rank)
+
+    amp = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.amp else nullcontext()
+    local_batch = cfg.batch_size // dinfo.world_size
+    t0, steps_run, stopped_early = time.perf_counter(), 0, False
+    bar = None
+    if progress and dinfo.is_main:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.fields[status]}"), TimeRemainingColumn(), transient=False)
+        task = bar.add_task("train", total=cfg.steps, completed=start, status="")
+        bar.start()
+    loss_g = loss_d = torch.zeros(())
+    try:
+        for step in range(start, cfg.steps):
+            f = _lr_factor(step, cfg)
+            for opt, lr in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
+                for g in opt.param_groups:
+                    g["lr"] = lr * f
+            idx = batch_indices(step, len(train), cfg.batch_size, cfg.seed)
+            idx = idx[dinfo.rank * local_batch:(dinfo.rank + 1) * local_batch]
+            idx_t = torch.as_tensor(idx, device=device)
+            e, u = e_all[idx_t], u_all[idx_t]
+            _set_train_mode(G, frozen["generator"])
+            _set_train_mode(D, frozen["discriminator"])
+            with amp:
+                z = torch.randn(len(idx), G.latent_dim, device=device)
+                fake = G_run(z, e).detach()
+                loss_d = discriminator_loss(D_run(u, e).float(), D_run(fake, e).float())
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            with amp:
+                z = torch.randn(len(idx), G.latent_dim, device=device)
+                loss_g = generator_loss(D_run(G_run(z, e), e).float(), cfg.gen_loss)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            steps_run += 1
+            done = step + 1
+            if done % cfg.val_every == 0 or done == cfg.steps:
+                stop = False
+                if dinfo.is_main:
+                    m = validation_metric(bundle, val, val_seed, energy_range, device)
+                    rec = {"step": done, "loss_g": loss_g.item(), "loss_d": loss_d.item(), **m,
+                           "seconds": time.perf_counter() - t0}
+                    history.append(rec)
+                    if m["mean_map"] < best:
+                        best, best_step, bad_vals = m["mean_map"], done, 0
+                        bundle.info.update(info or {})
+                        bundle.info.update(best_step=done, best_mean_map=best, best_map3d=m["map3d"],
+                                           best_map3d_no_tails=m["map3d_no_tails"], steps_planned=cfg.steps,
+                                           batch_size=cfg.batch_size, gen_loss=cfg.gen_loss,
+                                           frozen=frozen, seed=cfg.seed)
+                        save_model(bundle, out, "model")
+                    else:
+                        bad_vals += 1
+                    atomic_torch_save({
+                        "generator": G.state_dict(), "discriminator": D.state_dict(),
+                        "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                        "rng_cpu": torch.get_rng_state(),
+                        "rng_cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                        "history": history, "best": best, "best_step": best_step, "step": done,
+                        "bad_vals": bad_vals,
+                    }, state_path)
+                    atomic_write_text(out / "history.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+                    if on_validate:
+                        on_validate(rec)
+                    if bar is not None:
+                        bar.update(task, status=f"<MAP> {m['mean_map']:.3f} (best {best:.3f} @ {best_step})")
+                    stop = cfg.patience is not None and bad_vals >= cfg.patience
+                if broadcast_flag(stop, dinfo, device):
+                    stopped_early = True
+                    break
+            if bar is not None:
+                bar.update(task, completed=done)
+    finally:
+        if bar is not None:
+            bar.stop()
+    seconds = time.perf_counter() - t0
+    result = FitResult(best, best_step, start + steps_run, stopped_early, seconds,
+                       steps_run * cfg.batch_size / max(seconds, 1e-9), history, str(out))
+    if dinfo.is_main:
+        atomic_write_text(out / "summary.json", json.dumps(result.to_dict(), indent=1))
+    return result

@@ -1,0 +1,163 @@
+"""The three ways to train: pre-training, transfer learning (fine-tuning with frozen blocks) and
+training from scratch with a matched compute budget. Each writes a run directory (see :func:`fit`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nugan import __version__
+from nugan.events.table import EventTable
+from nugan.events.validation import validate
+from nugan.models.config import GANConfig
+from nugan.models.networks import Discriminator, Generator, freeze_blocks
+from nugan.models.transforms import VariableTransform
+from nugan.training.checkpoint import ModelBundle, data_fingerprint, load_model
+from nugan.training.config import RunConfig, TrainConfig
+from nugan.training.loop import FitResult, fit
+
+__all__ = [
+    "split_train_val",
+    "new_bundle",
+    "domain_info",
+    "pretrain",
+    "transfer",
+    "scratch",
+    "parse_freeze",
+    "TRANSFER_DEFAULTS",
+    "budget_of",
+]
+
+#: Fine-tuning defaults (a nugan choice): shorter, lower learning rate, early stopping.
+TRANSFER_DEFAULTS = TrainConfig(steps=1500, batch_size=1024, lr_g=1e-4, lr_d=1e-4, lr_decay=0.2,
+                                val_every=100, val_fraction=0.2, patience=6)
+
+
+def split_train_val(data: EventTable, cfg: TrainConfig) -> tuple[EventTable, EventTable]:
+    """Disjoint random train/validation split (validation capped at ``cfg.val_max_events``)."""
+    n_val = int(min(round(cfg.val_fraction * len(data)), cfg.val_max_events))
+    if n_val < 100 or len(data) - n_val < cfg.batch_size // 4:
+        raise ValueError(
+            f"training sample too small: {len(data)} events give {n_val} for validation and "
+            f"{len(data) - n_val} for training (batch size {cfg.batch_size})"
+        )
+    val, train = data.split(n_val / len(data), seed=cfg.seed + 101)
+    return train, val
+
+
+def domain_info(t: EventTable) -> dict[str, Any]:
+    """Domain of a sample for checkpoint descriptions."""
+    m = t.meta
+    return {"probe_pdg": m.probe_pdg, "target_Z": m.target_Z, "target_A": m.target_A,
+            "target": m.target, "interaction_model": m.model, "source": m.source}
+
+
+def _data_info(t: EventTable) -> dict[str, Any]:
+    return {"domain": domain_info(t), "data_fingerprint": data_fingerprint(t.E_nu, t.E_mu, t.cos_theta),
+            "n_events": len(t), "nugan_version": __version__}
+
+
+def new_bundle(gan: GANConfig, train: EventTable, energy_range: tuple[float, float] | None,
+               seed: int) -> ModelBundle:
+    """Freshly initialised networks (seeded) and a transform fitted on ``train``."""
+    torch.manual_seed(seed)
+    transform = VariableTransform.fit(train.E_nu, train.E_mu, train.cos_theta, energy_range)
+    return ModelBundle(Generator(gan), Discriminator(gan), gan, transform, {})
+
+
+def _checked(data: EventTable, lenient: bool) -> EventTable:
+    return validate(data, strict=not lenient, source=data.meta.source).table  # type: ignore[return-value]
+
+
+def _energy_range(data: EventTable, energy_range: tuple[float, float] | None) -> tuple[float, float]:
+    if energy_range:
+        return energy_range
+    if data.meta.energy_range and data.meta.energy_range[0] < data.meta.energy_range[1]:
+        return data.meta.energy_range
+    return float(data.E_nu.min()), float(data.E_nu.max())
+
+
+def pretrain(data: EventTable, run: RunConfig, out_dir: str | Path, *, resume: bool = False,
+             energy_range: tuple[float, float] | None = None, lenient: bool = False,
+             progress: bool = True) -> FitResult:
+    """Pre-train a base model on ``data`` (e.g. nu_mu-C12 over 0.3-10 GeV)."""
+    data = _checked(data, lenient)
+    train, val = split_train_val(data, run.train)
+    bundle = new_bundle(run.gan, train, _energy_range(data, energy_range), run.train.seed)
+    info = {"role": "pretrain", "config": run.to_dict(), **_data_info(data), "parent": None}
+    return fit(bundle, train, val, run.train, out_dir, resume=resume, info=info, progress=progress)
+
+
+def parse_freeze(spec: str | int | None) -> int | list[str]:
+    """'first-block' -> 1, 'none' -> 0, '2' -> 2, 'block0,block1' -> names."""
+    if spec is None or spec == "first-block":
+        return 1
+    if isinstance(spec, int):
+        return spec
+    s = str(spec).strip()
+    if s in ("none", "0"):
+        return 0
+    if s.isdigit():
+        return int(s)
+    return [x.strip() for x in s.split(",") if x.strip()]
+
+
+def transfer(base: str | Path | ModelBundle, data: EventTable, out_dir: str | Path, *,
+             freeze: str | int | list[str] | None = "first-block", cfg: TrainConfig = TRANSFER_DEFAULTS,
+             resume: bool = False, lenient: bool = False, progress: bool = True,
+             allow_extrapolation: bool = False) -> FitResult:
+    """Fine-tune a pre-trained model on a target sample with the first block(s) of both networks frozen.
+
+    Frozen parameters have ``requires_grad = False`` and are not given to the optimisers.
+    """
+    bundle = base if isinstance(base, ModelBundle) else load_model(base)
+    data = _checked(data, lenient)
+    inside = bundle.transform.in_range(data.E_nu)
+    if not inside.all() and not allow_extrapolation:
+        raise ValueError(
+            f"{(~inside).sum()} target events lie outside the base model's energy range "
+            f"{bundle.energy_range} GeV; select that range or pass allow_extrapolation"
+        )
+    spec = freeze if isinstance(freeze, list) else parse_freeze(freeze)
+    frozen = {"generator": freeze_blocks(bundle.generator, spec),
+              "discriminator": freeze_blocks(bundle.discriminator, spec)}
+    train, val = split_train_val(data, cfg)
+    parent = {k: bundle.info.get(k) for k in ("domain", "data_fingerprint", "best_mean_map", "role")}
+    parent["path"] = Path(bundle.info.get("path", "")).name and str(Path(bundle.info["path"]).parent.name)
+    info = {"role": "transfer", "config": {"gan": bundle.config.to_dict(), "train": cfg.__dict__ | {}},
+            **_data_info(data), "parent": parent}
+    bundle.info = {}
+    return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress)
+
+
+def budget_of(run_dir: str | Path) -> dict[str, Any]:
+    """Compute budget (steps done x batch size) of a finished run directory."""
+    p = Path(run_dir) / "summary.json"
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no summary of a finished run to match the budget of")
+    s = json.loads(p.read_text())
+    m = json.loads((Path(run_dir) / "model.json").read_text())
+    return {"steps": int(s["steps_done"]), "batch_size": int(m.get("batch_size", 0)) or None}
+
+
+def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budget: str | Path | None = None,
+            resume: bool = False, lenient: bool = False, progress: bool = True,
+            energy_range: tuple[float, float] | None = None) -> FitResult:
+    """Train the same architecture from random initialisation on ``data``.
+
+    With ``match_budget`` (a transfer run directory) it uses the same number of steps and batch size.
+    """
+    cfg = run.train
+    if match_budget is not None:
+        b = budget_of(match_budget)
+        cfg = cfg.replace(steps=b["steps"], batch_size=b["batch_size"] or cfg.batch_size, patience=None)
+    data = _checked(data, lenient)
+    train, val = split_train_val(data, cfg)
+    bundle = new_bundle(run.gan, train, _energy_range(data, energy_range), cfg.seed)
+    info = {"role": "scratch", "config": {"gan": run.gan.to_dict(), "train": cfg.__dict__ | {}},
+            **_data_info(data), "parent": None,
+            "matched_budget_of": str(Path(match_budget).name) if match_budget else None}
+    return fit(bundle, train, val, cfg, out_dir, resume=resume, info=info, progress=progress)

@@ -1,0 +1,170 @@
+"""Training loop: checkpoints, determinism, exact resume, transfer freezing, scratch budget, DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from nugan.models import GANConfig
+from nugan.training import RunConfig, TrainConfig, load_model, load_run_config, pretrain, scratch, transfer
+
+SMALL = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
+
+
+def _run(steps: int = 20, seed: int = 3, **kw) -> RunConfig:
+    return RunConfig(SMALL, TrainConfig(steps=steps, batch_size=64, val_every=10, val_fraction=0.2,
+                                        seed=seed, threads=1, **kw))
+
+
+def test_pretrain_writes_checkpoint_and_loads(tmp_path: Path, toy_events) -> None:
+    res = pretrain(toy_events(1500), _run(), tmp_path, progress=False)
+    assert res.steps_done == 20 and len(res.history) == 2
+    info = json.loads((tmp_path / "model.json").read_text())
+    assert info["role"] == "pretrain" and info["domain"]["target"] == "C12"
+    assert info["energy_range"] == [0.3, 10.0] and ":" in info["data_fingerprint"]
+    b = load_model(tmp_path)
+    assert b.config == SMALL
+    assert (tmp_path / "state.pt").exists() and (tmp_path / "summary.json").exists()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_same_seed_bitwise_identical(tmp_path: Path, toy_events) -> None:
+    data = toy_events(1500)
+    pretrain(data, _run(), tmp_path / "a", progress=False)
+    pretrain(data, _run(), tmp_path / "b", progress=False)
+    pretrain(data, _run(seed=4), tmp_path / "c", progress=False)
+    a, b, c = (torch.load(tmp_path / x / "state.pt", weights_only=False)["generator"] for x in "abc")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_resume_is_exact(tmp_path: Path, toy_events) -> None:
+    data = toy_events(1500)
+    pretrain(data, _run(steps=30), tmp_path / "straight", progress=False)
+
+    from nugan.training import loop
+
+    calls = {"n": 0}
+    orig = loop.validation_metric
+
+    def interrupt_after_first(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+        calls["n"] += 1
+        out = orig(*args, **kw)
+        if calls["n"] == 2:  # state at step 10 already saved; die during the step-20 validation
+            raise KeyboardInterrupt
+        return out
+
+    loop.validation_metric = interrupt_after_first
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pretrain(data, _run(steps=30), tmp_path / "resumed", progress=False)
+    finally:
+        loop.validation_metric = orig
+    assert torch.load(tmp_path / "resumed" / "state.pt", weights_only=False)["step"] == 10
+    pretrain(data, _run(steps=30), tmp_path / "resumed", resume=True, progress=False)
+    a = torch.load(tmp_path / "straight" / "state.pt", weights_only=False)
+    b = torch.load(tmp_path / "resumed" / "state.pt", weights_only=False)
+    assert a["step"] == b["step"] == 30
+    for net in ("generator", "discriminator"):
+        assert all(torch.equal(a[net][k], b[net][k]) for k in a[net])
+
+
+def test_transfer_freezes_first_block(tmp_path: Path, toy_events) -> None:
+    pretrain(toy_events(1500), _run(), tmp_path / "base", progress=False)
+    before = load_file(str(tmp_path / "base" / "model.safetensors"))
+    cfg = TrainConfig(steps=20, batch_size=64, val_every=10, val_fraction=0.2, seed=5, threads=1)
+    transfer(tmp_path / "base", toy_events(1200, seed=9, target="Ar40"), tmp_path / "tl", cfg=cfg,
+             progress=False)
+    st = torch.load(tmp_path / "tl" / "state.pt", weights_only=False)
+    for net in ("generator", "discriminator"):
+        for k, v in st[net].items():
+            changed = not torch.equal(v, before[f"{net}.{k}"])
+            assert changed != k.startswith("blocks.block0."), f"{net}.{k}"
+    # frozen parameters are not in the optimiser
+    n_frozen_g = sum(1 for k in st["generator"] if k.startswith("blocks.block0."))
+    n_total_g = len(st["generator"])
+    assert len(st["opt_g"]["param_groups"][0]["params"]) == n_total_g - n_frozen_g
+    info = json.loads((tmp_path / "tl" / "model.json").read_text())
+    assert info["role"] == "transfer" and info["parent"]["domain"]["target"] == "C12"
+    assert info["domain"]["target"] == "Ar40" and info["frozen"]["generator"] == ["block0"]
+
+
+def test_scratch_matches_budget(tmp_path: Path, toy_events) -> None:
+    data = toy_events(1200, seed=9, target="Ar40")
+    pretrain(toy_events(1500), _run(), tmp_path / "base", progress=False)
+    cfg = TrainConfig(steps=40, batch_size=64, val_every=10, val_fraction=0.2, seed=5, patience=1)
+    tl = transfer(tmp_path / "base", data, tmp_path / "tl", cfg=cfg, progress=False)
+    sc = scratch(data, _run(steps=999), tmp_path / "sc", match_budget=tmp_path / "tl", progress=False)
+    assert sc.steps_done == tl.steps_done
+
+
+def test_checkpoint_errors(tmp_path: Path, toy_events) -> None:
+    pretrain(toy_events(1500), _run(), tmp_path, progress=False)
+    info = json.loads((tmp_path / "model.json").read_text())
+    info["gan"]["gen_width"] = 32
+    (tmp_path / "other.json").write_text(json.dumps(info))
+    os.link(tmp_path / "model.safetensors", tmp_path / "other.safetensors")
+    with pytest.raises(ValueError, match="another architecture"):
+        load_model(tmp_path / "other.json")
+    (tmp_path / "bad.json").write_text(json.dumps({**info, "gan": SMALL.to_dict()}))
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(ValueError, match="corrupt"):
+        load_model(tmp_path / "bad.json")
+    with pytest.raises(FileNotFoundError, match="no nugan model"):
+        load_model(tmp_path / "nothing")
+
+
+def test_config_files(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text("[gan]\ngen_width = 32\n[train]\nsteps = 5\nbetas = [0.5, 0.9]\n")
+    run = load_run_config(p)
+    assert run.gan.gen_width == 32 and run.train.steps == 5 and run.train.betas == (0.5, 0.9)
+    y = tmp_path / "c.yaml"
+    y.write_text("train:\n  stepz: 5\n")
+    with pytest.raises(ValueError, match="stepz"):
+        load_run_config(y)
+
+
+DDP_SCRIPT = """
+import sys, torch, torch.distributed as dist
+sys.path.insert(0, {tests!r})
+from conftest import make_toy_events
+from nugan.models import GANConfig
+from nugan.training import RunConfig, TrainConfig, pretrain
+cfg = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
+run = RunConfig(cfg, TrainConfig(steps=6, batch_size=64, val_every=3, val_fraction=0.2, seed=2, threads=1))
+from nugan.training import runs
+captured = {{}}
+orig = runs.fit
+def spy(bundle, *a, **k):
+    captured["b"] = bundle
+    return orig(bundle, *a, **k)
+runs.fit = spy
+pretrain(make_toy_events(1000), run, {out!r}, progress=False)
+b = captured["b"]
+flat = torch.cat([p.detach().flatten() for p in list(b.generator.parameters()) + list(b.discriminator.parameters())])
+torch.save(flat, {out!r} + f"/rank{{dist.get_rank()}}.pt")
+"""
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_agree(tmp_path: Path) -> None:
+    script = tmp_path / "ddp.py"
+    out = tmp_path / "run"
+    script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent), out=str(out)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r0, r1 = torch.load(out / "rank0.pt"), torch.load(out / "rank1.pt")
+    assert torch.equal(r0, r1)
+    assert (out / "model.safetensors").exists()
