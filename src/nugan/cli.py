@@ -15,8 +15,14 @@ __all__ = ["app", "main"]
 #: Modules whose ``register`` adds commands, in help order. Only working commands are listed.
 COMMAND_MODULES: tuple[str, ...] = (
     "nugan.commands.inspect_cmd",
+    "nugan.commands.simulate_cmd",
+    "nugan.commands.xsec_cmd",
+    "nugan.commands.models_cmd",
     "nugan.commands.convert_cmd",
     "nugan.commands.train_cmds",
+    "nugan.commands.evaluate_cmds",
+    "nugan.commands.workflow_cmds",
+    "nugan.commands.generate_cmd",
 )
 
 app = typer.Typer(

@@ -1,0 +1,45 @@
+"""Evaluate nugan models on a domain's references, with floors, zero-shot rows and the domain distance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nugan.metrics.evaluate import compute_floor, evaluate_samples
+from nugan.metrics.floor import FloorSet
+from nugan.metrics.report import MetricsReport
+from nugan.workflows.domains import DomainSamples
+
+__all__ = ["floor_for", "evaluate_model", "headline"]
+
+
+def floor_for(samples: DomainSamples, seed: int, auc: bool = True) -> FloorSet:
+    """MC-vs-MC floors of a domain from its two independent references."""
+    return compute_floor(samples.test, samples.fixed, samples.test2, samples.fixed2, seed,
+                         (0.3, 10.0), 20, auc, 100_000)
+
+
+def evaluate_model(model: Any, samples: DomainSamples, name: str, seed: int, floor: FloorSet | None,
+                   auc: bool = True, cache: Path | None = None) -> MetricsReport:
+    """Every metric of a loaded model (``nugan.load``) against the domain's references.
+
+    With ``cache`` (a JSON path) the headline figures are stored and re-used by resumed workflows.
+    """
+    def gen_fn(E, s):  # noqa: ANN001, ANN202
+        return model.sample(E, seed=s)
+
+    rep = evaluate_samples(gen_fn, samples.test, samples.fixed, seed=seed, name=name,
+                           floor=floor if floor is not None else False, energy_range=(0.3, 10.0), auc=auc)
+    if cache is not None:
+        tmp = cache.with_name(cache.name + ".tmp")
+        tmp.write_text(json.dumps(headline(rep), indent=1))
+        tmp.replace(cache)
+    return rep
+
+
+def headline(rep: MetricsReport) -> dict[str, Any]:
+    """Flat dict of a report's headline numbers and their floors."""
+    d: dict[str, Any] = {"name": rep.name, **rep.headline()}
+    d.update({f"floor_{k}": v for k, v in rep.floor_headline().items()})
+    return d

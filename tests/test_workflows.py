@@ -1,0 +1,104 @@
+"""Workflows: domains, evaluation/compare/report commands, the study grid and its resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nugan.cli import app
+from nugan.events import write_parquet
+from nugan.models import GANConfig
+from nugan.training import RunConfig, TrainConfig, pretrain
+from nugan.workflows.domains import Domain
+from nugan.workflows.study import StudyConfig, aggregate, run_study, study_markdown
+
+SMALL = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny base model pre-trained for a few steps on simulated nu_mu-C12."""
+    from nugan.physics import simulate
+
+    out = tmp_path_factory.mktemp("base")
+    data = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=3000, seed=1)
+    run = RunConfig(SMALL, TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, seed=1, threads=1))
+    pretrain(data, run, out, progress=False)
+    return out
+
+
+def test_domain_parse() -> None:
+    assert Domain.parse("numu-Ar40") == Domain("numu", "Ar40", "default")
+    d = Domain.parse("numubar-C12:high-ma-nomec")
+    assert d.model == "high-ma-nomec" and d.label == "numubar-C12:high-ma-nomec"
+    with pytest.raises(ValueError, match="PROBE-TARGET"):
+        Domain.parse("Ar40")
+    with pytest.raises(ValueError, match="unknown target"):
+        Domain.parse("numu-Xe131")
+
+
+def test_aggregate_mean_and_spread() -> None:
+    rows = [{"domain": "d", "method": "TL", "size": 10, "seed": s, "map3d": v, "map3d_no_tails": v,
+             "mean_map": v, "emd": None, "auc": None} for s, v in ((0, 1.0), (1, 3.0))]
+    [a] = aggregate(rows)
+    assert a["mean_map"] == 2.0 and a["mean_map_std"] == pytest.approx(2**0.5) and a["emd"] is None
+    assert "2.000 ± 1.414" in study_markdown([a], StudyConfig(seeds=(0, 1)))
+
+
+def test_evaluate_compare_report_cli(tmp_path: Path, tiny_base: Path) -> None:
+    from nugan.physics import simulate
+
+    ref = tmp_path / "ref.parquet"
+    write_parquet(simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=4000, seed=5), ref)
+    r = runner.invoke(app, ["evaluate", "--model", str(tiny_base), "--reference", str(ref), "--no-auc",
+                            "--out", str(tmp_path / "ev")])
+    assert r.exit_code == 0, r.output
+    assert "simulated with the built-in simulator" in r.output
+    m = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert m["map"]["map3d"] > 0 and m["floor"] is not None
+    r = runner.invoke(app, ["compare", str(tiny_base), str(tiny_base), "--reference", str(ref), "--no-auc",
+                            "--out", str(tmp_path / "cmp")])
+    assert r.exit_code == 0, r.output
+    assert "MC vs MC floor" in (tmp_path / "cmp" / "metrics.md").read_text()
+    r = runner.invoke(app, ["report", "--model", str(tiny_base), "--reference", str(ref), "--no-auc",
+                            "--energies", "1.0", "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "<img" in html
+
+
+def test_evaluate_rejects_bad_input(tmp_path: Path, tiny_base: Path) -> None:
+    from nugan.physics import simulate
+
+    ar = tmp_path / "ar.parquet"
+    write_parquet(simulate("numu", "Ar40", "default", energy=(0.3, 10.0), n_events=2000, seed=5), ar)
+    r = runner.invoke(app, ["evaluate", "--model", str(tiny_base), "--reference", str(ar), "--no-auc"])
+    assert r.exit_code != 0 and "--cross-domain" in r.output
+    r = runner.invoke(app, ["evaluate", "--model", str(tiny_base), "--reference", str(ar), "--no-auc",
+                            "--cross-domain", "--energies", "20"])
+    assert r.exit_code != 0 and "outside" in r.output
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    r = runner.invoke(app, ["evaluate", "--model", str(tiny_base), "--reference", str(empty)])
+    assert r.exit_code != 0 and "empty" in r.output
+
+
+@pytest.mark.slow
+def test_study_runs_and_resumes(tmp_path: Path, tiny_base: Path) -> None:
+    cfg = StudyConfig(domains=("numu-Ar40",), sizes=(1500,), seeds=(0, 1), n_test=3000, n_fixed=1000,
+                      train=TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, threads=1),
+                      auc=False)
+    rows = run_study(tiny_base, cfg, tmp_path, log=lambda m: None)
+    methods = [r["method"] for r in rows]
+    assert methods.count("TL") == 2 and methods.count("scratch") == 2
+    assert {"MC vs MC floor", "zero-shot", "domain distance"} <= set(methods)
+    assert (tmp_path / "study.md").exists() and (tmp_path / "map_vs_size.png").exists()
+    tl = tmp_path / "numu-Ar40" / "n1500" / "tl_f1_s0" / "model.safetensors"
+    mtime = tl.stat().st_mtime_ns
+    rows2 = run_study(tiny_base, cfg, tmp_path, log=lambda m: None)  # resume: nothing retrained
+    assert tl.stat().st_mtime_ns == mtime
+    assert [r["mean_map"] for r in rows2] == [r["mean_map"] for r in rows]
