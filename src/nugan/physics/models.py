@@ -1,0 +1,191 @@
+"""Named, versioned interaction-model parameter sets (spec Sec. 7) and user models from TOML/YAML.
+
+A model is a frozen :class:`ModelParams`; :func:`get_model` returns a built-in one by name or loads a
+file (``.toml``, ``.yaml``/``.yml``) whose keys are :class:`ModelParams` fields. Files may name a
+``base`` built-in model and override only some fields, e.g.::
+
+    name = "my-ma"
+    base = "default"
+    version = "1"
+    description = "default with M_A = 1.1"
+    M_A = 1.1
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ModelParams", "BUILTIN_MODELS", "list_models", "get_model", "load_model_file"]
+
+_NUCLEAR = ("lfg", "rfg", "gfg")
+_TRANSITION = ("blend", "cut")
+_VECTOR = ("bbba05", "dipole")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Every parameter of the built-in simulator (GeV units).
+
+    Attributes:
+        name, version, description: identification (``description`` is one line).
+        nuclear_model: 'lfg' (local Fermi gas, eps = E_F(r) + binding_extra), 'rfg' (global relativistic
+            Fermi gas with GENIE k_F and removal energies per target) or 'gfg' (global Fermi gas with
+            ``gfg_kf`` and ``gfg_eb`` for every target).
+        kf_scale: multiplies every Fermi momentum.
+        binding_extra: LFG removal energy on top of E_F(r) [GeV] (NuWro 0.007).
+        gfg_kf, gfg_eb: Fermi momentum and binding energy of the 'gfg' model [GeV].
+        vector_ff: 'bbba05' or 'dipole'. M_A: QE axial mass [GeV]. pauli_blocking: QE Pauli blocking.
+        C5A0, MA_delta: N-Delta axial coupling and mass [GeV].
+        transition: 'blend' (NuWro-classic linear alpha(W) between W_s and W_e) or 'cut' (RES below
+            W_cut, DIS x dis_below_cut there, DIS only above).
+        W_s, W_e, alpha0: blending parameters [GeV]; alpha0 applies to the mixed-isospin channels.
+        W_cut, dis_below_cut: hard-cut parameters.
+        dis_norm: DIS normalisation. mec_fraction: sigma_MEC / sigma_QE (0 = MEC off).
+        mec_apower: per-nucleus scaling exponent, sigma_MEC ~ (N/6)^(mec_apower - 1).
+        E_min, E_max: supported neutrino energies [GeV].
+    """
+
+    name: str
+    version: str
+    description: str
+    nuclear_model: str = "lfg"
+    kf_scale: float = 1.0
+    binding_extra: float = 0.007
+    gfg_kf: float = 0.220
+    gfg_eb: float = 0.034
+    vector_ff: str = "bbba05"
+    M_A: float = 1.03
+    pauli_blocking: bool = True
+    C5A0: float = 1.19
+    MA_delta: float = 0.94
+    transition: str = "blend"
+    W_s: float = 1.3
+    W_e: float = 1.6
+    alpha0: float = 0.25
+    W_cut: float = 1.7
+    dis_below_cut: float = 0.2
+    dis_norm: float = 1.0
+    mec_fraction: float = 0.30
+    mec_apower: float = 0.9
+    E_min: float = 0.1
+    E_max: float = 20.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.nuclear_model not in _NUCLEAR:
+            problems.append(f"nuclear_model must be one of {_NUCLEAR}, got {self.nuclear_model!r}")
+        if self.transition not in _TRANSITION:
+            problems.append(f"transition must be one of {_TRANSITION}, got {self.transition!r}")
+        if self.vector_ff not in _VECTOR:
+            problems.append(f"vector_ff must be one of {_VECTOR}, got {self.vector_ff!r}")
+        for key in ("kf_scale", "M_A", "MA_delta", "C5A0", "dis_norm", "gfg_kf"):
+            if not getattr(self, key) > 0:
+                problems.append(f"{key} must be > 0, got {getattr(self, key)!r}")
+        for key in ("mec_fraction", "binding_extra", "gfg_eb", "alpha0", "dis_below_cut"):
+            if getattr(self, key) < 0:
+                problems.append(f"{key} must be >= 0, got {getattr(self, key)!r}")
+        if not 1.08 < self.W_s < self.W_e:
+            problems.append(f"need 1.08 < W_s < W_e, got W_s={self.W_s}, W_e={self.W_e}")
+        if not self.W_cut > 1.08:
+            problems.append(f"W_cut must exceed 1.08 GeV, got {self.W_cut}")
+        if not 0.0 < self.E_min < self.E_max:
+            problems.append(f"need 0 < E_min < E_max, got {self.E_min}, {self.E_max}")
+        if problems:
+            raise ValueError(f"model {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def label(self) -> str:
+        """'name@version'."""
+        return f"{self.name}@{self.version}"
+
+    def physics_dict(self) -> dict[str, Any]:
+        """Parameters that change the physics (everything except name/version/description)."""
+        d = dataclasses.asdict(self)
+        for k in ("name", "version", "description"):
+            d.pop(k)
+        return d
+
+    def fingerprint(self) -> str:
+        """Short hash of :meth:`physics_dict` (used to key cached tables)."""
+        text = json.dumps(self.physics_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+BUILTIN_MODELS: dict[str, ModelParams] = {
+    m.name: m
+    for m in (
+        ModelParams(
+            name="default", version="1.0",
+            description="NuWro-classic-like: LFG, BBBA05, M_A=1.03, Delta+BY-DIS blend 1.3-1.6, empirical MEC",
+        ),
+        ModelParams(
+            name="genie-like", version="1.0",
+            description="GENIE-like: global RFG, dipole FF, M_A=0.99, M_A(Delta)=1.12, W_cut 1.7, DIS x1.07",
+            nuclear_model="rfg", vector_ff="dipole", M_A=0.99, MA_delta=1.12, transition="cut",
+            dis_norm=1.07,
+        ),
+        ModelParams(
+            name="high-ma-nomec", version="1.0",
+            description="Global Fermi gas k_F=0.220, E_b=0.034, M_A=1.35, no MEC (strong QE-normalisation shift)",
+            nuclear_model="gfg", M_A=1.35, mec_fraction=0.0,
+        ),
+        ModelParams(
+            name="strong-nuclear", version="1.0",
+            description="LFG with eps+10 MeV, k_F x1.1, C5A(0)=1.00, MEC 0.45xQE (shifted peaks and widths)",
+            kf_scale=1.1, binding_extra=0.017, C5A0=1.00, mec_fraction=0.45,
+        ),
+    )
+}
+
+
+def list_models() -> list[ModelParams]:
+    """The built-in models, in a fixed order."""
+    return list(BUILTIN_MODELS.values())
+
+
+def load_model_file(path: str | Path) -> ModelParams:
+    """Read a user model from TOML or YAML (keys = :class:`ModelParams` fields, optional ``base``)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: model file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        import tomllib
+
+        data = tomllib.loads(path.read_text())
+    elif suffix in (".yaml", ".yml"):
+        import yaml
+
+        data = yaml.safe_load(path.read_text()) or {}
+    else:
+        raise ValueError(f"{path}: model files must be .toml, .yaml or .yml")
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of model parameters")
+    base_name = data.pop("base", "default")
+    if base_name not in BUILTIN_MODELS:
+        raise ValueError(f"{path}: unknown base model {base_name!r}; choose one of {sorted(BUILTIN_MODELS)}")
+    names = {f.name for f in dataclasses.fields(ModelParams)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"{path}: unknown model parameter(s) {unknown}; known: {sorted(names)}")
+    data.setdefault("name", path.stem)
+    data.setdefault("version", "user")
+    data.setdefault("description", f"user model from {path.name} (base {base_name})")
+    return dataclasses.replace(BUILTIN_MODELS[base_name], **data)
+
+
+def get_model(model: str | ModelParams) -> ModelParams:
+    """A built-in model by name, a :class:`ModelParams` unchanged, or a model loaded from a TOML/YAML path."""
+    if isinstance(model, ModelParams):
+        return model
+    key = str(model)
+    if key in BUILTIN_MODELS:
+        return BUILTIN_MODELS[key]
+    if key.lower().endswith((".toml", ".yaml", ".yml")):
+        return load_model_file(key)
+    raise ValueError(f"unknown model {key!r}; choose one of {sorted(BUILTIN_MODELS)} or give a .toml/.yaml file")
