@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 from nugan.events import EventTable, read_parquet
 from nugan.training import load_run_config, pretrain
+from nugan.training.runs import TRANSFER_DEFAULTS
+from nugan.workflows.domains import DomainSamples
+from nugan.workflows.study import StudyConfig, aggregate, run_study, study_markdown
 
 BASE_FILE = "numu_C12_base.parquet"
 TARGETS = {
@@ -26,13 +30,88 @@ TARGETS = {
     "numu-C12-altmodel": "numu_C12_altmodel.parquet",
     "numu-C12-altmodel2": "numu_C12_altmodel2.parquet",
 }
+FIXED = {  # domain -> file stem of shared/data/nuwro/fixed_energy/<stem>_E<E>.parquet
+    "numu-C12": "numu_C12",
+    "numu-Ar40": "numu_Ar40",
+    "numubar-C12": "numubar_C12",
+    "numu-C12-altmodel2": "numu_C12_altmodel2",
+}
 BASE_TEST = 200_000
 TARGET_TEST = 60_000
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def carve(table: EventTable, n_test: int) -> tuple[EventTable, EventTable]:
     """(train pool = first rows, test = last ``n_test`` rows)."""
     return table[: len(table) - n_test], table[len(table) - n_test:]
+
+
+def fixed_refs(nuwro: Path, domain: str) -> dict[float, EventTable]:
+    """NuWro monoenergetic references of a domain (0.5, 1, 3 GeV where they exist)."""
+    stem = FIXED.get(domain)
+    out = {}
+    for e in (0.5, 1.0, 3.0):
+        p = nuwro / "fixed_energy" / f"{stem}_E{e}.parquet"
+        if stem and p.exists():
+            out[e] = read_parquet(p).with_meta(model=f"nuwro:{domain}")
+    return out
+
+
+def nuwro_provider(nuwro: Path):  # noqa: ANN201
+    """Study sample provider over the NuWro files (test sets carved by the rule in the module docstring)."""
+    base = read_parquet(nuwro / BASE_FILE).with_meta(model="nuwro:numu-C12", energy_range=(0.3, 10.0))
+    _, base_test = carve(base, BASE_TEST)
+    source = DomainSamples("numu-C12", None, base_test, None, fixed_refs(nuwro, "numu-C12"), None)
+
+    def provide(spec: str, ddir: Path) -> tuple[DomainSamples, DomainSamples]:
+        t = read_parquet(nuwro / TARGETS[spec]).with_meta(model=f"nuwro:{spec}", energy_range=(0.3, 10.0))
+        pool, test = carve(t, TARGET_TEST)
+        return DomainSamples(spec, pool, test, None, fixed_refs(nuwro, spec), None), source
+
+    return provide
+
+
+def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], seeds: list[int],
+                steps: int | None) -> None:
+    train = TRANSFER_DEFAULTS if steps is None else TRANSFER_DEFAULTS.replace(steps=steps)
+    cfg = StudyConfig(domains=tuple(domains), sizes=tuple(sizes), seeds=tuple(seeds), train=train,
+                      n_test=TARGET_TEST, data_seed=2026)
+    rows = run_study(out / "base", cfg, out / "study", provider=nuwro_provider(nuwro))
+    agg = aggregate(rows)
+    RESULTS.mkdir(exist_ok=True)
+    base_info = json.loads((out / "base" / "model.json").read_text())
+    speeds = {k: json.loads((nuwro / v.replace(".parquet", ".json")).read_text())["generation_rate_events_per_s"]
+              for k, v in {"numu-C12": BASE_FILE, **TARGETS}.items()}
+    (RESULTS / "paper_reproduction.json").write_text(json.dumps(
+        {"rows": rows, "aggregate": agg, "base_model": {k: base_info.get(k) for k in (
+            "best_step", "best_mean_map", "best_map3d", "best_map3d_no_tails", "data_fingerprint")},
+         "nuwro_events_per_s": speeds, "test_rule": __doc__.split("Test-set rule")[1].strip()}, indent=1))
+    md = study_markdown(agg, cfg).replace("# Transfer-learning study", "# Paper reproduction on NuWro 25.11")
+    md += "\nNuWro generation speed on one core of these machines (from the sample JSON files): " + ", ".join(
+        f"{k} {v:.0f} events/s" for k, v in speeds.items()) + "\n"
+    (RESULTS / "paper_reproduction.md").write_text(md)
+    shutil.copy(out / "study" / "map_vs_size.png", RESULTS / "paper_reproduction_map_vs_size.png")
+    print(md)
+
+
+def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: int) -> None:
+    """HTML report per domain: NuWro vs TL vs scratch vs zero-shot at the fixed energies."""
+    import nugan
+    from nugan.reports import write_report
+
+    for spec in domains:
+        refs = fixed_refs(nuwro, spec)
+        if not refs:
+            print(f"{spec}: no NuWro fixed-energy samples, no report")
+            continue
+        d = out / "study" / spec / f"n{size}"
+        models = {"zero-shot": nugan.load(str(out / "base")), f"TL {size}": nugan.load(str(d / f"tl_f1_s{seed}")),
+                  f"scratch {size}": nugan.load(str(d / f"scratch_s{seed}"))}
+        idx = write_report(out / "reports" / spec, refs,
+                           models={k: (lambda E, s, m=m: m.sample(E, seed=s)) for k, m in models.items()},
+                           title=f"NuWro {spec}: TL vs scratch vs zero-shot ({size} training events)",
+                           reference_label="NuWro 25.11", observables=("E_mu", "cos_theta", "W", "Q2"))
+        print(f"report: {idx}")
 
 
 def stage_pretrain(nuwro: Path, out: Path, config: Path) -> None:
@@ -51,12 +130,25 @@ def main() -> None:
     ap.add_argument("--nuwro-dir", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=Path("runs/paper"))
     ap.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "configs/pretrain_cpu.toml")
-    ap.add_argument("stage", choices=["pretrain"])
+    ap.add_argument("--domains", default=",".join(TARGETS))
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: transfer defaults)")
+    ap.add_argument("stage", choices=["pretrain", "study", "report"])
     a = ap.parse_args()
+    domains = [d for d in a.domains.split(",") if d]
+    unknown = [d for d in domains if d not in TARGETS]
+    if unknown:
+        raise SystemExit(f"unknown domain(s) {unknown}; choose from {list(TARGETS)}")
     if not (a.nuwro_dir / BASE_FILE).exists():
         raise SystemExit(f"{a.nuwro_dir}: no {BASE_FILE} (pass the shared/data/nuwro folder)")
     if a.stage == "pretrain":
         stage_pretrain(a.nuwro_dir, a.out, a.config)
+    elif a.stage == "study":
+        stage_study(a.nuwro_dir, a.out, domains, [int(x) for x in a.sizes.split(",")],
+                    [int(x) for x in a.seeds.split(",")], a.steps)
+    else:
+        stage_report(a.nuwro_dir, a.out, domains, int(a.sizes.split(",")[0]), int(a.seeds.split(",")[0]))
 
 
 if __name__ == "__main__":

@@ -70,14 +70,26 @@ def simulate_cached(cache: Path | None, name: str, domain: Domain, n: int, seed:
 
 @dataclass
 class DomainSamples:
-    """Independent samples of one domain for training and evaluation."""
+    """Independent samples of one domain for training and evaluation.
 
-    domain: Domain
+    ``test2`` / ``fixed2`` are second independent references for the MC-vs-MC floor; when absent (samples
+    read from generator files) the floor is taken from half splits of ``test`` / ``fixed``.
+    """
+
+    domain: Domain | str
     train_pool: EventTable | None
     test: EventTable
-    test2: EventTable
+    test2: EventTable | None = None
     fixed: dict[float, EventTable] = field(default_factory=dict)
-    fixed2: dict[float, EventTable] = field(default_factory=dict)
+    fixed2: dict[float, EventTable] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.domain.label if isinstance(self.domain, Domain) else str(self.domain)
+
+    @property
+    def slug(self) -> str:
+        return self.label.replace(":", "_")
 
 
 def domain_samples(domain: Domain, n_train: int, n_test: int, n_fixed: int, seed: int,

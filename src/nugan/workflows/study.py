@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,11 @@ import numpy as np
 
 from nugan.training.config import TrainConfig
 from nugan.training.runs import TRANSFER_DEFAULTS, scratch, transfer
-from nugan.workflows.domains import Domain, domain_samples
+from nugan.workflows.domains import Domain, DomainSamples, domain_samples
 from nugan.workflows.evaluation import evaluate_model, floor_for, headline
 
-__all__ = ["StudyConfig", "run_study", "aggregate", "study_markdown", "plot_study"]
+__all__ = ["StudyConfig", "run_study", "simulated_provider", "SampleProvider", "aggregate", "study_markdown",
+           "plot_study"]
 
 
 @dataclass(frozen=True)
@@ -71,28 +73,45 @@ def _finished(run_dir: Path) -> bool:
     return (run_dir / "summary.json").exists() and (run_dir / "model.json").exists()
 
 
-def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = print) -> list[dict[str, Any]]:  # noqa: ANN401
-    """Run (or resume) the study; returns one row per evaluated model, also in ``out/study.json``."""
+SampleProvider = Callable[[str, Path], tuple[DomainSamples, DomainSamples]]
+
+
+def simulated_provider(cfg: StudyConfig, source: Domain) -> SampleProvider:
+    """Samples of simulated domains: (target samples, source-domain references for the domain distance)."""
+
+    def provide(spec: str, ddir: Path) -> tuple[DomainSamples, DomainSamples]:
+        dom = Domain.parse(spec)
+        s = domain_samples(dom, max(cfg.sizes), cfg.n_test, cfg.n_fixed, cfg.data_seed, cache=ddir / "samples")
+        src = domain_samples(source, 0, cfg.n_test, cfg.n_fixed, cfg.data_seed + 1, cache=ddir / "source")
+        return s, src
+
+    return provide
+
+
+def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = print,  # noqa: ANN401
+              provider: SampleProvider | None = None) -> list[dict[str, Any]]:
+    """Run (or resume) the study; returns one row per evaluated model, also in ``out/study.json``.
+
+    ``provider(domain, folder) -> (target samples, source samples)`` supplies the data; the default simulates
+    ``cfg.domains`` with the built-in simulator (files of real generators: see benchmarks/paper_reproduction.py).
+    """
     import nugan
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     base_model = nugan.load(str(base))
-    n_pool = max(cfg.sizes)
-    source = Domain(*(_source_domain(base_model)))
+    provider = provider or simulated_provider(cfg, Domain(*(_source_domain(base_model))))
     for spec in cfg.domains:
-        dom = Domain.parse(spec)
-        ddir = out / dom.slug
-        log(f"[{dom.label}] simulating samples (pool {n_pool}, tests 2x{cfg.n_test}, fixed 2x{cfg.n_fixed})")
-        s = domain_samples(dom, n_pool, cfg.n_test, cfg.n_fixed, cfg.data_seed, cache=ddir / "samples")
+        ddir = out / spec.replace(":", "_")
+        log(f"[{spec}] preparing samples (training pool {max(cfg.sizes)}, references)")
+        s, src = provider(spec, ddir)
         floor = floor_for(s, cfg.data_seed, auc=cfg.auc)
-        common = {"domain": dom.label}
+        common = {"domain": s.label}
         fl = {"map3d": floor.map.map3d, "map3d_no_tails": floor.map.map3d_no_tails,
               "mean_map": floor.map.mean_map, "emd": floor.emd.value if floor.emd else None,
               "auc": floor.auc.auc if floor.auc else None}
         rows.append({**common, "method": "MC vs MC floor", "size": None, "seed": None, **fl})
-        src = domain_samples(source, 0, cfg.n_test, cfg.n_fixed, cfg.data_seed + 1, cache=ddir / "source")
         from nugan.metrics.evaluate import domain_distance
 
         p = ddir / "domain_distance.json"
@@ -110,7 +129,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     name = f"TL freeze{depth}" if len(cfg.freeze_depths) > 1 else "TL"
                     rdir = ddir / f"n{n}" / f"tl_f{depth}_s{seed}"
                     if not _finished(rdir):
-                        log(f"[{dom.label}] n={n} seed={seed}: transfer learning (freeze {depth})")
+                        log(f"[{spec}] n={n} seed={seed}: transfer learning (freeze {depth})")
                         transfer(base, data, rdir, freeze=depth, cfg=tcfg, resume=(rdir / "state.pt").exists(),
                                  progress=False)
                     p = rdir / "eval.json"
@@ -121,7 +140,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                 tl_dir = ddir / f"n{n}" / f"tl_f{cfg.freeze_depths[0]}_s{seed}"
                 sdir = ddir / f"n{n}" / f"scratch_s{seed}"
                 if not _finished(sdir):
-                    log(f"[{dom.label}] n={n} seed={seed}: scratch (budget of {tl_dir.name})")
+                    log(f"[{spec}] n={n} seed={seed}: scratch (budget of {tl_dir.name})")
                     from nugan.training.config import RunConfig
 
                     scratch(data, RunConfig(base_model.bundle.config, tcfg), sdir, match_budget=tl_dir,
