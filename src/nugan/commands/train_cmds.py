@@ -28,6 +28,15 @@ def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp
 
 
 def _report(result, out: Path) -> None:  # noqa: ANN001
+    """Print the outcome (rank 0 only under torchrun) and close the process group."""
+    import torch.distributed as dist
+
+    from nugan.training.distributed import shutdown_distributed
+
+    main_rank = not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+    shutdown_distributed()
+    if not main_rank:
+        return
     console.print(
         f"[bold green]done[/]: {result.steps_done} steps in {result.seconds:.0f} s "
         f"({result.events_per_s:,.0f} events/s); best <MAP> {result.best_mean_map:.3f} at step "

@@ -132,10 +132,11 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> ModelBun
     js = resolve_model_path(spec)
     try:
         info = json.loads(js.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{js}: model description is not valid JSON ({err})") from err
-    if info.get("format") != FORMAT:
-        raise ValueError(f"{js}: not a nugan cGAN checkpoint (format {info.get('format')!r}, expected {FORMAT!r})")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{js}: not a nugan model description (not valid JSON text: {err})") from err
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        fmt = info.get("format") if isinstance(info, dict) else type(info).__name__
+        raise ValueError(f"{js}: not a nugan cGAN checkpoint (format {fmt!r}, expected {FORMAT!r})")
     cfg = GANConfig.from_dict(info["gan"])
     transform = VariableTransform.from_dict(info["transform"])
     st = js.with_suffix(".safetensors")

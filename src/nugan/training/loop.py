@@ -7,6 +7,7 @@ best-checkpoint selection by <MAP>, atomic checkpoints, exact resume, optional D
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -65,11 +66,17 @@ def validation_metric(bundle: ModelBundle, val: EventTable, seed: int, energy_ra
     return {"map3d": r.map3d, "map3d_no_tails": r.map3d_no_tails, "mean_map": mean_map}
 
 
+@functools.lru_cache(maxsize=2)
+def _epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    """Row order of one epoch (cached: computed once per epoch, not once per step)."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
 def batch_indices(step: int, n: int, batch: int, seed: int) -> np.ndarray:
     """Global batch of row indices for ``step``: a fresh permutation per epoch, reproducible."""
     per_epoch = max(n // batch, 1)
     epoch, k = divmod(step, per_epoch)
-    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    perm = _epoch_permutation(n, seed, epoch)
     return perm[k * batch:(k + 1) * batch] if n >= batch else perm
 
 
@@ -145,7 +152,10 @@ def fit(
         D.load_state_dict(st["discriminator"])
         opt_g.load_state_dict(st["opt_g"])
         opt_d.load_state_dict(st["opt_d"])
-        torch.set_rng_state(st["rng_cpu"])
+        if dinfo.enabled:  # other ranks' RNG states are not saved: reseed them from (seed, rank, step)
+            torch.manual_seed(cfg.seed * 1000 + 17 + dinfo.rank + 7919 * st["step"])
+        else:
+            torch.set_rng_state(st["rng_cpu"])
         if device.type == "cuda" and st.get("rng_cuda") is not None:
             torch.cuda.set_rng_state(st["rng_cuda"], device)
         history, best, best_step, start, bad_vals = (
@@ -198,12 +208,13 @@ def fit(
                     m = validation_metric(bundle, val, val_seed, energy_range, device)
                     rec = {"step": done, "loss_g": loss_g.item(), "loss_d": loss_d.item(), **m,
                            "seconds": time.perf_counter() - t0}
+                    rec = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in rec.items()}
                     history.append(rec)
                     if m["mean_map"] < best:
                         best, best_step, bad_vals = m["mean_map"], done, 0
                         bundle.info.update(info or {})
-                        bundle.info.update(best_step=done, best_mean_map=best, best_map3d=m["map3d"],
-                                           best_map3d_no_tails=m["map3d_no_tails"], steps_planned=cfg.steps,
+                        bundle.info.update(best_step=done, best_mean_map=best, best_map3d=rec["map3d"],
+                                           best_map3d_no_tails=rec["map3d_no_tails"], steps_planned=cfg.steps,
                                            batch_size=cfg.batch_size, gen_loss=cfg.gen_loss,
                                            frozen=frozen, seed=cfg.seed)
                         save_model(bundle, out, "model")
