@@ -168,3 +168,12 @@ def test_ddp_two_cpu_processes_agree(tmp_path: Path) -> None:
     r0, r1 = torch.load(out / "rank0.pt"), torch.load(out / "rank1.pt")
     assert torch.equal(r0, r1)
     assert (out / "model.safetensors").exists()
+
+
+def test_checkpoint_stores_simulator_xsec(tmp_path: Path) -> None:
+    from nugan.physics import simulate
+
+    data = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=1500, seed=3)
+    pretrain(data, _run(), tmp_path, progress=False)
+    xs = json.loads((tmp_path / "model.json").read_text())["xsec"]
+    assert xs["source"].startswith("simulator") and len(xs["E"]) == len(xs["sigma_cm2"]) > 10

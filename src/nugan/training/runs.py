@@ -56,8 +56,11 @@ def domain_info(t: EventTable) -> dict[str, Any]:
 
 
 def _data_info(t: EventTable) -> dict[str, Any]:
+    """Checkpoint description of the training data: domain, fingerprint, size and sigma(E) when known."""
+    from nugan.generation.xsec import xsec_for_training_data
+
     return {"domain": domain_info(t), "data_fingerprint": data_fingerprint(t.E_nu, t.E_mu, t.cos_theta),
-            "n_events": len(t), "nugan_version": __version__}
+            "n_events": len(t), "nugan_version": __version__, "xsec": xsec_for_training_data(t)}
 
 
 def new_bundle(gan: GANConfig, train: EventTable, energy_range: tuple[float, float] | None,
