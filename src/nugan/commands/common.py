@@ -11,7 +11,7 @@ from rich.console import Console
 
 __all__ = ["console", "err_console", "user_errors", "fail"]
 
-console = Console()
+console = Console(soft_wrap=True)  # never break printed paths; the terminal wraps
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
