@@ -106,9 +106,9 @@ def train_cmd(
 ) -> None:
     """Train the same architecture from scratch (the baseline transfer learning must beat)."""
     from nugan.training.config import RunConfig, load_run_config
-    from nugan.training.runs import TRANSFER_DEFAULTS, scratch
+    from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings
 
-    run = load_run_config(config) if config else RunConfig(train=TRANSFER_DEFAULTS)
+    run = load_run_config(config) if config else RunConfig(train=scratch_settings(TRANSFER_DEFAULTS))
     run = _overrides(run, steps, seed, device, None)
     result = scratch(_load_data(data, lenient), run, out, match_budget=match_budget, resume=resume,
                      lenient=lenient)

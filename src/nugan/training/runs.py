@@ -28,12 +28,20 @@ __all__ = [
     "scratch",
     "parse_freeze",
     "TRANSFER_DEFAULTS",
+    "scratch_settings",
     "budget_of",
 ]
 
 #: Fine-tuning defaults (a nugan choice): shorter, lower learning rate, early stopping.
 TRANSFER_DEFAULTS = TrainConfig(steps=1500, batch_size=1024, lr_g=1e-4, lr_d=1e-4, lr_decay=0.2,
                                 val_every=100, val_fraction=0.2, patience=6)
+
+
+def scratch_settings(transfer_cfg: TrainConfig) -> TrainConfig:
+    """Settings of the scratch baseline compared with a transfer run: the same data split, validation and
+    budget, but the pre-training learning rate (random initialisation needs it; a fairer baseline)."""
+    base = TrainConfig()
+    return transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d)
 
 
 def split_train_val(data: EventTable, cfg: TrainConfig) -> tuple[EventTable, EventTable]:

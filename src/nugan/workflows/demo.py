@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nugan.training.config import RunConfig, TrainConfig
-from nugan.training.runs import TRANSFER_DEFAULTS, scratch, transfer
+from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, transfer
 from nugan.workflows.domains import Domain, domain_samples
 from nugan.workflows.evaluation import evaluate_model, floor_for, headline
 
@@ -76,8 +76,8 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
                  resume=(tl_dir / "state.pt").exists())
     log(f"    training from scratch with the same budget -> {sc_dir}")
     if not _finished(sc_dir):
-        scratch(ar.train_pool, RunConfig(base_model.bundle.config, train_cfg), sc_dir, match_budget=tl_dir,
-                resume=(sc_dir / "state.pt").exists())
+        scratch(ar.train_pool, RunConfig(base_model.bundle.config, scratch_settings(train_cfg)), sc_dir,
+                match_budget=tl_dir, resume=(sc_dir / "state.pt").exists())
 
     log("4/5 evaluating zero-shot, transfer and scratch on nu_mu-Ar40 against the MC-vs-MC floor")
     floor_a = floor_for(ar, cfg.seed, auc=cfg.auc)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from nugan.training.config import TrainConfig
-from nugan.training.runs import TRANSFER_DEFAULTS, scratch, transfer
+from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, transfer
 from nugan.workflows.domains import Domain, DomainSamples, domain_samples
 from nugan.workflows.evaluation import evaluate_model, floor_for, headline
 
@@ -143,8 +143,8 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     log(f"[{spec}] n={n} seed={seed}: scratch (budget of {tl_dir.name})")
                     from nugan.training.config import RunConfig
 
-                    scratch(data, RunConfig(base_model.bundle.config, tcfg), sdir, match_budget=tl_dir,
-                            resume=(sdir / "state.pt").exists(), progress=False)
+                    scratch(data, RunConfig(base_model.bundle.config, scratch_settings(tcfg)), sdir,
+                            match_budget=tl_dir, resume=(sdir / "state.pt").exists(), progress=False)
                 p = sdir / "eval.json"
                 ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(sdir)), s, "scratch", seed, None,
                                                             auc=cfg.auc))
