@@ -177,3 +177,15 @@ def test_checkpoint_stores_simulator_xsec(tmp_path: Path) -> None:
     pretrain(data, _run(), tmp_path, progress=False)
     xs = json.loads((tmp_path / "model.json").read_text())["xsec"]
     assert xs["source"].startswith("simulator") and len(xs["E"]) == len(xs["sigma_cm2"]) > 10
+
+
+def test_saved_generator_is_the_ema(tmp_path: Path, toy_events) -> None:
+    pretrain(toy_events(1500), _run(), tmp_path, progress=False)
+    st = torch.load(tmp_path / "state.pt", weights_only=False)
+    saved = load_file(str(tmp_path / "model.safetensors"))
+    best_is_last = json.loads((tmp_path / "model.json").read_text())["best_step"] == 20
+    if best_is_last:
+        assert all(torch.equal(saved[f"generator.{k}"], v) for k, v in st["generator_ema"].items())
+    assert not all(torch.equal(st["generator_ema"][k], v) for k, v in st["generator"].items())
+    with pytest.raises(ValueError, match="ema"):
+        TrainConfig(ema=1.0)

@@ -43,6 +43,9 @@ class TrainConfig:
         amp: bfloat16 autocast (GPU or CPU).
         device: 'auto', 'cpu', 'cuda', 'cuda:1', ...
         threads: torch intra-op threads on CPU (0: leave torch's default).
+        ema: decay of the exponential moving average of the generator weights that is validated and saved
+            (0 disables; warm-up min(ema, (1 + step) / (10 + step))). Smooths the GAN's step-to-step
+            oscillations.
     """
 
     steps: int = 20_000
@@ -60,8 +63,11 @@ class TrainConfig:
     amp: bool = False
     device: str = "auto"
     threads: int = 0
+    ema: float = 0.999
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.gen_loss not in GENERATOR_LOSSES:
             raise ValueError(f"gen_loss must be one of {GENERATOR_LOSSES}, got {self.gen_loss!r}")
         if self.steps < 1 or self.batch_size < 2 or self.val_every < 1:

@@ -7,6 +7,7 @@ best-checkpoint selection by <MAP>, atomic checkpoints, exact resume, optional D
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -84,6 +85,13 @@ def _lr_factor(step: int, cfg: TrainConfig) -> float:
     return cfg.lr_decay + (1 - cfg.lr_decay) * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0)))
 
 
+@torch.no_grad()
+def _update_ema(ema: nn.Module, net: nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * net, parameter by parameter (frozen ones stay bitwise equal)."""
+    for pe, p in zip(ema.parameters(), net.parameters(), strict=True):
+        pe.lerp_(p, 1.0 - decay)
+
+
 def _set_train_mode(net: nn.Module, frozen: list[str]) -> None:
     net.train()
     for name in frozen:
@@ -141,6 +149,9 @@ def fit(
     energy_range = bundle.energy_range
     val_seed = cfg.seed + 7919
 
+    G_ema = copy.deepcopy(G).eval() if cfg.ema > 0 else G
+    for p in G_ema.parameters() if cfg.ema > 0 else ():
+        p.requires_grad_(False)
     history: list[dict[str, float]] = []
     best, best_step, start, bad_vals = math.inf, -1, 0, 0
     state_path = out / "state.pt"
@@ -150,6 +161,8 @@ def fit(
         st = torch.load(state_path, map_location=device, weights_only=False)
         G.load_state_dict(st["generator"])
         D.load_state_dict(st["discriminator"])
+        if cfg.ema > 0:  # a state written without EMA starts the average from the current weights
+            G_ema.load_state_dict(st.get("generator_ema", st["generator"]))
         opt_g.load_state_dict(st["opt_g"])
         opt_d.load_state_dict(st["opt_d"])
         if dinfo.enabled:  # other ranks' RNG states are not saved: reseed them from (seed, rank, step)
@@ -200,11 +213,14 @@ def fit(
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
+            if cfg.ema > 0:
+                _update_ema(G_ema, G, min(cfg.ema, (1.0 + step) / (10.0 + step)))
             steps_run += 1
             done = step + 1
             if done % cfg.val_every == 0 or done == cfg.steps:
                 stop = False
                 if dinfo.is_main:
+                    bundle.generator = G_ema  # validate and save the averaged generator
                     m = validation_metric(bundle, val, val_seed, energy_range, device)
                     rec = {"step": done, "loss_g": loss_g.item(), "loss_d": loss_d.item(), **m,
                            "seconds": time.perf_counter() - t0}
@@ -222,6 +238,7 @@ def fit(
                         bad_vals += 1
                     atomic_torch_save({
                         "generator": G.state_dict(), "discriminator": D.state_dict(),
+                        "generator_ema": G_ema.state_dict(),
                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                         "rng_cpu": torch.get_rng_state(),
                         "rng_cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
@@ -242,6 +259,7 @@ def fit(
     finally:
         if bar is not None:
             bar.stop()
+    bundle.generator = G_ema  # every rank ends with the averaged generator (identical across ranks)
     seconds = time.perf_counter() - t0
     result = FitResult(best, best_step, start + steps_run, stopped_early, seconds,
                        steps_run * cfg.batch_size / max(seconds, 1e-9), history, str(out))

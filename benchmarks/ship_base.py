@@ -1,0 +1,30 @@
+"""Copy a finished pre-training run into the package as a shipped model (weights + JSON only).
+
+    python benchmarks/ship_base.py runs/base/numu-C12 numu-C12 "bash benchmarks/pretrain_base.sh"
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from nugan.training.checkpoint import SHIPPED_DIR, atomic_write_text, load_model
+
+
+def main() -> None:
+    run, name, command = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    load_model(run)  # refuse anything that is not a loadable model
+    dest = SHIPPED_DIR / name
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run / "model.safetensors", dest / "model.safetensors")
+    info = json.loads((run / "model.json").read_text())
+    info["shipped_name"] = name
+    info["reproduce"] = command
+    atomic_write_text(dest / "model.json", json.dumps(info, indent=1, sort_keys=True))
+    print(f"shipped {run} as {dest} ({(dest / 'model.safetensors').stat().st_size / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()
