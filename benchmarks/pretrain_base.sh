@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Reproduces the shipped base model src/nugan/data/models/numu-C12 (CPU, 1 thread, ~40-60 min on these
-# 2-core machines). Same commands on a GPU: add --device cuda and use configs/pretrain_gpu.toml.
+# Reproduces the shipped base model src/nugan/data/models/numu-C12 on CPU (1 thread; ~35 min on an idle core
+# of these 2-core machines): 16k steps of pre-training, then 8k steps continued at a low learning rate.
+# On a GPU add --device cuda and use configs/pretrain_gpu.toml.
 set -euo pipefail
 OUT=${1:-runs/base}
 nugan simulate --probe numu --target C12 --model default --energy 0.3:10 --flux flat \
   --events 2000000 --seed 12 -o "$OUT/numu_C12_train.parquet"
 OMP_NUM_THREADS=1 nugan pretrain --data "$OUT/numu_C12_train.parquet" --config configs/pretrain_cpu.toml \
-  --energy-range 0.3:10 --out "$OUT/numu-C12" ${RESUME:+--resume}
+  --energy-range 0.3:10 --out "$OUT/numu-C12-phase1" ${RESUME:+--resume}
+OMP_NUM_THREADS=1 nugan transfer --base "$OUT/numu-C12-phase1" --data "$OUT/numu_C12_train.parquet" \
+  --freeze none --config configs/continue_cpu.toml --out "$OUT/numu-C12" ${RESUME:+--resume}
+python benchmarks/ship_base.py "$OUT/numu-C12" numu-C12 "bash benchmarks/pretrain_base.sh"
