@@ -102,3 +102,24 @@ def test_study_runs_and_resumes(tmp_path: Path, tiny_base: Path) -> None:
     rows2 = run_study(tiny_base, cfg, tmp_path, log=lambda m: None)  # resume: nothing retrained
     assert tl.stat().st_mtime_ns == mtime
     assert [r["mean_map"] for r in rows2] == [r["mean_map"] for r in rows]
+
+
+def test_study_with_a_file_provider(tmp_path: Path, tiny_base: Path) -> None:
+    """Samples from files (no second references): floors come from half splits; folders are created."""
+    from nugan.physics import simulate
+    from nugan.workflows.domains import DomainSamples
+
+    def provider(spec: str, ddir: Path):  # noqa: ANN202
+        pool = simulate("numu", "Ar40", "default", energy=(0.3, 10.0), n_events=1500, seed=11)
+        test = simulate("numu", "Ar40", "default", energy=(0.3, 10.0), n_events=3000, seed=12)
+        src = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=3000, seed=13)
+        fixed = {1.0: simulate("numu", "Ar40", "default", energy=1.0, n_events=1000, seed=14)}
+        fsrc = {1.0: simulate("numu", "C12", "default", energy=1.0, n_events=1000, seed=15)}
+        return DomainSamples(spec, pool, test, None, fixed, None), DomainSamples("numu-C12", None, src, None, fsrc)
+
+    cfg = StudyConfig(domains=("nuwro-like",), sizes=(1500,), seeds=(0,), n_test=3000, n_fixed=1000,
+                      train=TrainConfig(steps=10, batch_size=128, val_every=10, val_fraction=0.2, threads=1),
+                      auc=False)
+    rows = run_study(tiny_base, cfg, tmp_path, log=lambda m: None, provider=provider)
+    assert {r["domain"] for r in rows} == {"nuwro-like"}
+    assert next(r for r in rows if r["method"] == "TL")["emd"] is not None

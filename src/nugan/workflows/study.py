@@ -104,6 +104,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
     provider = provider or simulated_provider(cfg, Domain(*(_source_domain(base_model))))
     for spec in cfg.domains:
         ddir = out / spec.replace(":", "_")
+        ddir.mkdir(parents=True, exist_ok=True)
         log(f"[{spec}] preparing samples (training pool {max(cfg.sizes)}, references)")
         s, src = provider(spec, ddir)
         floor = floor_for(s, cfg.data_seed, auc=cfg.auc)
