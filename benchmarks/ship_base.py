@@ -1,6 +1,6 @@
 """Copy a finished pre-training run into the package as a shipped model (weights + JSON only).
 
-    python benchmarks/ship_base.py runs/base/numu-C12 numu-C12 "bash benchmarks/pretrain_base.sh"
+    python benchmarks/ship_base.py runs/base/numu-C12 numu-C12 "bash benchmarks/pretrain_base.sh" ["note"]
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def main() -> None:
     info = json.loads((run / "model.json").read_text())
     info["shipped_name"] = name
     info["reproduce"] = command
+    if len(sys.argv) > 4:
+        info["note"] = sys.argv[4]
     atomic_write_text(dest / "model.json", json.dumps(info, indent=1, sort_keys=True))
     print(f"shipped {run} as {dest} ({(dest / 'model.safetensors').stat().st_size / 1024:.0f} KiB)")
 
