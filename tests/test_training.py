@@ -92,6 +92,8 @@ def test_transfer_freezes_first_block(tmp_path: Path, toy_events) -> None:
     n_total_g = len(st["generator"])
     assert len(st["opt_g"]["param_groups"][0]["params"]) == n_total_g - n_frozen_g
     info = json.loads((tmp_path / "tl" / "model.json").read_text())
+    first = json.loads((tmp_path / "tl" / "history.jsonl").read_text().splitlines()[0])
+    assert first["step"] == 0 and first["loss_g"] is None  # the unadapted base competes in selection
     assert info["role"] == "transfer" and info["parent"]["domain"]["target"] == "C12"
     assert info["domain"]["target"] == "Ar40" and info["frozen"]["generator"] == ["block0"]
 

@@ -110,6 +110,7 @@ def fit(
     info: dict[str, Any] | None = None,
     progress: bool = True,
     on_validate: Callable[[dict[str, float]], None] | None = None,
+    validate_start: bool = False,
 ) -> FitResult:
     """Train ``bundle``'s networks on ``train``; select the best <MAP> on ``val``.
 
@@ -122,6 +123,7 @@ def fit(
         frozen: {'generator': [...], 'discriminator': [...]} block names already frozen (kept in eval mode).
         resume: continue from ``out_dir/state.pt`` exactly (same data order, RNG state, optimisers).
         info: extra description stored in the checkpoint JSON (domain, parent, data fingerprint...).
+        validate_start: also validate (and possibly select) the networks before the first step.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -188,6 +190,30 @@ def fit(
         task = bar.add_task("train", total=cfg.steps, completed=start, status="")
         bar.start()
     loss_g = loss_d = torch.zeros(())
+
+    def record(done: int, lg: float | None, ld: float | None) -> dict[str, Any]:
+        """Validate the averaged generator at step ``done``; save it if it is the best so far."""
+        nonlocal best, best_step, bad_vals
+        bundle.generator = G_ema
+        m = validation_metric(bundle, val, val_seed, energy_range, device)
+        rec = {"step": done, "loss_g": lg, "loss_d": ld, **m, "seconds": time.perf_counter() - t0}
+        rec = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in rec.items()}
+        history.append(rec)
+        if m["mean_map"] < best:
+            best, best_step, bad_vals = m["mean_map"], done, 0
+            bundle.info.update(info or {})
+            bundle.info.update(best_step=done, best_mean_map=best, best_map3d=rec["map3d"],
+                               best_map3d_no_tails=rec["map3d_no_tails"], steps_planned=cfg.steps,
+                               batch_size=cfg.batch_size, gen_loss=cfg.gen_loss, frozen=frozen, seed=cfg.seed)
+            save_model(bundle, out, "model")
+        else:
+            bad_vals += 1
+        return rec
+
+    if validate_start and start == 0 and dinfo.is_main:
+        # the starting point (e.g. the unadapted base model) competes in model selection: best_step 0
+        # means no fine-tuned checkpoint beat it on the validation split
+        record(0, None, None)
     try:
         for step in range(start, cfg.steps):
             f = _lr_factor(step, cfg)
@@ -220,22 +246,7 @@ def fit(
             if done % cfg.val_every == 0 or done == cfg.steps:
                 stop = False
                 if dinfo.is_main:
-                    bundle.generator = G_ema  # validate and save the averaged generator
-                    m = validation_metric(bundle, val, val_seed, energy_range, device)
-                    rec = {"step": done, "loss_g": loss_g.item(), "loss_d": loss_d.item(), **m,
-                           "seconds": time.perf_counter() - t0}
-                    rec = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in rec.items()}
-                    history.append(rec)
-                    if m["mean_map"] < best:
-                        best, best_step, bad_vals = m["mean_map"], done, 0
-                        bundle.info.update(info or {})
-                        bundle.info.update(best_step=done, best_mean_map=best, best_map3d=rec["map3d"],
-                                           best_map3d_no_tails=rec["map3d_no_tails"], steps_planned=cfg.steps,
-                                           batch_size=cfg.batch_size, gen_loss=cfg.gen_loss,
-                                           frozen=frozen, seed=cfg.seed)
-                        save_model(bundle, out, "model")
-                    else:
-                        bad_vals += 1
+                    rec = record(done, loss_g.item(), loss_d.item())
                     atomic_torch_save({
                         "generator": G.state_dict(), "discriminator": D.state_dict(),
                         "generator_ema": G_ema.state_dict(),
@@ -249,7 +260,7 @@ def fit(
                     if on_validate:
                         on_validate(rec)
                     if bar is not None:
-                        bar.update(task, status=f"<MAP> {m['mean_map']:.3f} (best {best:.3f} @ {best_step})")
+                        bar.update(task, status=f"<MAP> {rec['mean_map']:.3f} (best {best:.3f} @ {best_step})")
                     stop = cfg.patience is not None and bad_vals >= cfg.patience
                 if broadcast_flag(stop, dinfo, device):
                     stopped_early = True

@@ -141,7 +141,8 @@ def transfer(base: str | Path | ModelBundle, data: EventTable, out_dir: str | Pa
     info = {"role": "transfer", "config": {"gan": bundle.config.to_dict(), "train": cfg.__dict__ | {}},
             **_data_info(data), "parent": parent}
     bundle.info = {}
-    return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress)
+    return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
+               validate_start=True)
 
 
 def budget_of(run_dir: str | Path) -> dict[str, Any]:
