@@ -50,7 +50,7 @@ def study_cmd(
     cfg = StudyConfig(domains=doms, sizes=_ints(sizes, "--sizes"), seeds=_ints(seeds, "--seeds"),
                       freeze_depths=_ints(freeze_depths, "--freeze-depths"), n_test=n_test, n_fixed=n_fixed,
                       train=train, auc=auc)
-    rows = run_study(base, cfg, out, log=lambda m: console.print(m))
+    rows = run_study(base, cfg, out, log=lambda m: console.print(m, markup=False))
     tab = Table(title="study: mean ± std over seeds")
     for col in ("domain", "method", "size", "<MAP>", "EMD", "AUC"):
         tab.add_column(col)
