@@ -127,7 +127,7 @@ def test_transfer_freeze_options(tmp_path: Path, files, spec: str) -> None:
     expected = FREEZE[spec]
     assert info["frozen"] == {"generator": expected, "discriminator": expected}
     assert info["role"] == "transfer" and info["domain"]["target"] == "Ar40"
-    assert info["parent"]["domain"]["target"] == "C12" and info["parent"]["path"] == "base"
+    assert info["parent"]["domain"]["target"] == "C12" and info["parent"]["run"] == "base"
     st = torch.load(out / "state.pt", weights_only=False)
     for net in ("generator", "discriminator"):
         for k, v in st[net].items():

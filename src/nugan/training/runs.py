@@ -3,6 +3,7 @@ training from scratch with a matched compute budget. Each writes a run directory
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,8 @@ def transfer(base: str | Path | ModelBundle, data: EventTable, out_dir: str | Pa
               "discriminator": freeze_blocks(bundle.discriminator, spec)}
     train, val = split_train_val(data, cfg)
     parent = {k: bundle.info.get(k) for k in ("domain", "data_fingerprint", "best_mean_map", "role")}
-    parent["path"] = Path(bundle.info.get("path", "")).name and str(Path(bundle.info["path"]).parent.name)
-    info = {"role": "transfer", "config": {"gan": bundle.config.to_dict(), "train": cfg.__dict__ | {}},
+    parent["run"] = Path(bundle.info["path"]).parent.name if "path" in bundle.info else None
+    info = {"role": "transfer", "config": {"gan": bundle.config.to_dict(), "train": dataclasses.asdict(cfg)},
             **_data_info(data), "parent": parent}
     bundle.info = {}
     return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
@@ -169,7 +170,7 @@ def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budg
     data = _checked(data, lenient)
     train, val = split_train_val(data, cfg)
     bundle = new_bundle(run.gan, train, _energy_range(data, energy_range), cfg.seed)
-    info = {"role": "scratch", "config": {"gan": run.gan.to_dict(), "train": cfg.__dict__ | {}},
+    info = {"role": "scratch", "config": {"gan": run.gan.to_dict(), "train": dataclasses.asdict(cfg)},
             **_data_info(data), "parent": None,
             "matched_budget_of": str(Path(match_budget).name) if match_budget else None}
     return fit(bundle, train, val, cfg, out_dir, resume=resume, info=info, progress=progress)
