@@ -41,3 +41,12 @@ def test_demo_quick_runs_and_resumes(tmp_path: Path) -> None:
     res = runner.invoke(app, ["demo", "--quick", "--out", str(tmp_path)])  # resumes: nothing retrained
     assert res.exit_code == 0, res.output
     assert tl.stat().st_mtime_ns == stamp
+
+
+def test_nuwro_base_model_is_selectable_by_name() -> None:
+    import nugan
+
+    assert {"numu-C12", "nuwro-C12"} <= set(shipped_models())
+    m = nugan.load("nuwro-C12", device="cpu")
+    assert m.info["domain"]["source"] == "nuwro" and m.info["domain"]["target"] == "C12"
+    assert m.energy_range == (0.3, 10.0)
