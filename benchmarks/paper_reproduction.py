@@ -87,8 +87,17 @@ def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], se
             "best_step", "best_mean_map", "best_map3d", "best_map3d_no_tails", "data_fingerprint")},
          "nuwro_events_per_s": speeds, "test_rule": __doc__.split("Test-set rule")[1].strip()}, indent=1))
     md = study_markdown(agg, cfg).replace("# Transfer-learning study", "# Paper reproduction on NuWro 25.11")
-    md += "\nNuWro generation speed on one core of these machines (from the sample JSON files): " + ", ".join(
-        f"{k} {v:.0f} events/s" for k, v in speeds.items()) + "\n"
+    md += "\n## Generation speed\n\n| generator | device | events/s |\n|---|---|---|\n"
+    md += "".join(f"| NuWro 25.11 ({k}) | 1 CPU core (from the sample JSON) | {v:.0f} |\n" for k, v in speeds.items())
+    gen = RESULTS / "generate.json"
+    if gen.exists():
+        g = json.loads(gen.read_text())
+        for r in g["results"]:
+            if r["what"].startswith("nugan"):
+                dev = g["devices"].get(r["device"], r["device"])
+                md += (f"| {r['what']} ({r['events_per_call']:.0e} events/call) | {dev}, "
+                       f"{g['torch_threads']} threads | {r['events_per_s']:.0f} |\n")
+        md += "\n(nugan figures: `python benchmarks/generate.py`; no GPU was lent to the session that measured them.)\n"
     (RESULTS / "paper_reproduction.md").write_text(md)
     shutil.copy(out / "study" / "map_vs_size.png", RESULTS / "paper_reproduction_map_vs_size.png")
     print(md)
