@@ -12,6 +12,25 @@ SHARED = Path(os.environ.get("NUGAN_SHARED", REPO.parent / "shared"))
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
+#: A tiny TOML run config (small networks, 20 steps) for end-to-end command tests.
+TINY = """\
+[gan]
+latent_dim = 8
+gen_width = 16
+gen_blocks = 2
+disc_width = 16
+disc_blocks = 2
+disc_muon_blocks = 1
+
+[train]
+steps = 20
+batch_size = 64
+val_every = 10
+val_fraction = 0.2
+seed = 3
+threads = 1
+"""
+
 
 def _need(path: Path) -> Path:
     if not path.exists():

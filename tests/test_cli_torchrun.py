@@ -10,26 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TINY
 from nugan.events import write_parquet
 from nugan.training import load_model
-
-TINY = """\
-[gan]
-latent_dim = 8
-gen_width = 16
-gen_blocks = 2
-disc_width = 16
-disc_blocks = 2
-disc_muon_blocks = 1
-
-[train]
-steps = 20
-batch_size = 64
-val_every = 10
-val_fraction = 0.2
-seed = 3
-threads = 1
-"""
 
 # Loaded in every process of the launch (PYTHONPATH): logs, per rank, each file moved into place by
 # os.replace, which is how nugan writes model.safetensors / model.json / history.jsonl / summary.json.

@@ -16,27 +16,10 @@ import torch
 from safetensors.torch import load_file
 from typer.testing import CliRunner
 
+from conftest import TINY
 from nugan.cli import app
 from nugan.events import EventTable, write_parquet
 from nugan.training import load_model
-
-TINY = """\
-[gan]
-latent_dim = 8
-gen_width = 16
-gen_blocks = 2
-disc_width = 16
-disc_blocks = 2
-disc_muon_blocks = 1
-
-[train]
-steps = 20
-batch_size = 64
-val_every = 10
-val_fraction = 0.2
-seed = 3
-threads = 1
-"""
 
 runner = CliRunner()
 
