@@ -33,6 +33,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from nugan.atomic import atomic_write_text  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
 BATCHES = (1_000, 10_000, 100_000, 1_000_000)
 
@@ -200,9 +202,7 @@ def main() -> None:
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(json.dumps(out, indent=1))
-    os.replace(tmp, args.out)
+    atomic_write_text(args.out, json.dumps(out, indent=1))
     print(f"\nwrote {args.out}")
 
 

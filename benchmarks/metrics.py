@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nugan.atomic import atomic_write_text
 from nugan.events import EventTable, SampleMeta
 from nugan.metrics import classifier_auc, compute_floor, emd, evaluate_samples, map3d_result
 
@@ -144,9 +145,7 @@ def main() -> None:
         },
         "note": "wall seconds, best of --repeat (AUC: one run); shared machine, load varies",
     }
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, out)
+    atomic_write_text(out, json.dumps(payload, indent=1))
     print(f"wrote {out}")
 
 

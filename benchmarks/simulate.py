@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nugan.atomic import atomic_write_text
 from nugan.physics.simulate import iter_chunks, make_config
 
 CASES = (
@@ -54,9 +55,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     info = {"python": platform.python_version(), "numpy": np.__version__, "cpu": platform.processor(),
             "threads": os.environ.get("OMP_NUM_THREADS", ""), "note": "single process, table sampler path"}
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps({"info": info, "results": rows}, indent=1))
-    tmp.replace(out)
+    atomic_write_text(out, json.dumps({"info": info, "results": rows}, indent=1))
     print(f"wrote {out}")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import wasserstein_distance
 
+from nugan.atomic import atomic_write_text
 from nugan.events import read_parquet
 from nugan.physics import simulate
 
@@ -86,9 +87,7 @@ def main() -> None:
         print(f"flat 0.3-10 GeV {probe}-{target}: sim {s / 1e-38:.3f} vs NuWro {ref / 1e-38:.3f} (x{s / ref:.3f})")
     out = Path(__file__).resolve().parent / "results" / "simulator_vs_nuwro.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps({"fixed_energy": rows, "flat": flat}, indent=1, default=float))
-    tmp.replace(out)
+    atomic_write_text(out, json.dumps({"fixed_energy": rows, "flat": flat}, indent=1, default=float))
     print(f"wrote {out}")
 
 

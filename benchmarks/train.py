@@ -34,6 +34,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nugan.atomic import atomic_write_text
 from nugan.constants import M_MU
 from nugan.events import EventTable, SampleMeta
 from nugan.models import GANConfig
@@ -231,9 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     print_table(payload, console)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, out)
+    atomic_write_text(out, json.dumps(payload, indent=1))
     console.print(f"wrote {out}")
 
 

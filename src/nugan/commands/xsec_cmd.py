@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from nugan.atomic import atomic_path
 from nugan.commands.common import console, user_errors
 
 __all__ = ["register", "xsec"]
@@ -45,14 +46,15 @@ def xsec(
     stem = f"xsec_{t.target}_{probe}_{t.model}"
     data = np.column_stack([t.E_nu, *[t.sigma[c] for c in chans], tot])
     csv = output / f"{stem}.csv"
-    tmp = csv.with_name(csv.name + ".tmp")
-    np.savetxt(tmp, data, delimiter=",", fmt="%.6e",
-               header="E_nu_GeV," + ",".join(f"sigma_{c}_cm2" for c in chans) + ",sigma_total_cm2", comments="")
-    tmp.replace(csv)
+    with atomic_path(csv) as tmp:
+        np.savetxt(tmp, data, delimiter=",", fmt="%.6e", comments="",
+                   header="E_nu_GeV," + ",".join(f"sigma_{c}_cm2" for c in chans) + ",sigma_total_cm2")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from nugan.reports.plots import save_figure
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for c in chans:
@@ -65,9 +67,8 @@ def xsec(
     ax.legend()
     fig.tight_layout()
     png = output / f"{stem}.png"
-    fig.savefig(png.with_name(png.name + ".tmp.png"), dpi=120)
+    save_figure(fig, png, dpi=120)
     plt.close(fig)
-    png.with_name(png.name + ".tmp.png").replace(png)
     console.print(f"wrote {csv} and {png}", highlight=False)
 
 

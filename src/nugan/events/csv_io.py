@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nugan.atomic import atomic_path
 from nugan.events.loading import RawEvents
 from nugan.events.table import CHANNELS, UNKNOWN_CHANNEL, EventTable, SampleMeta, channel_code
 
@@ -141,23 +142,16 @@ def load_csv(path: str | os.PathLike[str]) -> RawEvents:
 def write_csv(table: EventTable, path: str | os.PathLike[str]) -> Path:
     """Write ``table`` as CSV (exact float64 text, channel as label, metadata line); atomic."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     cols = table.columns()
     names = list(cols)
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(META_PREFIX + table.meta.to_json() + "\n")
-            w = csv.writer(f)
-            w.writerow(names)
-            labels = [*CHANNELS]
-            for i in range(len(table)):
-                w.writerow([
-                    (labels[cols[n][i]] if cols[n][i] >= 0 else "") if n == "channel"
-                    else repr(float(cols[n][i])) for n in names
-                ])
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    labels = [*CHANNELS]
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(META_PREFIX + table.meta.to_json() + "\n")
+        w = csv.writer(f)
+        w.writerow(names)
+        for i in range(len(table)):
+            w.writerow([
+                (labels[cols[n][i]] if cols[n][i] >= 0 else "") if n == "channel"
+                else repr(float(cols[n][i])) for n in names
+            ])
     return path

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 import nugan
+from nugan.atomic import AtomicStreamWriter
 from nugan.constants import M_MU, nucleus_pdg
 from nugan.events.loading import RawEvents, cos_between, weight_or_none
 from nugan.events.table import CHANNEL_CODES, CHANNELS, UNKNOWN_CHANNEL, EventTable, SampleMeta
@@ -147,7 +148,7 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
     return ri
 
 
-class NuHepMCWriter:
+class NuHepMCWriter(AtomicStreamWriter):
     """Streaming NuHepMC writer: ``write`` chunks of events; the file appears on ``close``.
 
     Args:
@@ -179,10 +180,8 @@ class NuHepMCWriter:
         self._m_target = nuclear_mass(meta.target_Z, meta.target_A)
         self._pdg_target = nucleus_pdg(meta.target_Z, meta.target_A)
         self._pdg_mu = 13 if meta.probe_pdg > 0 else -13
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        super().__init__(self.path)
         self._writer = hp.io.WriterAscii(str(self._tmp), self._ri)
-        self.n_written = 0
 
     def _check(self, table: EventTable) -> None:
         """Refuse chunks of another probe or target than the file's."""
@@ -227,26 +226,6 @@ class NuHepMCWriter:
             ev.add_vertex(v)
             self._writer.write_event(ev)
         self.n_written += n
-
-    def close(self) -> Path:
-        """Finish the file and move it into place."""
-        self._writer.close()
-        os.replace(self._tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        """Close and remove the partial temporary file."""
-        self._writer.close()
-        self._tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> NuHepMCWriter:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_nuhepmc(table: EventTable, path: str | os.PathLike[str], *,

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from nugan.atomic import AtomicStreamWriter, atomic_path
 from nugan.events.table import CHANNEL_CODES, UNKNOWN_CHANNEL, EventTable, SampleMeta
 
 __all__ = [
@@ -52,15 +53,12 @@ def table_to_arrow(table: EventTable) -> pa.Table:
 
 def write_parquet(table: EventTable, path: str | os.PathLike[str]) -> Path:
     """Write ``table`` atomically (temporary file + rename) to ``path``; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table_to_arrow(table), tmp, compression="zstd")
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp:
+        pq.write_table(table_to_arrow(table), tmp, compression="zstd")
+    return Path(path)
 
 
-class ParquetEventWriter:
+class ParquetEventWriter(AtomicStreamWriter):
     """Streaming writer: append :class:`EventTable` chunks, file appears atomically on :meth:`close`.
 
     Use as a context manager; on an exception the partial temporary file is removed.
@@ -68,9 +66,7 @@ class ParquetEventWriter:
 
     def __init__(self, path: str | os.PathLike[str], meta: SampleMeta, with_weight: bool = False,
                  with_channel: bool = False) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        super().__init__(path)
         fields = [pa.field(n, pa.float64()) for n in REQUIRED]
         if with_weight:
             fields.append(pa.field("weight", pa.float64()))
@@ -78,7 +74,6 @@ class ParquetEventWriter:
             fields.append(pa.field("channel", pa.int8()))
         self.schema = pa.schema(fields, metadata={META_KEY: meta.to_json().encode()})
         self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
-        self.n_written = 0
 
     def write(self, table: EventTable) -> None:
         cols = table.columns()
@@ -89,24 +84,6 @@ class ParquetEventWriter:
             arrays.append(pa.array(cols[f.name], type=f.type))
         self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.n_written += len(table)
-
-    def close(self) -> Path:
-        self._writer.close()
-        os.replace(self._tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        self._writer.close()
-        self._tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> ParquetEventWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def _meta_from_sidecar(path: Path, columns: dict[str, np.ndarray]) -> SampleMeta:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nugan.atomic import atomic_path
 from nugan.constants import M_NUCLEON, probe_name, probe_pdg, target_za
 from nugan.constants import target_name as _target_name
 from nugan.physics.channels import SIM_CHANNELS, weighted_events
@@ -241,11 +242,9 @@ def save_tables(tables: KinematicTables, path: str | os.PathLike[str]) -> Path:
         "model_version": tables.model_version, "fingerprint": tables.fingerprint, "grid": asdict(tables.grid),
         "channels": list(tables.channels), "info": tables.info,
     }
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, meta=np.array(json.dumps(meta)), E_nodes=tables.E_nodes, sigma=tables.sigma,
                             hist=tables.hist.astype(np.float32), overflow=tables.overflow)
-    os.replace(tmp, path)
     return path
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
 from nugan.metrics.emd import match_energies
 from nugan.metrics.evaluate import GenFn, generate_fixed
@@ -104,12 +105,6 @@ def resolve_models(
             got[float(e)] = m[key]
         out[name] = got
     return out, notes
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _img(name: str, caption: str, wide: bool = False) -> str:
@@ -324,7 +319,7 @@ def write_report(
         f"<h1>{html.escape(title)}</h1><p class='meta'>{nav}</p>{notes_html}" + "".join(sections) + "</body></html>\n"
     )
     if metrics_data is not None:
-        _atomic_write_text(out / "metrics.json", json.dumps(metrics_data, indent=1, default=float))
+        atomic_write_text(out / "metrics.json", json.dumps(metrics_data, indent=1, default=float))
     index = out / "index.html"
-    _atomic_write_text(index, page)
+    atomic_write_text(index, page)
     return index

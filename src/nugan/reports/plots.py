@@ -17,6 +17,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
+from nugan.atomic import atomic_path
 from nugan.events.table import EventTable
 from nugan.metrics.map3d import pulls
 from nugan.metrics.report import COLUMNS, ComparisonTable
@@ -102,12 +103,9 @@ def hep_style() -> Iterator[None]:
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 100) -> Path:
     """Write ``fig`` as PNG atomically (temporary file + os.replace); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=dpi)  # layouts are set by hand: "tight" costs a second draw
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)  # layouts are set by hand: "tight" costs a second draw
+    return Path(path)
 
 
 def observable_binning(name: str, reference: EventTable, E_nu: float | None = None) -> np.ndarray:

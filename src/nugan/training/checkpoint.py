@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from nugan import __version__
+from nugan.atomic import atomic_path, atomic_write_text
 from nugan.models.config import GANConfig
 from nugan.models.networks import Discriminator, Generator
 from nugan.models.transforms import VariableTransform
@@ -42,18 +42,10 @@ FORMAT = "nugan-cgan-1"
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to ``path`` via a temporary file and rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def atomic_torch_save(obj: Any, path: Path) -> None:
     """torch.save via a temporary file and rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def data_fingerprint(*arrays: np.ndarray) -> str:
@@ -95,10 +87,8 @@ def save_model(bundle: ModelBundle, directory: str | Path, name: str = "model") 
     tensors.update(
         {f"discriminator.{k}": v.detach().cpu().contiguous() for k, v in bundle.discriminator.state_dict().items()}
     )
-    st = directory / f"{name}.safetensors"
-    tmp = st.with_name(st.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": FORMAT})
-    os.replace(tmp, st)
+    with atomic_path(directory / f"{name}.safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata={"format": FORMAT})
     js = directory / f"{name}.json"
     atomic_write_text(js, json.dumps(bundle.describe(), indent=1, sort_keys=True))
     return js

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nugan.atomic import atomic_write_text
 from nugan.training.config import RunConfig, TrainConfig
 from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, transfer
 from nugan.workflows.domains import Domain, domain_samples
@@ -107,9 +108,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
     )
     summary = {"report": str(index), "rows": [headline(r) for r in [rep_base, *reports, dist]],
                "floor_ar40": headline(reports[0])}
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1, default=float))
-    tmp.replace(out / "summary.json")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, default=float))
     return summary
 
 

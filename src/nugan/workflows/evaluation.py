@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from nugan.metrics.evaluate import compute_floor, evaluate_samples
@@ -21,20 +19,13 @@ def floor_for(samples: DomainSamples, seed: int, auc: bool = True) -> FloorSet:
 
 
 def evaluate_model(model: Any, samples: DomainSamples, name: str, seed: int, floor: FloorSet | None,
-                   auc: bool = True, cache: Path | None = None) -> MetricsReport:
-    """Every metric of a loaded model (``nugan.load``) against the domain's references.
-
-    With ``cache`` (a JSON path) the headline figures are stored and re-used by resumed workflows.
-    """
+                   auc: bool = True) -> MetricsReport:
+    """Every metric of a loaded model (``nugan.load``) against the domain's references."""
     def gen_fn(E, s):  # noqa: ANN001, ANN202
         return model.sample(E, seed=s)
 
     rep = evaluate_samples(gen_fn, samples.test, samples.fixed, seed=seed, name=name,
                            floor=floor if floor is not None else False, energy_range=(0.3, 10.0), auc=auc)
-    if cache is not None:
-        tmp = cache.with_name(cache.name + ".tmp")
-        tmp.write_text(json.dumps(headline(rep), indent=1))
-        tmp.replace(cache)
     return rep
 
 

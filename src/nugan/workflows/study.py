@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from nugan.atomic import atomic_write_text
+from nugan.reports.plots import save_figure
 from nugan.training.config import TrainConfig
 from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, transfer
 from nugan.workflows.domains import Domain, DomainSamples, domain_samples
@@ -63,9 +65,7 @@ def _cached(path: Path) -> dict[str, Any] | None:
 def _store(path: Path, rep: Any) -> dict[str, Any]:  # noqa: ANN401
     """Store a report's headline figures atomically and return them."""
     d = headline(rep)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(d, indent=1))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(d, indent=1))
     return d
 
 
@@ -151,12 +151,10 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                                                             auc=cfg.auc))
                 rows.append({**common, "method": "scratch", "size": n, "seed": seed, **_strip(ev),
                              "steps": json.loads((sdir / "summary.json").read_text())["steps_done"]})
-    tmp = out / "study.json.tmp"
-    tmp.write_text(json.dumps({"config": _cfg_dict(cfg), "base": str(Path(str(base)).name), "rows": rows},
-                              indent=1))
-    tmp.replace(out / "study.json")
+    atomic_write_text(out / "study.json", json.dumps(
+        {"config": _cfg_dict(cfg), "base": str(Path(str(base)).name), "rows": rows}, indent=1))
     agg = aggregate(rows)
-    (out / "study.md").write_text(study_markdown(agg, cfg))
+    atomic_write_text(out / "study.md", study_markdown(agg, cfg))
     plot_study(agg, out / "map_vs_size.png")
     return rows
 
@@ -244,8 +242,6 @@ def plot_study(agg: list[dict[str, Any]], path: Path) -> Path:
         ax.set_title(dom)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
+    save_figure(fig, path)
     plt.close(fig)
-    tmp.replace(path)
     return path
