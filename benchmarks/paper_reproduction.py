@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from nugan.events import EventTable, read_parquet
-from nugan.training import load_run_config, pretrain
+from nugan.training import load_run_config, pretrain, transfer
 from nugan.training.runs import TRANSFER_DEFAULTS
 from nugan.workflows.domains import DomainSamples
 from nugan.workflows.study import StudyConfig, aggregate, run_study, study_markdown
@@ -123,13 +123,18 @@ def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: in
         print(f"report: {idx}")
 
 
-def stage_pretrain(nuwro: Path, out: Path, config: Path) -> None:
+def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path) -> None:
+    """Two phases, like the simulator base model: pre-training (``config``) into ``out/base-phase1``, then a
+    continuation on the same events with nothing frozen (``continue_config``) into ``out/base``."""
     base = read_parquet(nuwro / BASE_FILE).with_meta(model="nuwro-25.11", energy_range=(0.3, 10.0))
     train, _ = carve(base, BASE_TEST)
-    run = load_run_config(config)
+    phase1 = out / "base-phase1"
+    if not (phase1 / "summary.json").exists():
+        pretrain(train, load_run_config(config), phase1, resume=(phase1 / "state.pt").exists(),
+                 energy_range=(0.3, 10.0))
     run_dir = out / "base"
-    resume = (run_dir / "state.pt").exists()
-    result = pretrain(train, run, run_dir, resume=resume, energy_range=(0.3, 10.0))
+    result = transfer(phase1, train, run_dir, freeze="none", cfg=load_run_config(continue_config).train,
+                      resume=(run_dir / "state.pt").exists())
     (out / "base_summary.json").write_text(json.dumps(result.to_dict(), indent=1))
     print(f"base model written to {run_dir}")
 
@@ -139,6 +144,8 @@ def main() -> None:
     ap.add_argument("--nuwro-dir", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=Path("runs/paper"))
     ap.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "configs/pretrain_cpu.toml")
+    ap.add_argument("--continue-config", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "configs/continue_long_cpu.toml")
     ap.add_argument("--domains", default=",".join(TARGETS))
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--seeds", default="0,1")
@@ -152,7 +159,7 @@ def main() -> None:
     if not (a.nuwro_dir / BASE_FILE).exists():
         raise SystemExit(f"{a.nuwro_dir}: no {BASE_FILE} (pass the shared/data/nuwro folder)")
     if a.stage == "pretrain":
-        stage_pretrain(a.nuwro_dir, a.out, a.config)
+        stage_pretrain(a.nuwro_dir, a.out, a.config, a.continue_config)
     elif a.stage == "study":
         stage_study(a.nuwro_dir, a.out, domains, [int(x) for x in a.sizes.split(",")],
                     [int(x) for x in a.seeds.split(",")], a.steps)

@@ -120,6 +120,23 @@ def test_transfer_freeze_options(tmp_path: Path, files, spec: str) -> None:
     assert len(st["opt_g"]["param_groups"][0]["params"]) == len(st["generator"]) - n_frozen
 
 
+def test_transfer_adds_disc_features_and_resumes(tmp_path: Path, files) -> None:
+    _pretrain(files, tmp_path / "base")
+    out = tmp_path / "cont"
+    args = ("transfer", "--base", tmp_path / "base", "--data", files["c12"], "--config", files["config"],
+            "--out", out, "--freeze", "none", "--add-disc-features", "W2,Q2")
+    res = nugan(*args, "--steps", 10)
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "model.json").read_text())["gan"]["disc_features"] == ["W2", "Q2"]
+    assert load_file(str(out / "model.safetensors"))["discriminator.blocks.block0.linear.weight"].shape[1] == 4
+    res = nugan(*args, "--resume")  # resuming rebuilds the same widened architecture
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "summary.json").read_text())["steps_done"] == 20
+    bad = nugan("transfer", "--base", out, "--data", files["c12"], "--config", files["config"],
+                "--out", tmp_path / "again", "--add-disc-features", "W2")
+    assert bad.exit_code == 2 and "already has features" in flat(bad.output)
+
+
 def test_transfer_unknown_block_name(tmp_path: Path, files) -> None:
     _pretrain(files, tmp_path / "base")
     res = nugan("transfer", "--base", tmp_path / "base", "--data", files["ar40"], "--config", files["config"],

@@ -80,6 +80,8 @@ def transfer_cmd(
     device: str = typer.Option(None, help="auto, cpu, cuda."),
     resume: bool = typer.Option(False, help="Continue an interrupted run."),
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
+    add_disc_features: str = typer.Option(
+        "", help="Give the base's discriminator physics features first (e.g. W2,Q2; zero-initialised)."),
 ) -> None:
     """Fine-tune a pre-trained model on a small target sample with the first block(s) frozen."""
     from nugan.training.config import RunConfig, load_run_config
@@ -88,7 +90,7 @@ def transfer_cmd(
     cfg = load_run_config(config).train if config else TRANSFER_DEFAULTS
     cfg = _overrides(RunConfig(train=cfg), steps, seed, device, None).train
     result = transfer(base, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
-                      lenient=lenient)
+                      lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f))
     _report(result, out)
 
 

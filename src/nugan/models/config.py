@@ -26,6 +26,8 @@ class GANConfig:
         gen_dropout, disc_dropout: dropout probabilities.
         noise_std: std of the Gaussian noise added after each learnable layer while training.
         skip: residual connections where widths agree.
+        disc_features: physics features the discriminator sees next to the muon variables ('W2', 'Q2';
+            see :mod:`nugan.models.features`; empty: the paper's discriminator).
     """
 
     latent_dim: int = 50
@@ -39,8 +41,16 @@ class GANConfig:
     disc_dropout: float = 0.1
     noise_std: float = 0.02
     skip: bool = True
+    disc_features: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        from nugan.models.features import DISC_FEATURES
+
+        object.__setattr__(self, "disc_features", tuple(self.disc_features))
+        unknown = [n for n in self.disc_features if n not in DISC_FEATURES]
+        if unknown or len(set(self.disc_features)) != len(self.disc_features):
+            raise ValueError(f"disc_features must be distinct names from {list(DISC_FEATURES)}, "
+                             f"got {list(self.disc_features)}")
         if self.activation not in ("relu", "prelu"):
             raise ValueError(f"activation must be 'relu' or 'prelu', got {self.activation!r}")
         for name in ("latent_dim", "gen_width", "gen_blocks", "disc_width", "disc_blocks", "disc_muon_blocks"):

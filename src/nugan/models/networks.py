@@ -7,12 +7,17 @@ before E_nu joins; the generator's "block0" takes (z, E_nu).
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
 from nugan.models.config import GANConfig
+from nugan.models.features import MuonFeatures
+from nugan.models.transforms import VariableTransform
 
-__all__ = ["GaussianNoise", "DenseBlock", "Generator", "Discriminator", "freeze_blocks", "block_names"]
+__all__ = ["GaussianNoise", "DenseBlock", "Generator", "Discriminator", "freeze_blocks", "block_names",
+           "with_disc_features"]
 
 
 class GaussianNoise(nn.Module):
@@ -74,13 +79,22 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """D(u, e) -> logit that (u, e) is a real event; sigmoid(logit) is the paper's D output."""
+    """D(u, e) -> logit that (u, e) is a real event; sigmoid(logit) is the paper's D output.
 
-    def __init__(self, cfg: GANConfig) -> None:
+    With ``cfg.disc_features`` the first block also sees those physics features of (u, e), computed through
+    ``transform`` (required then).
+    """
+
+    def __init__(self, cfg: GANConfig, transform: VariableTransform | None = None) -> None:
         super().__init__()
         w = cfg.disc_width
         a, p, s = cfg.activation, cfg.disc_dropout, cfg.noise_std
-        blocks: list[DenseBlock] = [DenseBlock(2, w, a, p, s, False)]
+        self.features: MuonFeatures | None = None
+        if cfg.disc_features:
+            if transform is None:
+                raise ValueError("a discriminator with physics features needs the model's variable transform")
+            self.features = MuonFeatures(cfg.disc_features, transform)
+        blocks: list[DenseBlock] = [DenseBlock(2 + len(cfg.disc_features), w, a, p, s, False)]
         for _ in range(1, cfg.disc_muon_blocks):
             blocks.append(DenseBlock(w, w, a, p, s, cfg.skip))
         self.n_muon = cfg.disc_muon_blocks
@@ -90,10 +104,28 @@ class Discriminator(nn.Module):
         self.head = nn.Linear(w, 1)
 
     def forward(self, u: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        h = u
+        h = u if self.features is None else torch.cat([u, self.features(u, e)], dim=1)
         for i in range(len(self.blocks)):
             h = self.blocks[f"block{i}"](h, None if i < self.n_muon else e)
         return self.head(h).squeeze(1)
+
+
+def with_disc_features(disc: Discriminator, cfg: GANConfig, transform: VariableTransform,
+                       names: tuple[str, ...]) -> tuple[Discriminator, GANConfig]:
+    """A copy of a trained discriminator that also sees the physics features ``names``.
+
+    The first dense layer gets zero-initialised input columns for the new features, so the copy computes
+    exactly the same function until training moves those weights. Returns (discriminator, its config).
+    """
+    if cfg.disc_features:
+        raise ValueError(f"the discriminator already has features {list(cfg.disc_features)}")
+    new_cfg = dataclasses.replace(cfg, disc_features=tuple(names))
+    new = Discriminator(new_cfg, transform)
+    sd = disc.state_dict()
+    w = sd["blocks.block0.linear.weight"]
+    sd["blocks.block0.linear.weight"] = torch.cat([w, w.new_zeros(w.shape[0], len(names))], dim=1)
+    new.load_state_dict(sd)
+    return new, new_cfg
 
 
 def block_names(net: nn.Module) -> list[str]:

@@ -136,7 +136,7 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> ModelBun
         tensors = load_file(str(st))
     except (SafetensorError, OSError) as err:
         raise ValueError(f"{st}: corrupt or unreadable weights ({err})") from err
-    gen, disc = Generator(cfg), Discriminator(cfg)
+    gen, disc = Generator(cfg), Discriminator(cfg, transform)
     for prefix, net in (("generator.", gen), ("discriminator.", disc)):
         sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         expected = net.state_dict()

@@ -46,6 +46,9 @@ class TrainConfig:
         ema: decay of the exponential moving average of the generator weights that is validated and saved
             (0 disables; warm-up min(ema, (1 + step) / (10 + step))). Smooths the GAN's step-to-step
             oscillations.
+        energy_balance: alpha of E_nu-balanced batch sampling: rows drawn with probability proportional to
+            (density of log E_nu)^-alpha (0: plain epochs, the paper; 1: flat in log E_nu; see
+            :func:`nugan.training.loop.energy_balance_weights`).
     """
 
     steps: int = 20_000
@@ -64,8 +67,11 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 0
     ema: float = 0.999
+    energy_balance: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.energy_balance <= 1.0:
+            raise ValueError(f"energy_balance must be in [0, 1], got {self.energy_balance}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.gen_loss not in GENERATOR_LOSSES:

@@ -29,7 +29,8 @@ from nugan.training.checkpoint import ModelBundle, atomic_torch_save, atomic_wri
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
 
-__all__ = ["FitResult", "fit", "validation_metric", "validation_bins", "batch_indices"]
+__all__ = ["FitResult", "fit", "validation_metric", "validation_bins", "batch_indices", "BatchSampler",
+           "energy_balance_weights"]
 
 
 @dataclass
@@ -67,18 +68,55 @@ def validation_metric(bundle: ModelBundle, val: EventTable, seed: int, energy_ra
     return {"map3d": r.map3d, "map3d_no_tails": r.map3d_no_tails, "mean_map": mean_map}
 
 
+def energy_balance_weights(E_nu: np.ndarray, alpha: float, bins: int = 40) -> np.ndarray | None:
+    """Row sampling probabilities proportional to (density of log E_nu)^-alpha (None for alpha = 0).
+
+    alpha = 1 draws every log-E_nu interval equally often (as MAP-3D weights its log-spaced E_nu bins);
+    alpha = 0.5 is a square-root compromise. Only the E_nu marginal seen in training changes: real and
+    generated events of a batch share their E_nu values, so the conditional p(E_mu, cos | E_nu) is unchanged.
+    """
+    if alpha <= 0:
+        return None
+    logE = np.log(np.asarray(E_nu, dtype=np.float64))
+    edges = np.linspace(logE.min(), logE.max() + 1e-12, bins + 1)
+    which = np.clip(np.searchsorted(edges, logE, side="right") - 1, 0, bins - 1)
+    counts = np.bincount(which, minlength=bins).astype(np.float64)
+    w = counts[which] ** -alpha
+    return w / w.sum()
+
+
 @functools.lru_cache(maxsize=2)
 def _epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     """Row order of one epoch (cached: computed once per epoch, not once per step)."""
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
+class BatchSampler:
+    """Global batches of row indices, reproducible from (seed, step): a fresh permutation per epoch, or with
+    ``weights`` a fresh weighted draw (with replacement) of n rows per epoch."""
+
+    def __init__(self, n: int, batch: int, seed: int, weights: np.ndarray | None = None) -> None:
+        self.n, self.batch, self.seed, self.weights = n, batch, seed, weights
+        self._epoch, self._order = -1, np.empty(0, dtype=np.int64)
+
+    def _epoch_rows(self, epoch: int) -> np.ndarray:
+        if self.weights is None:
+            return _epoch_permutation(self.n, self.seed, epoch)
+        if epoch != self._epoch:
+            rng = np.random.default_rng([self.seed, epoch, 1])
+            self._epoch, self._order = epoch, rng.choice(self.n, size=self.n, p=self.weights)
+        return self._order
+
+    def indices(self, step: int) -> np.ndarray:
+        per_epoch = max(self.n // self.batch, 1)
+        epoch, k = divmod(step, per_epoch)
+        rows = self._epoch_rows(epoch)
+        return rows[k * self.batch:(k + 1) * self.batch] if self.n >= self.batch else rows
+
+
 def batch_indices(step: int, n: int, batch: int, seed: int) -> np.ndarray:
     """Global batch of row indices for ``step``: a fresh permutation per epoch, reproducible."""
-    per_epoch = max(n // batch, 1)
-    epoch, k = divmod(step, per_epoch)
-    perm = _epoch_permutation(n, seed, epoch)
-    return perm[k * batch:(k + 1) * batch] if n >= batch else perm
+    return BatchSampler(n, batch, seed).indices(step)
 
 
 def _lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -144,6 +182,8 @@ def fit(
         ids = [device.index] if device.type == "cuda" else None
         G_run, D_run = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
 
+    sampler = BatchSampler(len(train), cfg.batch_size, cfg.seed,
+                           energy_balance_weights(train.E_nu, cfg.energy_balance))
     e_all = torch.as_tensor(bundle.transform.encode_energy(train.E_nu), dtype=torch.float32).unsqueeze(1)
     u_all = torch.as_tensor(bundle.transform.encode_muon(train.E_nu, train.E_mu, train.cos_theta),
                             dtype=torch.float32)
@@ -220,7 +260,7 @@ def fit(
             for opt, lr in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
                 for g in opt.param_groups:
                     g["lr"] = lr * f
-            idx = batch_indices(step, len(train), cfg.batch_size, cfg.seed)
+            idx = sampler.indices(step)
             idx = idx[dinfo.rank * local_batch:(dinfo.rank + 1) * local_batch]
             idx_t = torch.as_tensor(idx, device=device)
             e, u = e_all[idx_t], u_all[idx_t]
