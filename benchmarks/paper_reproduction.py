@@ -58,11 +58,16 @@ def fixed_refs(nuwro: Path, domain: str) -> dict[float, EventTable]:
     return out
 
 
-def nuwro_provider(nuwro: Path):  # noqa: ANN201
-    """Study sample provider over the NuWro files (test sets carved by the rule in the module docstring)."""
+def nuwro_source(nuwro: Path) -> DomainSamples:
+    """The nu_mu-C12 source domain: its test set (last rows of the base file) and fixed-energy references."""
     base = read_parquet(nuwro / BASE_FILE).with_meta(model="nuwro:numu-C12", energy_range=(0.3, 10.0))
     _, base_test = carve(base, BASE_TEST)
-    source = DomainSamples("numu-C12", None, base_test, None, fixed_refs(nuwro, "numu-C12"), None)
+    return DomainSamples("numu-C12", None, base_test, None, fixed_refs(nuwro, "numu-C12"), None)
+
+
+def nuwro_provider(nuwro: Path):  # noqa: ANN201
+    """Study sample provider over the NuWro files (test sets carved by the rule in the module docstring)."""
+    source = nuwro_source(nuwro)
 
     def provide(spec: str, ddir: Path) -> tuple[DomainSamples, DomainSamples]:
         t = read_parquet(nuwro / TARGETS[spec]).with_meta(model=f"nuwro:{spec}", energy_range=(0.3, 10.0))
@@ -145,8 +150,7 @@ def stage_base_eval(nuwro: Path, out: Path) -> None:
     import nugan
     from nugan.workflows.evaluation import evaluate_model, floor_for
 
-    provide = nuwro_provider(nuwro)
-    _, source = provide(next(iter(TARGETS)), out)
+    source = nuwro_source(nuwro)
     # no second NuWro sample: floor_for takes half splits of the test set and of the fixed-energy samples
     rep = evaluate_model(nugan.load(str(out / "base")), source, "nuwro-C12 base", 0, floor_for(source, 0))
     RESULTS.mkdir(exist_ok=True)
