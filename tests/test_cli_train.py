@@ -137,6 +137,26 @@ def test_transfer_adds_disc_features_and_resumes(tmp_path: Path, files) -> None:
     assert bad.exit_code == 2 and "already has features" in flat(bad.output)
 
 
+def test_transfer_adds_latent_categories_and_resumes(tmp_path: Path, files) -> None:
+    _pretrain(files, tmp_path / "base")
+    out = tmp_path / "cont"
+    args = ("transfer", "--base", tmp_path / "base", "--data", files["c12"], "--config", files["config"],
+            "--out", out, "--freeze", "none", "--add-latent-categories", 4)
+    res = nugan(*args, "--steps", 10)
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "model.json").read_text())["gan"]["latent_categories"] == 4
+    w = load_file(str(out / "model.safetensors"))["generator.blocks.block0.linear.weight"]
+    assert w.shape[1] == json.loads((out / "model.json").read_text())["gan"]["latent_dim"] + 4 + 1
+    res = nugan(*args, "--resume")
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "summary.json").read_text())["steps_done"] == 20
+    res = nugan("generate", "--model", out, "--energy", "1.0", "--events", 500, "--output", tmp_path / "g.parquet")
+    assert res.exit_code == 0, res.output
+    bad = nugan("transfer", "--base", out, "--data", files["c12"], "--config", files["config"],
+                "--out", tmp_path / "again", "--add-latent-categories", 3)
+    assert bad.exit_code == 2 and "already has 4 latent categories" in flat(bad.output)
+
+
 def test_transfer_unknown_block_name(tmp_path: Path, files) -> None:
     _pretrain(files, tmp_path / "base")
     res = nugan("transfer", "--base", tmp_path / "base", "--data", files["ar40"], "--config", files["config"],
@@ -304,3 +324,4 @@ def test_nan_rows_need_lenient(tmp_path: Path, files, toy_events, command: str) 
     assert str(out / "model.safetensors") in flat(res.output)
     assert json.loads((out / "model.json").read_text())["n_events"] == 1293
     assert json.loads((out / "summary.json").read_text())["steps_done"] == 20
+

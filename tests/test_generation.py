@@ -75,7 +75,8 @@ def _xsec_csv(path: Path, slope: float = 1e-38) -> Path:
 
 # ------------------------------------------------------------------------ fast forward / sampler
 @pytest.mark.parametrize("cfg", [GANConfig(), GANConfig(latent_dim=5, gen_width=12, gen_blocks=4,
-                                                         activation="relu", skip=False)])
+                                                         activation="relu", skip=False),
+                                 GANConfig(latent_dim=6, gen_width=12, latent_categories=4)])
 def test_fast_forward_matches_module(cfg: GANConfig) -> None:
     torch.manual_seed(1)
     g = Generator(cfg).eval()

@@ -82,6 +82,8 @@ def transfer_cmd(
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
     add_disc_features: str = typer.Option(
         "", help="Give the base's discriminator physics features first (e.g. W2,Q2; zero-initialised)."),
+    add_latent_categories: int = typer.Option(
+        0, help="Give the base's generator a K-category latent code first (zero-initialised)."),
 ) -> None:
     """Fine-tune a pre-trained model on a small target sample with the first block(s) frozen."""
     from nugan.training.config import RunConfig, load_run_config
@@ -90,7 +92,8 @@ def transfer_cmd(
     cfg = load_run_config(config).train if config else TRANSFER_DEFAULTS
     cfg = _overrides(RunConfig(train=cfg), steps, seed, device, None).train
     result = transfer(base, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
-                      lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f))
+                      lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
+                      add_latent_categories=add_latent_categories)
     _report(result, out)
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nugan.models.networks import DenseBlock, GaussianNoise, Generator
+from nugan.models.networks import DenseBlock, GaussianNoise, Generator, latent_codes
 
 __all__ = ["fast_forward", "cached_fast_forward", "FastBlock"]
 
@@ -95,9 +95,10 @@ def fast_forward(generator: Generator) -> _Forward:
         return generator.forward
     fast = [b for b in blocks if b is not None]
     w_head, b_head = head.weight.detach().t().contiguous(), head.bias.detach()
+    k = int(getattr(generator, "latent_categories", 0))
 
     def forward(z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        h = z
+        h = torch.cat([z, latent_codes(z, k)], dim=1) if k else z
         for b in fast:
             h = b(h, e)
         return torch.addmm(b_head, h, w_head)

@@ -28,6 +28,10 @@ class GANConfig:
         skip: residual connections where widths agree.
         disc_features: physics features the discriminator sees next to the muon variables ('W2', 'Q2';
             see :mod:`nugan.models.features`; empty: the paper's discriminator).
+        latent_categories: K > 0 gives the generator's first block a one-hot code of K equally likely
+            categories, read off the first latent component (``floor(K * Phi(z_0))``), next to z. A
+            discontinuous input lets the generator leave gaps between modes (the dip between the QE and
+            Delta peaks) without steep slopes in z; 0: the paper's generator.
     """
 
     latent_dim: int = 50
@@ -42,6 +46,7 @@ class GANConfig:
     noise_std: float = 0.02
     skip: bool = True
     disc_features: tuple[str, ...] = ()
+    latent_categories: int = 0
 
     def __post_init__(self) -> None:
         from nugan.models.features import DISC_FEATURES
@@ -56,6 +61,8 @@ class GANConfig:
         for name in ("latent_dim", "gen_width", "gen_blocks", "disc_width", "disc_blocks", "disc_muon_blocks"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.latent_categories < 0 or self.latent_categories == 1:
+            raise ValueError(f"latent_categories must be 0 (none) or >= 2, got {self.latent_categories}")
         for name in ("gen_dropout", "disc_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")

@@ -17,7 +17,7 @@ from nugan.models.features import MuonFeatures
 from nugan.models.transforms import VariableTransform
 
 __all__ = ["GaussianNoise", "DenseBlock", "Generator", "Discriminator", "freeze_blocks", "block_names",
-           "with_disc_features"]
+           "with_disc_features", "with_latent_categories", "latent_codes"]
 
 
 class GaussianNoise(nn.Module):
@@ -58,21 +58,33 @@ class DenseBlock(nn.Module):
         return out + h if self.residual else out
 
 
+def latent_codes(z: torch.Tensor, k: int) -> torch.Tensor:
+    """One-hot codes of K equally likely categories from the first (standard-normal) latent component."""
+    idx = (torch.special.ndtr(z[:, 0]) * k).long().clamp_(0, k - 1)
+    return nn.functional.one_hot(idx, k).to(z.dtype)
+
+
 class Generator(nn.Module):
-    """G(z, e) -> two standardised muon variables. ``e`` is E_nu rescaled to [-1, 1], shape (N, 1)."""
+    """G(z, e) -> two standardised muon variables. ``e`` is E_nu rescaled to [-1, 1], shape (N, 1).
+
+    With ``cfg.latent_categories = K`` the first block sees [z, one-hot code of z_0 (K), e].
+    """
 
     def __init__(self, cfg: GANConfig) -> None:
         super().__init__()
         w = cfg.gen_width
-        blocks = [DenseBlock(cfg.latent_dim + 1, w, cfg.activation, cfg.gen_dropout, cfg.noise_std, False)]
+        n_in = cfg.latent_dim + cfg.latent_categories + 1
+        blocks = [DenseBlock(n_in, w, cfg.activation, cfg.gen_dropout, cfg.noise_std, False)]
         for _ in range(1, cfg.gen_blocks):
             blocks.append(DenseBlock(w + 1, w, cfg.activation, cfg.gen_dropout, cfg.noise_std, cfg.skip))
         self.blocks = nn.ModuleDict({f"block{i}": b for i, b in enumerate(blocks)})
         self.head = nn.Linear(w, 2)
         self.latent_dim = cfg.latent_dim
+        self.latent_categories = cfg.latent_categories
 
     def forward(self, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        h = self.blocks["block0"](torch.cat([z, e], dim=1))
+        parts = [z, latent_codes(z, self.latent_categories), e] if self.latent_categories else [z, e]
+        h = self.blocks["block0"](torch.cat(parts, dim=1))
         for i in range(1, len(self.blocks)):
             h = self.blocks[f"block{i}"](h, e)
         return self.head(h)
@@ -124,6 +136,23 @@ def with_disc_features(disc: Discriminator, cfg: GANConfig, transform: VariableT
     sd = disc.state_dict()
     w = sd["blocks.block0.linear.weight"]
     sd["blocks.block0.linear.weight"] = torch.cat([w, w.new_zeros(w.shape[0], len(names))], dim=1)
+    new.load_state_dict(sd)
+    return new, new_cfg
+
+
+def with_latent_categories(gen: Generator, cfg: GANConfig, k: int) -> tuple[Generator, GANConfig]:
+    """A copy of a trained generator whose first block also sees a K-category latent code.
+
+    The code's input columns (between z and E_nu) start at zero, so the copy computes exactly the same
+    function until training moves them. Returns (generator, its config).
+    """
+    if cfg.latent_categories:
+        raise ValueError(f"the generator already has {cfg.latent_categories} latent categories")
+    new_cfg = dataclasses.replace(cfg, latent_categories=int(k))
+    new = Generator(new_cfg)
+    sd = gen.state_dict()
+    w = sd["blocks.block0.linear.weight"]
+    sd["blocks.block0.linear.weight"] = torch.cat([w[:, :-1], w.new_zeros(w.shape[0], int(k)), w[:, -1:]], dim=1)
     new.load_state_dict(sd)
     return new, new_cfg
 

@@ -14,7 +14,7 @@ from nugan import __version__
 from nugan.events.table import EventTable
 from nugan.events.validation import validate
 from nugan.models.config import GANConfig
-from nugan.models.networks import Discriminator, Generator, freeze_blocks, with_disc_features
+from nugan.models.networks import Discriminator, Generator, freeze_blocks, with_disc_features, with_latent_categories
 from nugan.models.transforms import VariableTransform
 from nugan.training.checkpoint import ModelBundle, data_fingerprint, load_model
 from nugan.training.config import RunConfig, TrainConfig
@@ -120,17 +120,23 @@ def parse_freeze(spec: str | int | None) -> int | list[str]:
 def transfer(base: str | Path | ModelBundle, data: EventTable, out_dir: str | Path, *,
              freeze: str | int | list[str] | None = "first-block", cfg: TrainConfig = TRANSFER_DEFAULTS,
              resume: bool = False, lenient: bool = False, progress: bool = True,
-             allow_extrapolation: bool = False, add_disc_features: tuple[str, ...] = ()) -> FitResult:
+             allow_extrapolation: bool = False, add_disc_features: tuple[str, ...] = (),
+             add_latent_categories: int = 0) -> FitResult:
     """Fine-tune a pre-trained model on a target sample with the first block(s) of both networks frozen.
 
     Frozen parameters have ``requires_grad = False`` and are not given to the optimisers.
     ``add_disc_features`` gives the base's discriminator physics features first
-    (:func:`nugan.models.networks.with_disc_features`: zero-initialised, same function at step 0).
+    (:func:`nugan.models.networks.with_disc_features`: zero-initialised, same function at step 0);
+    ``add_latent_categories`` K gives its generator a K-category latent code the same way
+    (:func:`nugan.models.networks.with_latent_categories`).
     """
     bundle = base if isinstance(base, ModelBundle) else load_model(base)
     if add_disc_features:
         disc, gan = with_disc_features(bundle.discriminator, bundle.config, bundle.transform, add_disc_features)
         bundle = dataclasses.replace(bundle, discriminator=disc, config=gan)
+    if add_latent_categories:
+        gen, gan = with_latent_categories(bundle.generator, bundle.config, add_latent_categories)
+        bundle = dataclasses.replace(bundle, generator=gen, config=gan)
     data = _checked(data, lenient)
     inside = bundle.transform.in_range(data.E_nu)
     if not inside.all() and not allow_extrapolation:
