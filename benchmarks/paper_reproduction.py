@@ -3,6 +3,7 @@
 Usage (resumable: every stage skips work whose outputs exist, and training resumes from state.pt):
 
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper pretrain
+        (three phases: base-phase1, base-phase2, and the widened final phase in base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper base-eval
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
 
@@ -129,19 +130,38 @@ def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: in
         print(f"report: {idx}")
 
 
-def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path) -> None:
-    """Two phases, like the simulator base model: pre-training (``config``) into ``out/base-phase1``, then a
-    continuation on the same events with nothing frozen (``continue_config``) into ``out/base``."""
+#: Widening of the third phase (see docs/training.md): a K-category latent code for the generator and the
+#: W2, Q2 features for the discriminator, both zero-initialised.
+WIDEN = {"add_latent_categories": 8, "add_disc_features": ("W2", "Q2")}
+
+
+def base_training_set(nuwro: Path) -> EventTable:
+    """The base model's training events: the first 600,000 rows of the C12 base sample."""
     base = read_parquet(nuwro / BASE_FILE).with_meta(model="nuwro-25.11", energy_range=(0.3, 10.0))
-    train, _ = carve(base, BASE_TEST)
-    phase1 = out / "base-phase1"
+    return carve(base, BASE_TEST)[0]
+
+
+def widened_phase(train: EventTable, parent: Path, run_dir: Path, config: Path) -> None:
+    """Continue ``parent`` on ``train`` with nothing frozen after widening it (:data:`WIDEN`)."""
+    transfer(parent, train, run_dir, freeze="none", cfg=load_run_config(config).train,
+             resume=(run_dir / "state.pt").exists(), **WIDEN)
+
+
+def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, widen_config: Path) -> None:
+    """Three phases, like the simulator base model: pre-training (``config``) into ``out/base-phase1``; a
+    continuation on the same events with nothing frozen (``continue_config``) into ``out/base-phase2``; a
+    continuation after widening (:data:`WIDEN`, ``widen_config``) into ``out/base``."""
+    train = base_training_set(nuwro)
+    phase1, phase2, run_dir = out / "base-phase1", out / "base-phase2", out / "base"
     if not (phase1 / "summary.json").exists():
         pretrain(train, load_run_config(config), phase1, resume=(phase1 / "state.pt").exists(),
                  energy_range=(0.3, 10.0))
-    run_dir = out / "base"
-    result = transfer(phase1, train, run_dir, freeze="none", cfg=load_run_config(continue_config).train,
-                      resume=(run_dir / "state.pt").exists())
-    (out / "base_summary.json").write_text(json.dumps(result.to_dict(), indent=1))
+    if not (phase2 / "summary.json").exists():
+        transfer(phase1, train, phase2, freeze="none", cfg=load_run_config(continue_config).train,
+                 resume=(phase2 / "state.pt").exists())
+    if not (run_dir / "summary.json").exists():
+        widened_phase(train, phase2, run_dir, widen_config)
+    (out / "base_summary.json").write_text((run_dir / "summary.json").read_text())
     print(f"base model written to {run_dir}")
 
 
@@ -170,6 +190,8 @@ def main() -> None:
     ap.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "configs/pretrain_cpu.toml")
     ap.add_argument("--continue-config", type=Path,
                     default=Path(__file__).resolve().parents[1] / "configs/continue_long_cpu.toml")
+    ap.add_argument("--widen-config", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "configs/continue_modes_cpu.toml")
     ap.add_argument("--domains", default=",".join(TARGETS))
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--seeds", default="0,1")
@@ -183,7 +205,7 @@ def main() -> None:
     if not (a.nuwro_dir / BASE_FILE).exists():
         raise SystemExit(f"{a.nuwro_dir}: no {BASE_FILE} (pass the shared/data/nuwro folder)")
     if a.stage == "pretrain":
-        stage_pretrain(a.nuwro_dir, a.out, a.config, a.continue_config)
+        stage_pretrain(a.nuwro_dir, a.out, a.config, a.continue_config, a.widen_config)
     elif a.stage == "base-eval":
         stage_base_eval(a.nuwro_dir, a.out)
     elif a.stage == "study":
