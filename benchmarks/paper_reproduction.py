@@ -161,7 +161,6 @@ def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, 
                  resume=(phase2 / "state.pt").exists())
     if not (run_dir / "summary.json").exists():
         widened_phase(train, phase2, run_dir, widen_config)
-    (out / "base_summary.json").write_text((run_dir / "summary.json").read_text())
     print(f"base model written to {run_dir}")
 
 

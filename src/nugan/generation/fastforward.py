@@ -95,7 +95,7 @@ def fast_forward(generator: Generator) -> _Forward:
         return generator.forward
     fast = [b for b in blocks if b is not None]
     w_head, b_head = head.weight.detach().t().contiguous(), head.bias.detach()
-    k = int(getattr(generator, "latent_categories", 0))
+    k = generator.latent_categories
 
     def forward(z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         h = torch.cat([z, latent_codes(z, k)], dim=1) if k else z

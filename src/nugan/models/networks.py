@@ -122,6 +122,16 @@ class Discriminator(nn.Module):
         return self.head(h).squeeze(1)
 
 
+def _zero_input_columns(state: dict[str, torch.Tensor], at: int | None, n: int) -> dict[str, torch.Tensor]:
+    """``state`` with ``n`` zero input columns inserted in block0's linear weight before column ``at``
+    (None: appended), so the widened network computes the same function."""
+    key = "blocks.block0.linear.weight"
+    w = state[key]
+    cut = w.shape[1] if at is None else at % w.shape[1]
+    state[key] = torch.cat([w[:, :cut], w.new_zeros(w.shape[0], n), w[:, cut:]], dim=1)
+    return state
+
+
 def with_disc_features(disc: Discriminator, cfg: GANConfig, transform: VariableTransform,
                        names: tuple[str, ...]) -> tuple[Discriminator, GANConfig]:
     """A copy of a trained discriminator that also sees the physics features ``names``.
@@ -133,10 +143,7 @@ def with_disc_features(disc: Discriminator, cfg: GANConfig, transform: VariableT
         raise ValueError(f"the discriminator already has features {list(cfg.disc_features)}")
     new_cfg = dataclasses.replace(cfg, disc_features=tuple(names))
     new = Discriminator(new_cfg, transform)
-    sd = disc.state_dict()
-    w = sd["blocks.block0.linear.weight"]
-    sd["blocks.block0.linear.weight"] = torch.cat([w, w.new_zeros(w.shape[0], len(names))], dim=1)
-    new.load_state_dict(sd)
+    new.load_state_dict(_zero_input_columns(disc.state_dict(), at=None, n=len(names)))
     return new, new_cfg
 
 
@@ -150,10 +157,7 @@ def with_latent_categories(gen: Generator, cfg: GANConfig, k: int) -> tuple[Gene
         raise ValueError(f"the generator already has {cfg.latent_categories} latent categories")
     new_cfg = dataclasses.replace(cfg, latent_categories=int(k))
     new = Generator(new_cfg)
-    sd = gen.state_dict()
-    w = sd["blocks.block0.linear.weight"]
-    sd["blocks.block0.linear.weight"] = torch.cat([w[:, :-1], w.new_zeros(w.shape[0], int(k)), w[:, -1:]], dim=1)
-    new.load_state_dict(sd)
+    new.load_state_dict(_zero_input_columns(gen.state_dict(), at=-1, n=int(k)))  # between z and E_nu
     return new, new_cfg
 
 
