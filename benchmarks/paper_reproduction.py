@@ -6,6 +6,9 @@ Usage (resumable: every stage skips work whose outputs exist, and training resum
         (three phases: base-phase1, base-phase2, and the widened final phase in base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper base-eval
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
+    python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
+        --domains numubar-C12 --steps 4000 --study-name numubar_4000 study
+        (a variant: its own run folder and results/paper_reproduction_numubar_4000.*)
 
 Test-set rule (fixed, never trained on): the LAST rows of each file are the test set: 200,000 rows of
 numu_C12_base (800k) and 60,000 rows of each 160k target file. Training uses the first rows only:
@@ -79,20 +82,22 @@ def nuwro_provider(nuwro: Path):  # noqa: ANN201
 
 
 def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], seeds: list[int],
-                steps: int | None) -> None:
+                steps: int | None, name: str = "study") -> None:
     train = TRANSFER_DEFAULTS if steps is None else TRANSFER_DEFAULTS.replace(steps=steps)
     cfg = StudyConfig(domains=tuple(domains), sizes=tuple(sizes), seeds=tuple(seeds), train=train,
                       n_test=TARGET_TEST, data_seed=2026)
-    rows = run_study(out / "base", cfg, out / "study", provider=nuwro_provider(nuwro))
+    rows = run_study(out / "base", cfg, out / name, provider=nuwro_provider(nuwro))
+    stem = "paper_reproduction" if name == "study" else f"paper_reproduction_{name}"
     agg = aggregate(rows)
     RESULTS.mkdir(exist_ok=True)
     base_info = json.loads((out / "base" / "model.json").read_text())
     speeds = {k: json.loads((nuwro / v.replace(".parquet", ".json")).read_text())["generation_rate_events_per_s"]
               for k, v in {"numu-C12": BASE_FILE, **TARGETS}.items()}
-    (RESULTS / "paper_reproduction.json").write_text(json.dumps(
+    (RESULTS / f"{stem}.json").write_text(json.dumps(
         {"rows": rows, "aggregate": agg, "base_model": {k: base_info.get(k) for k in (
             "best_step", "best_mean_map", "best_map3d", "best_map3d_no_tails", "data_fingerprint")},
-         "nuwro_events_per_s": speeds, "test_rule": __doc__.split("Test-set rule")[1].strip()}, indent=1))
+         "fine_tuning_steps": train.steps, "nuwro_events_per_s": speeds,
+         "test_rule": __doc__.split("Test-set rule")[1].strip()}, indent=1))
     md = study_markdown(agg, cfg).replace("# Transfer-learning study", "# Paper reproduction on NuWro 25.11")
     md += "\n## Generation speed\n\n| generator | device | events/s |\n|---|---|---|\n"
     md += "".join(f"| NuWro 25.11 ({k}) | 1 CPU core (from the sample JSON) | {v:.0f} |\n" for k, v in speeds.items())
@@ -105,12 +110,12 @@ def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], se
                 md += (f"| {r['what']} ({r['events_per_call']:.0e} events/call) | {dev}, "
                        f"{g['torch_threads']} threads | {r['events_per_s']:.0f} |\n")
         md += "\n(nugan figures: `python benchmarks/generate.py`; no GPU was lent to the session that measured them.)\n"
-    (RESULTS / "paper_reproduction.md").write_text(md)
-    shutil.copy(out / "study" / "map_vs_size.png", RESULTS / "paper_reproduction_map_vs_size.png")
+    (RESULTS / f"{stem}.md").write_text(md)
+    shutil.copy(out / name / "map_vs_size.png", RESULTS / f"{stem}_map_vs_size.png")
     print(md)
 
 
-def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: int) -> None:
+def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: int, name: str = "study") -> None:
     """HTML report per domain: NuWro vs TL vs scratch vs zero-shot at the fixed energies."""
     import nugan
     from nugan.reports import write_report
@@ -120,7 +125,7 @@ def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: in
         if not refs:
             print(f"{spec}: no NuWro fixed-energy samples, no report")
             continue
-        d = out / "study" / spec / f"n{size}"
+        d = out / name / spec / f"n{size}"
         models = {"zero-shot": nugan.load(str(out / "base")), f"TL {size}": nugan.load(str(d / f"tl_f1_s{seed}")),
                   f"scratch {size}": nugan.load(str(d / f"scratch_s{seed}"))}
         idx = write_report(out / "reports" / spec, refs,
@@ -195,6 +200,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: transfer defaults)")
+    ap.add_argument("--study-name", default="study",
+                    help="run folder under --out; other than 'study', results go to paper_reproduction_NAME.*")
     ap.add_argument("stage", choices=["pretrain", "base-eval", "study", "report"])
     a = ap.parse_args()
     domains = [d for d in a.domains.split(",") if d]
@@ -209,9 +216,10 @@ def main() -> None:
         stage_base_eval(a.nuwro_dir, a.out)
     elif a.stage == "study":
         stage_study(a.nuwro_dir, a.out, domains, [int(x) for x in a.sizes.split(",")],
-                    [int(x) for x in a.seeds.split(",")], a.steps)
+                    [int(x) for x in a.seeds.split(",")], a.steps, a.study_name)
     else:
-        stage_report(a.nuwro_dir, a.out, domains, int(a.sizes.split(",")[0]), int(a.seeds.split(",")[0]))
+        stage_report(a.nuwro_dir, a.out, domains, int(a.sizes.split(",")[0]), int(a.seeds.split(",")[0]),
+                     a.study_name)
 
 
 if __name__ == "__main__":
