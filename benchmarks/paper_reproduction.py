@@ -3,7 +3,7 @@
 Usage (resumable: every stage skips work whose outputs exist, and training resumes from state.pt):
 
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper pretrain
-        (three phases: base-phase1, base-phase2, and the widened final phase in base)
+        (four phases: base-phase1, base-phase2, the widened base-phase3, and the E_nu-balanced final phase in base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper base-eval
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
@@ -152,20 +152,25 @@ def widened_phase(train: EventTable, parent: Path, run_dir: Path, config: Path) 
              resume=(run_dir / "state.pt").exists(), **WIDEN)
 
 
-def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, widen_config: Path) -> None:
-    """Three phases, like the simulator base model: pre-training (``config``) into ``out/base-phase1``; a
+def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, widen_config: Path,
+                   balance_config: Path) -> None:
+    """Four phases, like the simulator base model: pre-training (``config``) into ``out/base-phase1``; a
     continuation on the same events with nothing frozen (``continue_config``) into ``out/base-phase2``; a
-    continuation after widening (:data:`WIDEN`, ``widen_config``) into ``out/base``."""
+    continuation after widening (:data:`WIDEN`, ``widen_config``) into ``out/base-phase3``; an E_nu-balanced
+    continuation (``balance_config``) into ``out/base``."""
     train = base_training_set(nuwro)
-    phase1, phase2, run_dir = out / "base-phase1", out / "base-phase2", out / "base"
+    (phase1, phase2, phase3), run_dir = (out / f"base-phase{i}" for i in (1, 2, 3)), out / "base"
     if not (phase1 / "summary.json").exists():
         pretrain(train, load_run_config(config), phase1, resume=(phase1 / "state.pt").exists(),
                  energy_range=(0.3, 10.0))
     if not (phase2 / "summary.json").exists():
         transfer(phase1, train, phase2, freeze="none", cfg=load_run_config(continue_config).train,
                  resume=(phase2 / "state.pt").exists())
+    if not (phase3 / "summary.json").exists():
+        widened_phase(train, phase2, phase3, widen_config)
     if not (run_dir / "summary.json").exists():
-        widened_phase(train, phase2, run_dir, widen_config)
+        transfer(phase3, train, run_dir, freeze="none", cfg=load_run_config(balance_config).train,
+                 resume=(run_dir / "state.pt").exists())
     print(f"base model written to {run_dir}")
 
 
@@ -196,6 +201,8 @@ def main() -> None:
                     default=Path(__file__).resolve().parents[1] / "configs/continue_long_cpu.toml")
     ap.add_argument("--widen-config", type=Path,
                     default=Path(__file__).resolve().parents[1] / "configs/continue_modes_cpu.toml")
+    ap.add_argument("--balance-config", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "configs/continue_balanced_cpu.toml")
     ap.add_argument("--domains", default=",".join(TARGETS))
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--seeds", default="0,1")
@@ -211,7 +218,7 @@ def main() -> None:
     if not (a.nuwro_dir / BASE_FILE).exists():
         raise SystemExit(f"{a.nuwro_dir}: no {BASE_FILE} (pass the shared/data/nuwro folder)")
     if a.stage == "pretrain":
-        stage_pretrain(a.nuwro_dir, a.out, a.config, a.continue_config, a.widen_config)
+        stage_pretrain(a.nuwro_dir, a.out, a.config, a.continue_config, a.widen_config, a.balance_config)
     elif a.stage == "base-eval":
         stage_base_eval(a.nuwro_dir, a.out)
     elif a.stage == "study":
