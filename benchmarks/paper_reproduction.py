@@ -154,7 +154,7 @@ def widened_phase(train: EventTable, parent: Path, run_dir: Path, config: Path) 
 
 def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, widen_config: Path,
                    balance_config: Path) -> None:
-    """Four phases, like the first phases of the simulator base model: pre-training (``config``) into ``out/base-phase1``; a
+    """Four phases, like the simulator base model's: pre-training (``config``) into ``out/base-phase1``; a
     continuation on the same events with nothing frozen (``continue_config``) into ``out/base-phase2``; a
     continuation after widening (:data:`WIDEN`, ``widen_config``) into ``out/base-phase3``; an E_nu-balanced
     continuation (``balance_config``) into ``out/base``."""
