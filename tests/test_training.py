@@ -209,3 +209,27 @@ def test_bf16_autocast_trains_on_cpu(tmp_path: Path, toy_events) -> None:
 
     gen = nugan.load(str(tmp_path / "bf16")).sample(np.full(2000, 2.0), seed=1)
     assert np.all((gen.E_mu <= gen.E_nu) & (np.abs(gen.cos_theta) <= 1.0))
+
+
+def test_start_margin_keeps_the_base_unless_clearly_better(tmp_path: Path, toy_events) -> None:
+    """With ``start_margin`` a fine-tuned step must beat the unadapted base by that many noise units of the
+    validation <MAP>; an unreachable margin returns the base itself, stopped early by ``patience``."""
+    pretrain(toy_events(1500), _run(), tmp_path / "base", progress=False)
+    data = toy_events(1200, seed=9, target="Ar40")
+    cfg = TrainConfig(steps=60, batch_size=64, val_every=10, val_fraction=0.2, seed=5, threads=1, patience=2)
+    res = transfer(tmp_path / "base", data, tmp_path / "keep", cfg=cfg.replace(start_margin=1e6), progress=False)
+    assert res.best_step == 0 and res.steps_done == 20 and res.stopped_early
+    base = load_file(str(tmp_path / "base" / "model.safetensors"))
+    kept = load_file(str(tmp_path / "keep" / "model.safetensors"))
+    assert all(torch.equal(base[k], kept[k]) for k in base)
+    first = json.loads((tmp_path / "keep" / "history.jsonl").read_text().splitlines()[0])
+    assert first["step"] == 0 and 0 < first["noise_mean_map"] < 1
+    assert first["start_margin"] == pytest.approx(1e6 * first["noise_mean_map"])
+    st = torch.load(tmp_path / "keep" / "state.pt", weights_only=False)
+    assert st["start_margin"] == pytest.approx(first["start_margin"])  # kept for --resume
+
+    transfer(tmp_path / "base", data, tmp_path / "plain", cfg=cfg, progress=False)
+    first = json.loads((tmp_path / "plain" / "history.jsonl").read_text().splitlines()[0])
+    assert "noise_mean_map" not in first
+    with pytest.raises(ValueError, match="start_margin"):
+        TrainConfig(start_margin=-1.0)

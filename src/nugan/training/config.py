@@ -49,6 +49,10 @@ class TrainConfig:
         energy_balance: alpha of E_nu-balanced batch sampling: rows drawn with probability proportional to
             (density of log E_nu)^-alpha (0: plain epochs, the paper; 1: flat in log E_nu; see
             :func:`nugan.training.loop.energy_balance_weights`).
+        start_margin: with a validated starting point (transfer learning: the unadapted base model), a trained
+            step replaces it only if its validation <MAP> is lower by more than ``start_margin`` times the
+            starting point's validation noise (standard deviation of its <MAP> over
+            :data:`~nugan.training.loop.NOISE_SEEDS` generator seeds). 0: plain "lowest <MAP> wins".
     """
 
     steps: int = 20_000
@@ -68,10 +72,13 @@ class TrainConfig:
     threads: int = 0
     ema: float = 0.999
     energy_balance: float = 0.0
+    start_margin: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.energy_balance <= 1.0:
             raise ValueError(f"energy_balance must be in [0, 1], got {self.energy_balance}")
+        if self.start_margin < 0.0:
+            raise ValueError(f"start_margin must be >= 0, got {self.start_margin}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.gen_loss not in GENERATOR_LOSSES:

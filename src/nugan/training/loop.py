@@ -29,8 +29,8 @@ from nugan.training.checkpoint import ModelBundle, atomic_torch_save, atomic_wri
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
 
-__all__ = ["FitResult", "fit", "validation_metric", "validation_bins", "batch_indices", "BatchSampler",
-           "energy_balance_weights"]
+__all__ = ["FitResult", "fit", "validation_metric", "validation_noise", "NOISE_SEEDS", "validation_bins",
+           "batch_indices", "BatchSampler", "energy_balance_weights"]
 
 
 @dataclass
@@ -54,6 +54,19 @@ def validation_bins(n_val: int) -> int:
     """Bins per axis for validation MAP-3D: 20 (method.md) when the split is large enough, fewer for
     small splits so that bins hold ~5 events on average (a nugan choice for fine-tuning on 10k events)."""
     return int(np.clip(np.floor((n_val / 5.0) ** (1.0 / 3.0)), 6, 20))
+
+
+#: Generator seeds over which the starting point's validation <MAP> noise is measured (``start_margin``).
+NOISE_SEEDS = 5
+
+
+def validation_noise(bundle: ModelBundle, val: EventTable, seed: int, energy_range: tuple[float, float],
+                     device: torch.device, n_seeds: int = NOISE_SEEDS) -> float:
+    """Standard deviation of the validation <MAP> over ``n_seeds`` generator seeds (the reference fixed): how
+    much <MAP> moves from sampling alone, the scale of a real difference between two checkpoints."""
+    vals = [validation_metric(bundle, val, seed + 104_729 * (j + 1), energy_range, device)["mean_map"]
+            for j in range(n_seeds)]
+    return float(np.std(vals, ddof=1))
 
 
 def validation_metric(bundle: ModelBundle, val: EventTable, seed: int, energy_range: tuple[float, float],
@@ -196,6 +209,7 @@ def fit(
         p.requires_grad_(False)
     history: list[dict[str, float]] = []
     best, best_step, start, bad_vals = math.inf, -1, 0, 0
+    start_margin = 0.0  # <MAP> by which a trained step must beat the starting point (cfg.start_margin x noise)
     state_path = out / "state.pt"
     if resume:
         if not state_path.exists():
@@ -215,6 +229,7 @@ def fit(
             torch.cuda.set_rng_state(st["rng_cuda"], device)
         history, best, best_step, start, bad_vals = (
             st["history"], st["best"], st["best_step"], st["step"], st["bad_vals"])
+        start_margin = st.get("start_margin", 0.0)
     else:
         torch.manual_seed(cfg.seed * 1000 + 17 + dinfo.rank)
 
@@ -239,7 +254,7 @@ def fit(
         rec = {"step": done, "loss_g": lg, "loss_d": ld, **m, "seconds": time.perf_counter() - t0}
         rec = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in rec.items()}
         history.append(rec)
-        if m["mean_map"] < best:
+        if m["mean_map"] < best - (start_margin if best_step == 0 else 0.0):
             best, best_step, bad_vals = m["mean_map"], done, 0
             bundle.info.update(info or {})
             bundle.info.update(best_step=done, best_mean_map=best, best_map3d=rec["map3d"],
@@ -254,6 +269,10 @@ def fit(
         # the starting point (e.g. the unadapted base model) competes in model selection: best_step 0
         # means no fine-tuned checkpoint beat it on the validation split
         record(0, None, None)
+        if cfg.start_margin > 0:
+            noise = validation_noise(bundle, val, val_seed, energy_range, device)
+            start_margin = cfg.start_margin * noise
+            history[-1].update(noise_mean_map=noise, start_margin=start_margin)
     try:
         for step in range(start, cfg.steps):
             f = _lr_factor(step, cfg)
@@ -294,7 +313,7 @@ def fit(
                         "rng_cpu": torch.get_rng_state(),
                         "rng_cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                         "history": history, "best": best, "best_step": best_step, "step": done,
-                        "bad_vals": bad_vals,
+                        "bad_vals": bad_vals, "start_margin": start_margin,
                     }, state_path)
                     atomic_write_text(out / "history.jsonl", "".join(json.dumps(r) + "\n" for r in history))
                     if on_validate:

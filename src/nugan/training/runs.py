@@ -33,9 +33,10 @@ __all__ = [
     "budget_of",
 ]
 
-#: Fine-tuning defaults (a nugan choice): shorter, lower learning rate, early stopping.
+#: Fine-tuning defaults (a nugan choice): shorter, lower learning rate, early stopping, and the unadapted base
+#: kept unless a fine-tuned step beats it by twice the validation noise (docs/training.md, "Model selection").
 TRANSFER_DEFAULTS = TrainConfig(steps=1500, batch_size=1024, lr_g=1e-4, lr_d=1e-4, lr_decay=0.2,
-                                val_every=100, val_fraction=0.2, patience=6)
+                                val_every=100, val_fraction=0.2, patience=6, start_margin=2.0)
 
 
 def scratch_settings(transfer_cfg: TrainConfig) -> TrainConfig:

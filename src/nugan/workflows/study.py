@@ -136,8 +136,9 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     p = rdir / "eval.json"
                     ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(rdir)), s, name, seed, None,
                                                                 auc=cfg.auc))
+                    summ = json.loads((rdir / "summary.json").read_text())
                     rows.append({**common, "method": name, "size": n, "seed": seed, **_strip(ev),
-                                 "steps": json.loads((rdir / "summary.json").read_text())["steps_done"]})
+                                 "steps": summ["steps_done"], "best_step": summ["best_step"]})
                 tl_dir = ddir / f"n{n}" / f"tl_f{cfg.freeze_depths[0]}_s{seed}"
                 sdir = ddir / f"n{n}" / f"scratch_s{seed}"
                 if not _finished(sdir):
