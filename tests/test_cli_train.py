@@ -109,6 +109,7 @@ def test_transfer_freeze_options(tmp_path: Path, files, spec: str) -> None:
     info = json.loads((out / "model.json").read_text())
     expected = FREEZE[spec]
     assert info["frozen"] == {"generator": expected, "discriminator": expected}
+    assert "selection: " in flat(res.output) and "base model" in flat(res.output)
     assert info["role"] == "transfer" and info["domain"]["target"] == "Ar40"
     assert info["parent"]["domain"]["target"] == "C12" and info["parent"]["run"] == "base"
     st = torch.load(out / "state.pt", weights_only=False)

@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from nugan.models import GANConfig
 from nugan.training import RunConfig, TrainConfig, load_model, load_run_config, pretrain, scratch, transfer
+from nugan.training.runs import selection_note
 
 SMALL = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
 
@@ -227,9 +228,11 @@ def test_start_margin_keeps_the_base_unless_clearly_better(tmp_path: Path, toy_e
     assert first["start_margin"] == pytest.approx(1e6 * first["noise_mean_map"])
     st = torch.load(tmp_path / "keep" / "state.pt", weights_only=False)
     assert st["start_margin"] == pytest.approx(first["start_margin"])  # kept for --resume
+    note = selection_note(tmp_path / "keep")
+    assert "returns the base model" in note and "1e+06 x its noise" in note
 
     transfer(tmp_path / "base", data, tmp_path / "plain", cfg=cfg, progress=False)
     first = json.loads((tmp_path / "plain" / "history.jsonl").read_text().splitlines()[0])
-    assert "noise_mean_map" not in first
+    assert "noise_mean_map" not in first and "noise" not in selection_note(tmp_path / "plain")
     with pytest.raises(ValueError, match="start_margin"):
         TrainConfig(start_margin=-1.0)

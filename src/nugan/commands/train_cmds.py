@@ -95,6 +95,10 @@ def transfer_cmd(
                       lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
                       add_latent_categories=add_latent_categories)
     _report(result, out)
+    if (out / "summary.json").exists():  # rank 0 under torchrun
+        from nugan.training.runs import selection_note
+
+        console.print(f"selection: {selection_note(out)}", markup=False)
 
 
 @user_errors

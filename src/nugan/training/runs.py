@@ -29,6 +29,7 @@ __all__ = [
     "scratch",
     "parse_freeze",
     "TRANSFER_DEFAULTS",
+    "selection_note",
     "scratch_settings",
     "budget_of",
 ]
@@ -156,6 +157,24 @@ def transfer(base: str | Path | ModelBundle, data: EventTable, out_dir: str | Pa
     bundle.info = {}
     return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
                validate_start=True)
+
+
+def selection_note(run_dir: str | Path) -> str:
+    """One line on what model selection of a transfer run returned: a fine-tuned step, or the unadapted base
+    (``best_step`` 0), with the margin it had to beat when ``start_margin`` was set."""
+    d = Path(run_dir)
+    best = json.loads((d / "summary.json").read_text())["best_step"]
+    lines = (d / "history.jsonl").read_text().splitlines() if (d / "history.jsonl").exists() else []
+    first = json.loads(lines[0]) if lines else {}
+    if first.get("step") != 0:
+        return f"selected step {best}"
+    margin = first.get("start_margin")
+    bar = (f" by the margin {margin:.3f} in validation <MAP> ({margin / first['noise_mean_map']:g} x its noise "
+           f"{first['noise_mean_map']:.3f})" if margin else "")
+    if best == 0:
+        return (f"no fine-tuned step beat the unadapted base model{bar}: this run returns the base model "
+                "(the target sample does not show that adaptation helps)")
+    return f"selected fine-tuned step {best} (it beat the unadapted base model{bar})"
 
 
 def budget_of(run_dir: str | Path) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from nugan.atomic import atomic_write_text
 from nugan.training.config import RunConfig, TrainConfig
-from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, transfer
+from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, selection_note, transfer
 from nugan.workflows.domains import Domain, domain_samples
 from nugan.workflows.evaluation import evaluate_model, floor_for, headline
 
@@ -75,6 +75,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
     if not _finished(tl_dir):
         transfer(base, ar.train_pool, tl_dir, freeze="first-block", cfg=train_cfg,
                  resume=(tl_dir / "state.pt").exists())
+    log(f"    transfer learning: {selection_note(tl_dir)}")
     log(f"    training from scratch with the same budget -> {sc_dir}")
     if not _finished(sc_dir):
         scratch(ar.train_pool, RunConfig(base_model.bundle.config, scratch_settings(train_cfg)), sc_dir,
@@ -103,7 +104,8 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
         notes=[f"Training sample: {cfg.n_train} simulated nu_mu-Ar40 events (flat flux 0.3-10 GeV).",
                f"References: {cfg.n_test} flat events (x2 for the floor) and {cfg.n_fixed} per fixed energy.",
                "The zero-shot row is the C12 base model applied to argon without adaptation; the domain "
-               "distance row is C12 MC scored against Ar40 MC."],
+               "distance row is C12 MC scored against Ar40 MC.",
+               f"Transfer learning, model selection on its validation split: {selection_note(tl_dir)}."],
         seed=cfg.seed, provenance={"base model": base, "transfer run": "transfer/", "scratch run": "scratch/"},
     )
     summary = {"report": str(index), "rows": [headline(r) for r in [rep_base, *reports, dist]],
