@@ -7,10 +7,10 @@ What is timed: ``fit`` itself, on a toy sample (no data needed), for every disti
 default :class:`~nugan.models.GANConfig` and the ``configs/*.toml`` files, on CPU at each ``--threads``
 and on CUDA (when available) with and without bf16 autocast (``amp``). ``fit`` always validates at its last
 step; this benchmark sets ``val_every = steps`` so that it validates only there and excludes it: it wraps
-``loop.batch_indices`` (called once at the start of every step) and ``loop.validation_metric`` (called after
-the last step) to stamp the start of each step and the end of the last one (after a CUDA synchronise). The
+``loop.BatchSampler.indices`` (called once at the start of every step) and ``loop.validation_metric`` (called
+after the last step) to stamp the start of each step and the end of the last one (after a CUDA synchronise). The
 first ``--warmup`` steps are dropped and the median step time gives ``events/s = batch / step time``.
-The wrapper also times ``batch_indices`` itself (``index ms``), which is part of the step. ``fit events/s``
+The wrapper also times the batch indexing itself (``index ms``), which is part of the step. ``fit events/s``
 is fit's own figure (whole run: warm-up and the final validation and checkpoint included).
 
 Writes ``benchmarks/results/train.json`` (atomically) and prints a rich table.
@@ -88,7 +88,7 @@ def measure(gan: GANConfig, train: EventTable, val: EventTable, *, device: str, 
     stamps: list[float] = []
     index_s: list[float] = []
     val_span: list[float] = []
-    orig_idx, orig_val = loop.batch_indices, loop.validation_metric
+    orig_idx, orig_val = loop.BatchSampler.indices, loop.validation_metric
 
     def timed_indices(*args: Any, **kw: Any) -> np.ndarray:
         sync()
@@ -109,12 +109,12 @@ def measure(gan: GANConfig, train: EventTable, val: EventTable, *, device: str, 
     cfg = TrainConfig(steps=total, batch_size=batch, val_every=total, seed=0, amp=amp, device=device,
                       threads=threads if dev.type == "cpu" else 0)
     bundle = new_bundle(gan, train, (0.3, 10.0), seed=0)
-    loop.batch_indices, loop.validation_metric = timed_indices, timed_validation
+    loop.BatchSampler.indices, loop.validation_metric = timed_indices, timed_validation
     try:
         with tempfile.TemporaryDirectory() as d:
             res = loop.fit(bundle, train, val, cfg, d, progress=False)
     finally:
-        loop.batch_indices, loop.validation_metric = orig_idx, orig_val
+        loop.BatchSampler.indices, loop.validation_metric = orig_idx, orig_val
     if len(stamps) != total or not val_span:
         raise RuntimeError(f"expected {total} steps and one validation, saw {len(stamps)} and {len(val_span)}")
     ends = stamps[1:] + [val_span[0]]

@@ -1,0 +1,36 @@
+"""Smoke tests of the benchmark scripts: they run end to end on tiny settings and write their JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=REPO)
+
+
+def test_train_benchmark_times_real_fit_steps(tmp_path: Path) -> None:
+    out = tmp_path / "train.json"
+    proc = _run("train.py", "--configs", "--batch-sizes", "64", "--threads", "1", "--devices", "cpu",
+                "--steps", "2", "--warmup", "1", "--n-train", "500", "--n-val", "200", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 1 and rows[0]["batch_size"] == 64 and rows[0]["steps_timed"] == 2
+    assert rows[0]["events_per_s"] > 0 and rows[0]["step_ms_min"] <= rows[0]["step_ms_median"]
+
+
+def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
+    out = tmp_path / "generate.json"
+    proc = _run("generate.py", "--threads", "1", "--batches", "1000", "--devices", "cpu", "--min-seconds", "0.1",
+                "--simulator-events", "2000", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    whats = {r["what"] for r in json.loads(out.read_text())["results"]}
+    assert {"nugan sample", "built-in simulator"} <= whats
