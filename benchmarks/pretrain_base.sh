@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Reproduces the shipped base model src/nugan/data/models/numu-C12 on CPU (1 thread; ~3 h on an idle core of
-# these 2-core machines), in eight phases on the same 2M simulated events:
+# Reproduces the shipped base model src/nugan/data/models/numu-C12 on CPU (1 thread; 72k steps, ~1.8 h of steps
+# on an idle core by benchmarks/train.py's step times, longer on a shared core), in eight phases on the same 2M
+# simulated events (RESUME=1 continues an interrupted rebuild):
 #   1. 16k steps of pre-training (configs/pretrain_cpu.toml);
 #   2. 8k steps continued at a low learning rate (configs/continue_cpu.toml);
 #   3. 16k steps at twice the batch with a warm restart of the learning rate (configs/continue_long_cpu.toml);
