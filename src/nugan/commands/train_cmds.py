@@ -27,8 +27,8 @@ def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp
     return type(run)(run.gan, run.train.replace(**changes)) if changes else run
 
 
-def _report(result, out: Path) -> None:  # noqa: ANN001
-    """Print the outcome (rank 0 only under torchrun) and close the process group."""
+def _report(result, out: Path) -> bool:  # noqa: ANN001
+    """Print the outcome (rank 0 only under torchrun) and close the process group; True on rank 0."""
     import torch.distributed as dist
 
     from nugan.training.distributed import shutdown_distributed
@@ -36,13 +36,14 @@ def _report(result, out: Path) -> None:  # noqa: ANN001
     main_rank = not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
     shutdown_distributed()
     if not main_rank:
-        return
+        return False
     console.print(
         f"[bold green]done[/]: {result.steps_done} steps in {result.seconds:.0f} s "
         f"({result.events_per_s:,.0f} events/s); best <MAP> {result.best_mean_map:.3f} at step "
         f"{result.best_step}{' (early stop)' if result.stopped_early else ''}"
     )
     console.print(f"model: {out / 'model.safetensors'} + model.json; history: {out / 'history.jsonl'}")
+    return True
 
 
 @user_errors
@@ -94,8 +95,7 @@ def transfer_cmd(
     result = transfer(base, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
                       lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
                       add_latent_categories=add_latent_categories)
-    _report(result, out)
-    if (out / "summary.json").exists():  # rank 0 under torchrun
+    if _report(result, out):
         from nugan.training.runs import selection_note
 
         console.print(f"selection: {selection_note(out)}", markup=False)
