@@ -1,6 +1,6 @@
 """Reproduce arXiv:2508.12987 on the real NuWro samples (shared/data/nuwro).
 
-Usage (resumable: every stage skips work whose outputs exist, and training resumes from state.pt):
+Usage (resumable: every stage skips work whose outputs exist, and training resumes from state.safetensors):
 
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper pretrain
         (four phases: base-phase1, base-phase2, the widened base-phase3, and the E_nu-balanced final phase in base)
@@ -25,6 +25,7 @@ from pathlib import Path
 from nugan.events import EventTable, read_parquet
 from nugan.training import load_run_config, pretrain, transfer
 from nugan.training.runs import TRANSFER_DEFAULTS
+from nugan.training.state import has_state
 from nugan.workflows.domains import DomainSamples
 from nugan.workflows.study import StudyConfig, aggregate, run_study, study_markdown
 
@@ -149,7 +150,7 @@ def base_training_set(nuwro: Path) -> EventTable:
 def widened_phase(train: EventTable, parent: Path, run_dir: Path, config: Path) -> None:
     """Continue ``parent`` on ``train`` with nothing frozen after widening it (:data:`WIDEN`)."""
     transfer(parent, train, run_dir, freeze="none", cfg=load_run_config(config).train,
-             resume=(run_dir / "state.pt").exists(), **WIDEN)
+             resume=has_state(run_dir), **WIDEN)
 
 
 def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, widen_config: Path,
@@ -161,16 +162,16 @@ def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, 
     train = base_training_set(nuwro)
     (phase1, phase2, phase3), run_dir = (out / f"base-phase{i}" for i in (1, 2, 3)), out / "base"
     if not (phase1 / "summary.json").exists():
-        pretrain(train, load_run_config(config), phase1, resume=(phase1 / "state.pt").exists(),
+        pretrain(train, load_run_config(config), phase1, resume=has_state(phase1),
                  energy_range=(0.3, 10.0))
     if not (phase2 / "summary.json").exists():
         transfer(phase1, train, phase2, freeze="none", cfg=load_run_config(continue_config).train,
-                 resume=(phase2 / "state.pt").exists())
+                 resume=has_state(phase2))
     if not (phase3 / "summary.json").exists():
         widened_phase(train, phase2, phase3, widen_config)
     if not (run_dir / "summary.json").exists():
         transfer(phase3, train, run_dir, freeze="none", cfg=load_run_config(balance_config).train,
-                 resume=(run_dir / "state.pt").exists())
+                 resume=has_state(run_dir))
     print(f"base model written to {run_dir}")
 
 

@@ -20,6 +20,7 @@ from conftest import TINY
 from nugan.cli import app
 from nugan.events import EventTable, write_parquet
 from nugan.training import load_model
+from nugan.training.state import load_state
 
 runner = CliRunner()
 
@@ -62,7 +63,7 @@ def test_pretrain_writes_run_directory(tmp_path: Path, files) -> None:
     assert "read 1500 events of numu-C12" in text
     assert str(out / "model.safetensors") in text and str(out / "history.jsonl") in text
     assert "done: 20 steps" in text
-    for name in ("model.safetensors", "model.json", "state.pt", "history.jsonl", "summary.json"):
+    for name in ("model.safetensors", "model.json", "state.safetensors", "history.jsonl", "summary.json"):
         assert (out / name).is_file(), name
     assert not list(out.glob("*.tmp"))
     info = json.loads((out / "model.json").read_text())
@@ -112,7 +113,7 @@ def test_transfer_freeze_options(tmp_path: Path, files, spec: str) -> None:
     assert "selection: " in flat(res.output) and "base model" in flat(res.output)
     assert info["role"] == "transfer" and info["domain"]["target"] == "Ar40"
     assert info["parent"]["domain"]["target"] == "C12" and info["parent"]["run"] == "base"
-    st = torch.load(out / "state.pt", weights_only=False)
+    st = load_state(out)
     for net in ("generator", "discriminator"):
         for k, v in st[net].items():
             frozen = any(k.startswith(f"blocks.{b}.") for b in expected)
@@ -208,14 +209,14 @@ def test_resume_continues_exactly(tmp_path: Path, files, monkeypatch: pytest.Mon
     monkeypatch.setattr(loop, "validation_metric", die_at_second_validation)
     res = nugan("pretrain", "--data", files["c12"], "--config", files["config"], "--out", out)
     assert res.exit_code != 0 and calls["n"] == 2
-    assert torch.load(out / "state.pt", weights_only=False)["step"] == 10
+    assert load_state(out)["step"] == 10
     assert not (out / "summary.json").exists()
     monkeypatch.setattr(loop, "validation_metric", orig)
 
     res = _pretrain(files, out, "--resume")
     assert "done: 20 steps" in flat(res.output)
-    a = torch.load(tmp_path / "straight" / "state.pt", weights_only=False)
-    b = torch.load(out / "state.pt", weights_only=False)
+    a = load_state(tmp_path / "straight")
+    b = load_state(out)
     assert a["step"] == b["step"] == 20
     for net in ("generator", "discriminator"):
         assert all(torch.equal(a[net][k], b[net][k]) for k in a[net]), net

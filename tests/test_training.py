@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from nugan.models import GANConfig
 from nugan.training import RunConfig, TrainConfig, load_model, load_run_config, pretrain, scratch, transfer
 from nugan.training.runs import selection_note
+from nugan.training.state import load_state
 
 SMALL = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
 
@@ -32,7 +33,7 @@ def test_pretrain_writes_checkpoint_and_loads(tmp_path: Path, toy_events) -> Non
     assert info["energy_range"] == [0.3, 10.0] and ":" in info["data_fingerprint"]
     b = load_model(tmp_path)
     assert b.config == SMALL
-    assert (tmp_path / "state.pt").exists() and (tmp_path / "summary.json").exists()
+    assert (tmp_path / "state.safetensors").exists() and (tmp_path / "summary.json").exists()
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -41,7 +42,7 @@ def test_same_seed_bitwise_identical(tmp_path: Path, toy_events) -> None:
     pretrain(data, _run(), tmp_path / "a", progress=False)
     pretrain(data, _run(), tmp_path / "b", progress=False)
     pretrain(data, _run(seed=4), tmp_path / "c", progress=False)
-    a, b, c = (torch.load(tmp_path / x / "state.pt", weights_only=False)["generator"] for x in "abc")
+    a, b, c = (load_state(tmp_path / x)["generator"] for x in "abc")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
@@ -68,10 +69,10 @@ def test_resume_is_exact(tmp_path: Path, toy_events) -> None:
             pretrain(data, _run(steps=30), tmp_path / "resumed", progress=False)
     finally:
         loop.validation_metric = orig
-    assert torch.load(tmp_path / "resumed" / "state.pt", weights_only=False)["step"] == 10
+    assert load_state(tmp_path / "resumed")["step"] == 10
     pretrain(data, _run(steps=30), tmp_path / "resumed", resume=True, progress=False)
-    a = torch.load(tmp_path / "straight" / "state.pt", weights_only=False)
-    b = torch.load(tmp_path / "resumed" / "state.pt", weights_only=False)
+    a = load_state(tmp_path / "straight")
+    b = load_state(tmp_path / "resumed")
     assert a["step"] == b["step"] == 30
     for net in ("generator", "discriminator"):
         assert all(torch.equal(a[net][k], b[net][k]) for k in a[net])
@@ -83,7 +84,7 @@ def test_transfer_freezes_first_block(tmp_path: Path, toy_events) -> None:
     cfg = TrainConfig(steps=20, batch_size=64, val_every=10, val_fraction=0.2, seed=5, threads=1)
     transfer(tmp_path / "base", toy_events(1200, seed=9, target="Ar40"), tmp_path / "tl", cfg=cfg,
              progress=False)
-    st = torch.load(tmp_path / "tl" / "state.pt", weights_only=False)
+    st = load_state(tmp_path / "tl")
     for net in ("generator", "discriminator"):
         for k, v in st[net].items():
             changed = not torch.equal(v, before[f"{net}.{k}"])
@@ -184,7 +185,7 @@ def test_checkpoint_stores_simulator_xsec(tmp_path: Path) -> None:
 
 def test_saved_generator_is_the_ema(tmp_path: Path, toy_events) -> None:
     pretrain(toy_events(1500), _run(), tmp_path, progress=False)
-    st = torch.load(tmp_path / "state.pt", weights_only=False)
+    st = load_state(tmp_path)
     saved = load_file(str(tmp_path / "model.safetensors"))
     best_is_last = json.loads((tmp_path / "model.json").read_text())["best_step"] == 20
     if best_is_last:
@@ -200,7 +201,7 @@ def test_bf16_autocast_trains_on_cpu(tmp_path: Path, toy_events) -> None:
     data = toy_events(1500)
     pretrain(data, _run(), tmp_path / "fp32", progress=False)
     pretrain(data, _run(amp=True), tmp_path / "bf16", progress=False)
-    a, b = (torch.load(tmp_path / x / "state.pt", weights_only=False)["generator"] for x in ("fp32", "bf16"))
+    a, b = (load_state(tmp_path / x)["generator"] for x in ("fp32", "bf16"))
     assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in b.values())
     assert not all(torch.equal(a[k], b[k]) for k in a)
 
@@ -226,7 +227,7 @@ def test_start_margin_keeps_the_base_unless_clearly_better(tmp_path: Path, toy_e
     first = json.loads((tmp_path / "keep" / "history.jsonl").read_text().splitlines()[0])
     assert first["step"] == 0 and 0 < first["noise_mean_map"] < 1
     assert first["start_margin"] == pytest.approx(1e6 * first["noise_mean_map"])
-    st = torch.load(tmp_path / "keep" / "state.pt", weights_only=False)
+    st = load_state(tmp_path / "keep")
     assert st["start_margin"] == pytest.approx(first["start_margin"])  # kept for --resume
     note = selection_note(tmp_path / "keep")
     assert "returns the base model" in note and "1e+06 x its noise" in note

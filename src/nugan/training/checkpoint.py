@@ -3,7 +3,7 @@
 A model is ``NAME.safetensors`` (generator and discriminator tensors, prefixed ``generator.`` and
 ``discriminator.``) beside ``NAME.json`` holding: format version, architecture config, variable transform,
 domain (probe, target, interaction model), energy range, training-data fingerprint, parent model,
-package version, training summary. Training state for ``--resume`` is ``state.pt`` (optimisers, RNG,
+package version, training summary. Training state for ``--resume`` is ``state.safetensors`` (optimisers, RNG,
 step, history).
 """
 
@@ -34,18 +34,11 @@ __all__ = [
     "resolve_model_path",
     "data_fingerprint",
     "atomic_write_text",
-    "atomic_torch_save",
     "shipped_models",
 ]
 
 FORMAT = "nugan-cgan-1"
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """torch.save via a temporary file and rename."""
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
 
 
 def data_fingerprint(*arrays: np.ndarray) -> str:

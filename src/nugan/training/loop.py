@@ -25,9 +25,10 @@ from torch import nn
 from nugan.events.table import EventTable
 from nugan.generation.sampler import pick_device, sample_muon
 from nugan.models.losses import discriminator_loss, generator_loss
-from nugan.training.checkpoint import ModelBundle, atomic_torch_save, atomic_write_text, save_model
+from nugan.training.checkpoint import ModelBundle, atomic_write_text, save_model
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
+from nugan.training.state import load_state, save_state
 
 __all__ = ["FitResult", "fit", "validation_metric", "validation_noise", "NOISE_SEEDS", "validation_bins",
            "batch_indices", "BatchSampler", "energy_balance_weights"]
@@ -132,6 +133,11 @@ def batch_indices(step: int, n: int, batch: int, seed: int) -> np.ndarray:
     return BatchSampler(n, batch, seed).indices(step)
 
 
+#: Entries every resumable GAN training state holds.
+_STATE_KEYS = frozenset({"generator", "discriminator", "opt_g", "opt_d", "rng_cpu", "history", "best", "best_step",
+                         "step", "bad_vals"})
+
+
 def _lr_factor(step: int, cfg: TrainConfig) -> float:
     return cfg.lr_decay + (1 - cfg.lr_decay) * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0)))
 
@@ -169,10 +175,10 @@ def fit(
         bundle: networks (fresh or pre-trained), transform and description.
         train, val: disjoint samples of the target domain.
         cfg: training settings.
-        out_dir: run directory: ``model.safetensors/.json`` (best <MAP>), ``state.pt`` (resume),
+        out_dir: run directory: ``model.safetensors/.json`` (best <MAP>), ``state.safetensors`` (resume),
             ``history.jsonl``, ``summary.json``.
         frozen: {'generator': [...], 'discriminator': [...]} block names already frozen (kept in eval mode).
-        resume: continue from ``out_dir/state.pt`` exactly (same data order, RNG state, optimisers).
+        resume: continue from ``out_dir/state.safetensors`` exactly (same data order, RNG state, optimisers).
         info: extra description stored in the checkpoint JSON (domain, parent, data fingerprint...).
         validate_start: also validate (and possibly select) the networks before the first step.
     """
@@ -210,17 +216,21 @@ def fit(
     history: list[dict[str, float]] = []
     best, best_step, start, bad_vals = math.inf, -1, 0, 0
     start_margin = 0.0  # <MAP> by which a trained step must beat the starting point (cfg.start_margin x noise)
-    state_path = out / "state.pt"
     if resume:
-        if not state_path.exists():
-            raise FileNotFoundError(f"{state_path}: nothing to resume (no training state in {out})")
-        st = torch.load(state_path, map_location=device, weights_only=False)
-        G.load_state_dict(st["generator"])
-        D.load_state_dict(st["discriminator"])
-        if cfg.ema > 0:  # a state written without EMA starts the average from the current weights
-            G_ema.load_state_dict(st.get("generator_ema", st["generator"]))
-        opt_g.load_state_dict(st["opt_g"])
-        opt_d.load_state_dict(st["opt_d"])
+        st = load_state(out)  # safetensors + JSON: never unpickles (a state file cannot run code)
+        missing = sorted(_STATE_KEYS - set(st))
+        if missing:
+            raise ValueError(f"{out}: training state lacks {missing}; it was not written by this training loop")
+        try:
+            G.load_state_dict(st["generator"])
+            D.load_state_dict(st["discriminator"])
+            if cfg.ema > 0:  # a state written without EMA starts the average from the current weights
+                G_ema.load_state_dict(st.get("generator_ema", st["generator"]))
+            opt_g.load_state_dict(st["opt_g"])
+            opt_d.load_state_dict(st["opt_d"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise ValueError(f"{out}: the training state does not fit this model's architecture or optimiser "
+                             f"(was the run started with another config?): {str(err).splitlines()[0]}") from err
         if dinfo.enabled:  # other ranks' RNG states are not saved: reseed them from (seed, rank, step)
             torch.manual_seed(cfg.seed * 1000 + 17 + dinfo.rank + 7919 * st["step"])
         else:
@@ -306,7 +316,7 @@ def fit(
                 stop = False
                 if dinfo.is_main:
                     rec = record(done, loss_g.item(), loss_d.item())
-                    atomic_torch_save({
+                    save_state({
                         "generator": G.state_dict(), "discriminator": D.state_dict(),
                         "generator_ema": G_ema.state_dict(),
                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
@@ -314,7 +324,7 @@ def fit(
                         "rng_cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                         "history": history, "best": best, "best_step": best_step, "step": done,
                         "bad_vals": bad_vals, "start_margin": start_margin,
-                    }, state_path)
+                    }, out)
                     atomic_write_text(out / "history.jsonl", "".join(json.dumps(r) + "\n" for r in history))
                     if on_validate:
                         on_validate(rec)

@@ -23,6 +23,7 @@ from nugan.atomic import atomic_write_text
 from nugan.reports.plots import save_figure
 from nugan.training.config import TrainConfig
 from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, transfer
+from nugan.training.state import has_state
 from nugan.workflows.domains import Domain, DomainSamples, domain_samples
 from nugan.workflows.evaluation import evaluate_model, floor_for, headline
 
@@ -131,7 +132,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     rdir = ddir / f"n{n}" / f"tl_f{depth}_s{seed}"
                     if not _finished(rdir):
                         log(f"[{spec}] n={n} seed={seed}: transfer learning (freeze {depth})")
-                        transfer(base, data, rdir, freeze=depth, cfg=tcfg, resume=(rdir / "state.pt").exists(),
+                        transfer(base, data, rdir, freeze=depth, cfg=tcfg, resume=has_state(rdir),
                                  progress=False)
                     p = rdir / "eval.json"
                     ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(rdir)), s, name, seed, None,
@@ -146,7 +147,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     from nugan.training.config import RunConfig
 
                     scratch(data, RunConfig(base_model.bundle.config, scratch_settings(tcfg)), sdir,
-                            match_budget=tl_dir, resume=(sdir / "state.pt").exists(), progress=False)
+                            match_budget=tl_dir, resume=has_state(sdir), progress=False)
                 p = sdir / "eval.json"
                 ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(sdir)), s, "scratch", seed, None,
                                                             auc=cfg.auc))
