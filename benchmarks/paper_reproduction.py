@@ -5,6 +5,8 @@ Usage (resumable: every stage skips work whose outputs exist, and training resum
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper pretrain
         (four phases: base-phase1, base-phase2, the widened base-phase3, and the E_nu-balanced final phase in base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper base-eval
+    python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper pretrain-flow
+        (the conditional flow base model, configs/pretrain_flow_cpu.toml, into flow-base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
         --domains numubar-C12 --steps 4000 --study-name numubar_4000 study
@@ -175,6 +177,15 @@ def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, 
     print(f"base model written to {run_dir}")
 
 
+def stage_pretrain_flow(nuwro: Path, out: Path, config: Path) -> None:
+    """The flow base model: maximum-likelihood pre-training on the same 600,000 events into ``out/flow-base``."""
+    run_dir = out / "flow-base"
+    if not (run_dir / "summary.json").exists():
+        pretrain(base_training_set(nuwro), load_run_config(config, arch="flow"), run_dir, resume=has_state(run_dir),
+                 energy_range=(0.3, 10.0))
+    print(f"flow base model written to {run_dir}")
+
+
 def stage_base_eval(nuwro: Path, out: Path) -> None:
     """The base model on its own test set (last 200k rows of the C12 base sample), floors from half splits."""
     import nugan
@@ -210,7 +221,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: transfer defaults)")
     ap.add_argument("--study-name", default="study",
                     help="run folder under --out; other than 'study', results go to paper_reproduction_NAME.*")
-    ap.add_argument("stage", choices=["pretrain", "base-eval", "study", "report"])
+    ap.add_argument("--flow-config", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "configs/pretrain_flow_cpu.toml")
+    ap.add_argument("stage", choices=["pretrain", "pretrain-flow", "base-eval", "study", "report"])
     a = ap.parse_args()
     domains = [d for d in a.domains.split(",") if d]
     unknown = [d for d in domains if d not in TARGETS]
@@ -220,6 +233,8 @@ def main() -> None:
         raise SystemExit(f"{a.nuwro_dir}: no {BASE_FILE} (pass the shared/data/nuwro folder)")
     if a.stage == "pretrain":
         stage_pretrain(a.nuwro_dir, a.out, a.config, a.continue_config, a.widen_config, a.balance_config)
+    elif a.stage == "pretrain-flow":
+        stage_pretrain_flow(a.nuwro_dir, a.out, a.flow_config)
     elif a.stage == "base-eval":
         stage_base_eval(a.nuwro_dir, a.out)
     elif a.stage == "study":

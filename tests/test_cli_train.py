@@ -265,7 +265,7 @@ def test_base_is_not_a_model(tmp_path: Path, files) -> None:
     empty.mkdir()
     cases = [
         (empty, f"{empty}: no nugan model there"),
-        (tmp_path / "base" / "summary.json", "not a nugan cGAN checkpoint"),
+        (tmp_path / "base" / "summary.json", "not a nugan model checkpoint (format None"),
         (tmp_path / "base" / "history.jsonl", "not a nugan model description (not valid JSON"),
     ]
     for base, message in cases:

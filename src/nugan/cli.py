@@ -24,11 +24,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nugan.commands.evaluate_cmds",
     "nugan.commands.workflow_cmds",
     "nugan.commands.generate_cmd",
+    "nugan.commands.weights_cmd",
 )
 
 app = typer.Typer(
     name="nugan",
-    help="Fast, trainable neutrino-nucleus event generators (conditional GANs with transfer learning).",
+    help="Fast, trainable neutrino-nucleus event generators (conditional GANs and flows, transfer learning).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -38,7 +39,7 @@ app = typer.Typer(
 
 @app.callback()
 def _root() -> None:
-    """Fast, trainable neutrino-nucleus event generators (conditional GANs with transfer learning)."""
+    """Fast, trainable neutrino-nucleus event generators (conditional GANs and flows, transfer learning)."""
 
 
 for _name in COMMAND_MODULES:

@@ -103,9 +103,20 @@ def _evaluate_all(models: list[str], refs: dict[str, Any], seed: int, auc: bool,
 
         name = Path(spec).name or spec
         console.print(f"evaluating {name} on {len(refs['ref'])} reference events ...")
-        reports.append(evaluate_samples(gen_fn, refs["ref"], refs["fixed"] or None, seed=seed, k=k, name=name,
-                                        floor=floor, auc=auc))
+        rep = evaluate_samples(gen_fn, refs["ref"], refs["fixed"] or None, seed=seed, k=k, name=name,
+                               floor=floor, auc=auc)
+        if m.arch == "flow":  # exact likelihood of the reference events: the most sensitive figure
+            rep.info["test_nll"] = nll_summary(-m.log_prob(refs["ref"], allow_extrapolation=cross_domain))
+        reports.append(rep)
     return reports
+
+
+def nll_summary(nll: Any) -> dict[str, float]:  # noqa: ANN401
+    """Mean per-event NLL [nats], its standard error and the event count."""
+    import numpy as np
+
+    nll = np.asarray(nll, dtype=np.float64)
+    return {"mean": float(nll.mean()), "se": float(nll.std(ddof=1) / np.sqrt(len(nll))), "n": len(nll)}
 
 
 @user_errors
@@ -183,7 +194,8 @@ def report_cmd(
     index = write_report(
         out, refs["fixed"], models={n: (lambda E, s, m=m: m.sample(E, seed=s)) for n, m in loaded.items()},
         metrics=reports, histories=histories,
-        disc_scores={n: {e: m.discriminator_score(t) for e, t in refs["fixed"].items()} for n, m in loaded.items()},
+        disc_scores={n: {e: m.discriminator_score(t) for e, t in refs["fixed"].items()} for n, m in loaded.items()
+                     if m.arch == "gan"},
         title=f"nugan report: {', '.join(loaded)} vs {reference.name}", notes=[refs["note"]], seed=seed,
         provenance={"reference": reference.name, "models": ", ".join(model)},
         progress=lambda msg: console.print(f"  {msg}"),

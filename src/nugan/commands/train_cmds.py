@@ -24,7 +24,9 @@ def _load_data(files: list[Path], lenient: bool):  # noqa: ANN202
 def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp: bool | None):  # noqa: ANN001, ANN202
     changes = {k: v for k, v in (("steps", steps), ("seed", seed), ("device", device), ("amp", amp))
                if v is not None}
-    return type(run)(run.gan, run.train.replace(**changes)) if changes else run
+    import dataclasses
+
+    return dataclasses.replace(run, train=run.train.replace(**changes)) if changes else run
 
 
 def _report(result, out: Path) -> bool:  # noqa: ANN001
@@ -37,9 +39,10 @@ def _report(result, out: Path) -> bool:  # noqa: ANN001
     shutdown_distributed()
     if not main_rank:
         return False
+    nll = f"validation NLL {result.best_val_nll:.4f} nats/event, " if result.best_val_nll is not None else ""
     console.print(
         f"[bold green]done[/]: {result.steps_done} steps in {result.seconds:.0f} s "
-        f"({result.events_per_s:,.0f} events/s); best <MAP> {result.best_mean_map:.3f} at step "
+        f"({result.events_per_s:,.0f} events/s); best {nll}<MAP> {result.best_mean_map:.3f} at step "
         f"{result.best_step}{' (early stop)' if result.stopped_early else ''}"
     )
     console.print(f"model: {out / 'model.safetensors'} + model.json; history: {out / 'history.jsonl'}")
@@ -49,8 +52,9 @@ def _report(result, out: Path) -> bool:  # noqa: ANN001
 @user_errors
 def pretrain_cmd(
     data: list[Path] = typer.Option(..., "--data", help="Training event file(s), any supported format."),
-    config: Path = typer.Option(None, "--config", help="TOML/YAML config ([gan], [train] tables)."),
+    config: Path = typer.Option(None, "--config", help="TOML/YAML config (arch, [gan] or [flow], [train] tables)."),
     out: Path = typer.Option(..., "--out", help="Run directory for checkpoints and history."),
+    arch: str = typer.Option(None, "--arch", help="Model family: gan (default) or flow; overrides the config's."),
     steps: int = typer.Option(None, help="Override train.steps."),
     seed: int = typer.Option(None, help="Override train.seed."),
     device: str = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
@@ -63,7 +67,7 @@ def pretrain_cmd(
     from nugan.training.config import load_run_config
     from nugan.training.runs import pretrain
 
-    run = _overrides(load_run_config(config), steps, seed, device, amp)
+    run = _overrides(load_run_config(config, arch), steps, seed, device, amp)
     er = tuple(float(x) for x in energy_range.split(":")) if energy_range else None
     result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient)
     _report(result, out)
@@ -86,13 +90,15 @@ def transfer_cmd(
     add_latent_categories: int = typer.Option(
         0, help="Give the base's generator a K-category latent code first (zero-initialised)."),
 ) -> None:
-    """Fine-tune a pre-trained model on a small target sample with the first block(s) frozen."""
+    """Fine-tune a pre-trained model (GAN or flow) on a small target sample with the first block(s) frozen."""
+    from nugan.training.checkpoint import load_model
     from nugan.training.config import RunConfig, load_run_config
-    from nugan.training.runs import TRANSFER_DEFAULTS, transfer
+    from nugan.training.runs import transfer, transfer_defaults
 
-    cfg = load_run_config(config).train if config else TRANSFER_DEFAULTS
+    bundle = load_model(base)
+    cfg = load_run_config(config, bundle.arch).train if config else transfer_defaults(bundle.arch)
     cfg = _overrides(RunConfig(train=cfg), steps, seed, device, None).train
-    result = transfer(base, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
+    result = transfer(bundle, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
                       lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
                       add_latent_categories=add_latent_categories)
     if _report(result, out):
@@ -106,6 +112,7 @@ def train_cmd(
     data: list[Path] = typer.Option(..., "--data", help="Target-domain event file(s)."),
     out: Path = typer.Option(..., "--out", help="Run directory."),
     config: Path = typer.Option(None, "--config", help="TOML/YAML config; default: transfer settings."),
+    arch: str = typer.Option(None, "--arch", help="Model family: gan (default) or flow; overrides the config's."),
     match_budget: Path = typer.Option(None, "--match-budget", help="Transfer run dir whose steps to match."),
     steps: int = typer.Option(None, help="Override train.steps."),
     seed: int = typer.Option(None, help="Override train.seed."),
@@ -114,10 +121,14 @@ def train_cmd(
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
 ) -> None:
     """Train the same architecture from scratch (the baseline transfer learning must beat)."""
-    from nugan.training.config import RunConfig, load_run_config
-    from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings
+    import dataclasses
 
-    run = load_run_config(config) if config else RunConfig(train=scratch_settings(TRANSFER_DEFAULTS))
+    from nugan.training.config import load_run_config
+    from nugan.training.runs import scratch, scratch_settings, transfer_defaults
+
+    run = load_run_config(config, arch)
+    if not config:
+        run = dataclasses.replace(run, train=scratch_settings(transfer_defaults(run.arch), run.arch))
     run = _overrides(run, steps, seed, device, None)
     result = scratch(_load_data(data, lenient), run, out, match_budget=match_budget, resume=resume,
                      lenient=lenient)

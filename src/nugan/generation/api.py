@@ -21,7 +21,7 @@ from nugan.events.table import EventTable, SampleMeta
 from nugan.generation.checks import PhysicalCheck, enforce_physical
 from nugan.generation.sampler import pick_device, sample_muon
 from nugan.generation.xsec import XsecCurve
-from nugan.training.checkpoint import ModelBundle, load_model
+from nugan.training.checkpoint import Bundle, FlowBundle, load_model
 
 __all__ = ["NuganModel", "load_generator", "DEFAULT_BATCH"]
 
@@ -31,18 +31,18 @@ _D_BATCH = 65_536
 
 
 class NuganModel:
-    """A trained nugan model ready to sample CC-inclusive (E_mu, cos_theta) given E_nu.
+    """A trained nugan model (GAN or flow) ready to sample CC-inclusive (E_mu, cos_theta) given E_nu.
 
     Args:
         bundle: networks, transform and JSON description (``load_model``).
         device: where the networks run (already moved there).
 
     Attributes:
-        bundle: the underlying :class:`~nugan.training.checkpoint.ModelBundle`.
+        bundle: the underlying :class:`~nugan.training.checkpoint.ModelBundle` or ``FlowBundle``.
         device: sampling device.
     """
 
-    def __init__(self, bundle: ModelBundle, device: torch.device) -> None:
+    def __init__(self, bundle: Bundle, device: torch.device) -> None:
         self.bundle = bundle
         self.device = device
 
@@ -55,6 +55,11 @@ class NuganModel:
         """
         dev = pick_device(device)
         return cls(load_model(spec, device=dev), dev)
+
+    @property
+    def arch(self) -> str:
+        """Model family: 'gan' or 'flow'."""
+        return self.bundle.arch
 
     @property
     def info(self) -> dict[str, Any]:
@@ -174,11 +179,36 @@ class NuganModel:
             warnings.warn(f"model {self.name or '(in memory)'}: {check.summary()}", stacklevel=2)
         return table
 
+    def log_prob(self, table: EventTable, allow_extrapolation: bool = False) -> np.ndarray:
+        """log p(E_mu, cos_theta | E_nu) of each event of ``table`` [nats; density per GeV per unit cos_theta].
+
+        Flows only: a GAN has no likelihood. Events must be physical (m_mu <= E_mu <= E_nu, |cos| <= 1) and
+        E_nu inside the model's range unless ``allow_extrapolation``.
+
+        Raises:
+            ValueError: the model is a GAN, or an event is unphysical or outside the range.
+        """
+        if not isinstance(self.bundle, FlowBundle):
+            raise ValueError(f"model {self.name or '(in memory)'} is a GAN, which has no likelihood; "
+                             "log_prob and reweighting need a flow (--arch flow)")
+        from nugan.training.flow_loop import event_nll
+
+        E = self.check_energies(table.E_nu, allow_extrapolation)
+        bad = ~((table.E_mu >= M_MU) & (table.E_mu <= E) & (np.abs(table.cos_theta) <= 1.0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{int(bad.sum())} events are unphysical (e.g. row {i}: E_nu {E[i]:.6g}, "
+                             f"E_mu {table.E_mu[i]:.6g} GeV, cos_theta {table.cos_theta[i]:.6g})")
+        return -event_nll(self.bundle, table, self.device)
+
     def discriminator_score(self, table: EventTable, batch_size: int = _D_BATCH) -> np.ndarray:
         """sigmoid(D) of each event of ``table``: the discriminator's probability that it is real.
 
         Events are mapped with the model's transform (as in training); returns float64 in [0, 1].
+        GANs only (a flow has no discriminator; ValueError).
         """
+        if isinstance(self.bundle, FlowBundle):
+            raise ValueError(f"model {self.name or '(in memory)'} is a flow: it has no discriminator")
         t = self.bundle.transform
         u = t.encode_muon(table.E_nu, table.E_mu, table.cos_theta)
         e = t.encode_energy(table.E_nu)
@@ -200,7 +230,7 @@ class NuganModel:
     def __repr__(self) -> str:
         lo, hi = self.energy_range
         d = self.domain
-        return (f"NuganModel({self.name or 'in memory'}: {d.get('target', '?')} "
+        return (f"NuganModel({self.arch} {self.name or 'in memory'}: {d.get('target', '?')} "
                 f"{d.get('interaction_model', '?')}, {lo:g}-{hi:g} GeV, device {self.device})")
 
 

@@ -89,6 +89,8 @@ def fast_forward(generator: Generator) -> _Forward:
     Weights are read now: build it again after the weights change (it is cheap). Networks whose
     blocks are not nugan DenseBlocks get ``generator.forward`` itself.
     """
+    if not isinstance(generator, Generator):  # e.g. a flow's sampler: its own forward
+        return generator.forward
     blocks = [_split_block(generator.blocks[f"block{i}"]) for i in range(len(generator.blocks))]
     head = generator.head
     if any(b is None for b in blocks) or not isinstance(head, nn.Linear) or head.bias is None:

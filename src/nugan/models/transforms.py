@@ -83,6 +83,17 @@ class VariableTransform:
         u = self._raw_muon(E_nu, E_mu, cos)
         return (u - np.asarray(self.mean)) / np.asarray(self.std)
 
+    def log_jacobian(self, E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        """log |det d(u1, u2) / d(E_mu, cos_theta)| per event [log GeV^-1]: turns a density in network
+        space into one in physical variables, log p(E_mu, cos | E_nu) = log p(u | e) + log_jacobian."""
+        E_nu = np.asarray(E_nu, dtype=np.float64)
+        f = (np.asarray(E_mu, dtype=np.float64) - M_MU) / (E_nu - M_MU)
+        f = np.clip(f, _EPS, 1 - _EPS)
+        c = np.clip(np.asarray(cos, dtype=np.float64), -1 + _EPS, 1 - _EPS)
+        # du1/dE_mu = 1 / (std1 f (1 - f) (E_nu - m_mu)),  du2/dcos = 1 / (std2 (1 - cos^2))
+        return -(np.log(f) + np.log1p(-f) + np.log(E_nu - M_MU) + np.log1p(-c * c)
+                 + np.log(self.std[0]) + np.log(self.std[1]))
+
     def decode_muon_torch(self, E_nu: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Network output (N, 2) -> (E_mu, cos_theta), physical by construction (float64 math)."""
         u = u.double()

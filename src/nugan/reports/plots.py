@@ -338,10 +338,11 @@ def plot_training_curves(
     floor: float | None = None,
     title: str = "training",
 ) -> Figure:
-    """Losses (loss_g solid, loss_d dashed) and <MAP> vs step; one colour per run.
+    """Losses (GAN: loss_g solid, loss_d dashed; flow: validation NLL dotted) and <MAP> vs step; one colour
+    per run.
 
     Args:
-        histories: a list of dicts with keys step, loss_g, loss_d, mean_map (any may be
+        histories: a list of dicts with keys step, loss_g, loss_d, val_nll, mean_map (any may be
             missing), or run label -> such a list.
         floor: MC-vs-MC <MAP> floor drawn as a horizontal line on the <MAP> panel.
         title: figure title.
@@ -353,7 +354,7 @@ def plot_training_curves(
         any_loss = any_map = False
         for i, (label, hist) in enumerate(runs.items()):
             c = MODEL_COLORS[i % len(MODEL_COLORS)]
-            for key, ls in (("loss_g", "-"), ("loss_d", "--")):
+            for key, ls in (("loss_g", "-"), ("loss_d", "--"), ("val_nll", ":")):
                 x, y = _series(hist, key)
                 if len(x):
                     ax_l.plot(x, y, ls=ls, color=c, lw=1.4, label=f"{label} {key}")

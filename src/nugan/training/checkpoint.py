@@ -1,7 +1,9 @@
 """Model checkpoints: safetensors weights + a JSON description, written atomically.
 
-A model is ``NAME.safetensors`` (generator and discriminator tensors, prefixed ``generator.`` and
-``discriminator.``) beside ``NAME.json`` holding: format version, architecture config, variable transform,
+A model is ``NAME.safetensors`` beside ``NAME.json``. Two model families share the layout, told apart by the
+JSON ``format``: a conditional GAN (``nugan-cgan-1``; tensors prefixed ``generator.`` and ``discriminator.``)
+and a conditional normalising flow (``nugan-flow-1``; tensors prefixed ``flow.``). The JSON holds: format
+version, architecture config, variable transform,
 domain (probe, target, interaction model), energy range, training-data fingerprint, parent model,
 package version, training summary. Training state for ``--resume`` is ``state.safetensors`` (optimisers, RNG,
 step, history).
@@ -23,12 +25,16 @@ from safetensors.torch import load_file, save_file
 from nugan import __version__
 from nugan.atomic import atomic_path, atomic_write_text
 from nugan.models.config import GANConfig
+from nugan.models.flow import ConditionalFlow, FlowConfig, FlowSampler
 from nugan.models.networks import Discriminator, Generator
 from nugan.models.transforms import VariableTransform
 
 __all__ = [
     "FORMAT",
+    "FLOW_FORMAT",
     "ModelBundle",
+    "FlowBundle",
+    "Bundle",
     "save_model",
     "load_model",
     "resolve_model_path",
@@ -38,6 +44,7 @@ __all__ = [
 ]
 
 FORMAT = "nugan-cgan-1"
+FLOW_FORMAT = "nugan-flow-1"
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 
 
@@ -59,6 +66,9 @@ class ModelBundle:
     transform: VariableTransform
     info: dict[str, Any] = field(default_factory=dict)
 
+    #: Model family, as ``--arch`` names it.
+    arch = "gan"
+
     @property
     def energy_range(self) -> tuple[float, float]:
         return (self.transform.e_min, self.transform.e_max)
@@ -71,17 +81,61 @@ class ModelBundle:
         d.setdefault("nugan_version", __version__)
         return d
 
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every weight, prefixed by its network's name, on CPU."""
+        t = {f"generator.{k}": v for k, v in self.generator.state_dict().items()}
+        t.update({f"discriminator.{k}": v for k, v in self.discriminator.state_dict().items()})
+        return {k: v.detach().cpu().contiguous() for k, v in t.items()}
 
-def save_model(bundle: ModelBundle, directory: str | Path, name: str = "model") -> Path:
+
+@dataclass
+class FlowBundle:
+    """A conditional normalising flow in memory: network, transform, config and JSON description.
+
+    ``generator`` is the flow seen as a sampler ``(z, e) -> u`` (latent dimension 2), so that sampling code
+    serves both families; ``flow.log_prob(u, e)`` is its exact density in network space.
+    """
+
+    flow: ConditionalFlow
+    config: FlowConfig
+    transform: VariableTransform
+    info: dict[str, Any] = field(default_factory=dict)
+
+    arch = "flow"
+
+    @property
+    def generator(self) -> FlowSampler:
+        return FlowSampler(self.flow)
+
+    @property
+    def energy_range(self) -> tuple[float, float]:
+        return (self.transform.e_min, self.transform.e_max)
+
+    def describe(self) -> dict[str, Any]:
+        """The JSON description (architecture and transform refreshed from the objects)."""
+        d = {k: v for k, v in self.info.items() if k != "path"}
+        d.update(format=FLOW_FORMAT, flow=self.config.to_dict(), transform=self.transform.to_dict(),
+                 energy_range=list(self.energy_range))
+        d.setdefault("nugan_version", __version__)
+        return d
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every weight, prefixed ``flow.``, on CPU."""
+        return {f"flow.{k}": v.detach().cpu().contiguous() for k, v in self.flow.state_dict().items()}
+
+
+#: Either model family.
+Bundle = ModelBundle | FlowBundle
+
+
+def save_model(bundle: Bundle, directory: str | Path, name: str = "model") -> Path:
     """Write ``directory/name.safetensors`` and ``directory/name.json`` atomically; returns the .json path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in bundle.generator.state_dict().items()}
-    tensors.update(
-        {f"discriminator.{k}": v.detach().cpu().contiguous() for k, v in bundle.discriminator.state_dict().items()}
-    )
+    tensors = bundle.tensors()
+    fmt = FLOW_FORMAT if isinstance(bundle, FlowBundle) else FORMAT
     with atomic_path(directory / f"{name}.safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT})
+        save_file(tensors, str(tmp), metadata={"format": fmt})
     js = directory / f"{name}.json"
     atomic_write_text(js, json.dumps(bundle.describe(), indent=1, sort_keys=True))
     return js
@@ -110,17 +164,21 @@ def resolve_model_path(spec: str | Path) -> Path:
     return p
 
 
-def load_model(spec: str | Path, device: str | torch.device = "cpu") -> ModelBundle:
-    """Load a model; clear errors for a corrupt file or a checkpoint of another architecture."""
+def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
+    """Load a model of either family; clear errors for a corrupt file or a checkpoint of another architecture."""
     js = resolve_model_path(spec)
     try:
         info = json.loads(js.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{js}: not a nugan model description (not valid JSON text: {err})") from err
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        fmt = info.get("format") if isinstance(info, dict) else type(info).__name__
-        raise ValueError(f"{js}: not a nugan cGAN checkpoint (format {fmt!r}, expected {FORMAT!r})")
-    cfg = GANConfig.from_dict(info["gan"])
+    fmt = info.get("format") if isinstance(info, dict) else type(info).__name__
+    if fmt not in (FORMAT, FLOW_FORMAT):
+        raise ValueError(f"{js}: not a nugan model checkpoint (format {fmt!r}, expected {FORMAT!r} for a GAN "
+                         f"or {FLOW_FORMAT!r} for a flow)")
+    section = "gan" if fmt == FORMAT else "flow"
+    for key in (section, "transform"):
+        if not isinstance(info.get(key), dict):
+            raise ValueError(f"{js}: model description lacks its {key!r} section (format {fmt})")
     transform = VariableTransform.from_dict(info["transform"])
     st = js.with_suffix(".safetensors")
     if not st.exists():
@@ -129,21 +187,33 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> ModelBun
         tensors = load_file(str(st))
     except (SafetensorError, OSError) as err:
         raise ValueError(f"{st}: corrupt or unreadable weights ({err})") from err
+    info["path"] = str(js)
+    if fmt == FLOW_FORMAT:
+        fcfg = FlowConfig.from_dict(info["flow"])
+        flow = ConditionalFlow(fcfg)
+        _load_weights(flow, tensors, "flow.", st, js)
+        flow.to(device).eval()
+        return FlowBundle(flow, fcfg, transform, info)
+    cfg = GANConfig.from_dict(info["gan"])
     gen, disc = Generator(cfg), Discriminator(cfg, transform)
     for prefix, net in (("generator.", gen), ("discriminator.", disc)):
-        sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        expected = net.state_dict()
-        missing = sorted(set(expected) - set(sd))
-        extra = sorted(set(sd) - set(expected))
-        wrong = [k for k in expected if k in sd and sd[k].shape != expected[k].shape]
-        if missing or extra or wrong:
-            raise ValueError(
-                f"{st}: weights do not fit the architecture in {js.name} ({prefix[:-1]}: "
-                f"{len(missing)} missing, {len(extra)} unexpected, {len(wrong)} wrong-shape tensors, "
-                f"e.g. {(missing + extra + wrong)[:3]}); the checkpoint is for another architecture"
-            )
-        net.load_state_dict(sd)
+        _load_weights(net, tensors, prefix, st, js)
     gen.to(device).eval()
     disc.to(device).eval()
-    info["path"] = str(js)
     return ModelBundle(gen, disc, cfg, transform, info)
+
+
+def _load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, st: Path, js: Path) -> None:
+    """Load the ``prefix``-ed tensors into ``net``; a clear error when they do not fit its architecture."""
+    sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    expected = net.state_dict()
+    missing = sorted(set(expected) - set(sd))
+    extra = sorted(set(sd) - set(expected))
+    wrong = [k for k in expected if k in sd and sd[k].shape != expected[k].shape]
+    if missing or extra or wrong:
+        raise ValueError(
+            f"{st}: weights do not fit the architecture in {js.name} ({prefix[:-1]}: "
+            f"{len(missing)} missing, {len(extra)} unexpected, {len(wrong)} wrong-shape tensors, "
+            f"e.g. {(missing + extra + wrong)[:3]}); the checkpoint is for another architecture"
+        )
+    net.load_state_dict(sd)

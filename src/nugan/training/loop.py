@@ -25,7 +25,7 @@ from torch import nn
 from nugan.events.table import EventTable
 from nugan.generation.sampler import pick_device, sample_muon
 from nugan.models.losses import discriminator_loss, generator_loss
-from nugan.training.checkpoint import ModelBundle, atomic_write_text, save_model
+from nugan.training.checkpoint import Bundle, ModelBundle, atomic_write_text, save_model
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
 from nugan.training.state import load_state, save_state
@@ -46,6 +46,7 @@ class FitResult:
     events_per_s: float
     history: list[dict[str, float]] = field(default_factory=list)
     out_dir: str = ""
+    best_val_nll: float | None = None  # flows: the selected step's validation NLL [nats/event]
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "history"}
@@ -70,7 +71,7 @@ def validation_noise(bundle: ModelBundle, val: EventTable, seed: int, energy_ran
     return float(np.std(vals, ddof=1))
 
 
-def validation_metric(bundle: ModelBundle, val: EventTable, seed: int, energy_range: tuple[float, float],
+def validation_metric(bundle: Bundle, val: EventTable, seed: int, energy_range: tuple[float, float],
                       device: torch.device) -> dict[str, float]:
     """<MAP>, MAP-3D and MAP-3D w/o tails of the generator against the validation split (k = 1)."""
     from nugan.metrics.map3d import map3d_result
