@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from nugan.models.config import GANConfig
+from nugan.models.config import GANConfig, check_field_types
 from nugan.models.losses import GENERATOR_LOSSES
 
 __all__ = ["TrainConfig", "RunConfig", "load_run_config"]
@@ -75,6 +75,7 @@ class TrainConfig:
     start_margin: float = 0.0
 
     def __post_init__(self) -> None:
+        check_field_types(self, "train config")
         if not 0.0 <= self.energy_balance <= 1.0:
             raise ValueError(f"energy_balance must be in [0, 1], got {self.energy_balance}")
         if self.start_margin < 0.0:
@@ -112,7 +113,7 @@ class RunConfig:
         bad = set(t) - names
         if bad:
             raise ValueError(f"unknown train config field(s) {sorted(bad)}; known: {sorted(names)}")
-        if "betas" in t:
+        if isinstance(t.get("betas"), list):
             t["betas"] = tuple(t["betas"])
         return cls(GANConfig.from_dict(dict(d.get("gan", {}))), TrainConfig(**t))
 
@@ -134,4 +135,9 @@ def load_run_config(path: str | Path | None) -> RunConfig:
             raise ValueError(f"{path}: config must be .toml, .yaml or .yml")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
         raise ValueError(f"{path}: cannot parse config ({err})") from err
-    return RunConfig.from_dict(d)
+    if not isinstance(d, dict) or not all(isinstance(v, dict) for v in d.values()):
+        raise ValueError(f"{path}: a config holds tables [gan] and [train] of field = value lines")
+    try:
+        return RunConfig.from_dict(d)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{path}: {err}") from None
