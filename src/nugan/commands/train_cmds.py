@@ -58,6 +58,7 @@ def pretrain_cmd(
     energy_range: str = typer.Option(None, "--energy-range", help="E_min:E_max [GeV] of the model."),
     resume: bool = typer.Option(False, help="Continue an interrupted run in --out exactly."),
     lenient: bool = typer.Option(False, help="Drop invalid rows (with counts) instead of failing."),
+    force: bool = typer.Option(False, "--force", help="Replace a run already in --out (otherwise refused)."),
 ) -> None:
     """Pre-train a base model (e.g. nu_mu-C12 over 0.3-10 GeV). Works under torchrun (DDP)."""
     from nugan.training.config import load_run_config
@@ -65,7 +66,8 @@ def pretrain_cmd(
 
     run = _overrides(load_run_config(config), steps, seed, device, amp)
     er = tuple(float(x) for x in energy_range.split(":")) if energy_range else None
-    result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient)
+    result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient,
+                      force=force)
     _report(result, out)
 
 
@@ -81,6 +83,7 @@ def transfer_cmd(
     device: str = typer.Option(None, help="auto, cpu, cuda."),
     resume: bool = typer.Option(False, help="Continue an interrupted run."),
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
+    force: bool = typer.Option(False, "--force", help="Replace a run already in --out (otherwise refused)."),
     add_disc_features: str = typer.Option(
         "", help="Give the base's discriminator physics features first (e.g. W2,Q2; zero-initialised)."),
     add_latent_categories: int = typer.Option(
@@ -94,7 +97,7 @@ def transfer_cmd(
     cfg = _overrides(RunConfig(train=cfg), steps, seed, device, None).train
     result = transfer(base, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
                       lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
-                      add_latent_categories=add_latent_categories)
+                      add_latent_categories=add_latent_categories, force=force)
     if _report(result, out):
         from nugan.training.runs import selection_note
 
@@ -112,6 +115,7 @@ def train_cmd(
     device: str = typer.Option(None, help="auto, cpu, cuda."),
     resume: bool = typer.Option(False, help="Continue an interrupted run."),
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
+    force: bool = typer.Option(False, "--force", help="Replace a run already in --out (otherwise refused)."),
 ) -> None:
     """Train the same architecture from scratch (the baseline transfer learning must beat)."""
     from nugan.training.config import RunConfig, load_run_config
@@ -120,7 +124,7 @@ def train_cmd(
     run = load_run_config(config) if config else RunConfig(train=scratch_settings(TRANSFER_DEFAULTS))
     run = _overrides(run, steps, seed, device, None)
     result = scratch(_load_data(data, lenient), run, out, match_budget=match_budget, resume=resume,
-                     lenient=lenient)
+                     lenient=lenient, force=force)
     _report(result, out)
 
 

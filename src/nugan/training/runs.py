@@ -96,13 +96,13 @@ def _energy_range(data: EventTable, energy_range: tuple[float, float] | None) ->
 
 def pretrain(data: EventTable, run: RunConfig, out_dir: str | Path, *, resume: bool = False,
              energy_range: tuple[float, float] | None = None, lenient: bool = False,
-             progress: bool = True) -> FitResult:
+             progress: bool = True, force: bool = False) -> FitResult:
     """Pre-train a base model on ``data`` (e.g. nu_mu-C12 over 0.3-10 GeV)."""
     data = _checked(data, lenient)
     train, val = split_train_val(data, run.train)
     bundle = new_bundle(run.gan, train, _energy_range(data, energy_range), run.train.seed)
     info = {"role": "pretrain", "config": run.to_dict(), **_data_info(data), "parent": None}
-    return fit(bundle, train, val, run.train, out_dir, resume=resume, info=info, progress=progress)
+    return fit(bundle, train, val, run.train, out_dir, resume=resume, info=info, progress=progress, force=force)
 
 
 def parse_freeze(spec: str | int | None) -> int | list[str]:
@@ -123,7 +123,7 @@ def transfer(base: str | Path | ModelBundle, data: EventTable, out_dir: str | Pa
              freeze: str | int | list[str] | None = "first-block", cfg: TrainConfig = TRANSFER_DEFAULTS,
              resume: bool = False, lenient: bool = False, progress: bool = True,
              allow_extrapolation: bool = False, add_disc_features: tuple[str, ...] = (),
-             add_latent_categories: int = 0) -> FitResult:
+             add_latent_categories: int = 0, force: bool = False) -> FitResult:
     """Fine-tune a pre-trained model on a target sample with the first block(s) of both networks frozen.
 
     Frozen parameters have ``requires_grad = False`` and are not given to the optimisers.
@@ -144,19 +144,21 @@ def transfer(base: str | Path | ModelBundle, data: EventTable, out_dir: str | Pa
     if not inside.all() and not allow_extrapolation:
         raise ValueError(
             f"{(~inside).sum()} target events lie outside the base model's energy range "
-            f"{bundle.energy_range} GeV; select that range or pass allow_extrapolation"
+            f"{bundle.energy_range} GeV; keep only target events inside that range (or fine-tune a base model "
+            "whose range covers them)"
         )
     spec = freeze if isinstance(freeze, list) else parse_freeze(freeze)
     frozen = {"generator": freeze_blocks(bundle.generator, spec),
               "discriminator": freeze_blocks(bundle.discriminator, spec)}
     train, val = split_train_val(data, cfg)
-    parent = {k: bundle.info.get(k) for k in ("domain", "data_fingerprint", "best_mean_map", "role")}
+    parent = {k: bundle.info.get(k) for k in ("domain", "data_fingerprint", "best_mean_map", "role",
+                                              "weights_sha256")}
     parent["run"] = Path(bundle.info["path"]).parent.name if "path" in bundle.info else None
     info = {"role": "transfer", "config": {"gan": bundle.config.to_dict(), "train": dataclasses.asdict(cfg)},
             **_data_info(data), "parent": parent}
     bundle.info = {}
     return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
-               validate_start=True)
+               validate_start=True, force=force)
 
 
 def selection_note(run_dir: str | Path) -> str:
@@ -189,7 +191,7 @@ def budget_of(run_dir: str | Path) -> dict[str, Any]:
 
 def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budget: str | Path | None = None,
             resume: bool = False, lenient: bool = False, progress: bool = True,
-            energy_range: tuple[float, float] | None = None) -> FitResult:
+            energy_range: tuple[float, float] | None = None, force: bool = False) -> FitResult:
     """Train the same architecture from random initialisation on ``data``.
 
     With ``match_budget`` (a transfer run directory) it uses the same number of steps and batch size.
@@ -204,4 +206,4 @@ def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budg
     info = {"role": "scratch", "config": {"gan": run.gan.to_dict(), "train": dataclasses.asdict(cfg)},
             **_data_info(data), "parent": None,
             "matched_budget_of": str(Path(match_budget).name) if match_budget else None}
-    return fit(bundle, train, val, cfg, out_dir, resume=resume, info=info, progress=progress)
+    return fit(bundle, train, val, cfg, out_dir, resume=resume, info=info, progress=progress, force=force)
