@@ -24,13 +24,16 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def user_errors(func: F) -> F:
-    """Turn ValueError/FileNotFoundError/KeyError raised by the library into a clean CLI error."""
+    """Turn ValueError/OSError/KeyError raised by the library into a clean CLI error (rc 2, no traceback).
+
+    An OSError (a directory where a file is expected, a permission, a full disk) names its file in the message.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ValueError, FileNotFoundError, KeyError) as err:
+        except (ValueError, OSError, KeyError) as err:
             msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
             fail(str(msg))
 
