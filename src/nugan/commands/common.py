@@ -12,7 +12,7 @@ from rich.console import Console
 __all__ = ["console", "err_console", "user_errors", "fail"]
 
 console = Console(soft_wrap=True)  # never break printed paths; the terminal wraps
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # error messages name files: never break a path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
