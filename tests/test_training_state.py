@@ -84,6 +84,9 @@ def test_resume_with_another_architecture_is_a_clear_error(tmp_path: Path) -> No
     tc = TrainConfig(steps=4, batch_size=64, val_every=2, val_fraction=0.2, seed=0, threads=1)
     pretrain(events, RunConfig(SMALL, tc), tmp_path, progress=False)
     wider = GANConfig(latent_dim=8, gen_width=32, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
+    run = RunConfig(wider, TrainConfig(steps=6, batch_size=64, val_every=2, val_fraction=0.2, seed=0, threads=1))
+    with pytest.raises(ValueError, match=r"another configuration \(gan.gen_width: 16 -> 32\)"):
+        pretrain(events, run, tmp_path, resume=True, progress=False)  # the run directory's run.json
+    (tmp_path / "run.json").unlink()  # a run of an older nugan: the state itself does not fit
     with pytest.raises(ValueError, match="does not fit"):
-        pretrain(events, RunConfig(wider, TrainConfig(steps=6, batch_size=64, val_every=2, val_fraction=0.2,
-                                                      seed=0, threads=1)), tmp_path, resume=True, progress=False)
+        pretrain(events, run, tmp_path, resume=True, progress=False)

@@ -51,7 +51,19 @@ def main() -> None:
     # OpenMP threads spin-wait by default, which is very slow on shared or busy cores (measured 26x in
     # generation on 2 shared cores); the user's own setting wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    _exit_on_sigterm()
     app()
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM exits through Python (status 143) so that writers remove their temporary files."""
+    import signal
+    import sys
+
+    def handler(signum: int, frame: object) -> None:
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

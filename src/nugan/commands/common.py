@@ -12,7 +12,7 @@ from rich.console import Console
 __all__ = ["console", "err_console", "user_errors", "fail"]
 
 console = Console(soft_wrap=True)  # never break printed paths; the terminal wraps
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # error messages name files: never break a path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,13 +24,16 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def user_errors(func: F) -> F:
-    """Turn ValueError/FileNotFoundError/KeyError raised by the library into a clean CLI error."""
+    """Turn ValueError/OSError/KeyError raised by the library into a clean CLI error (rc 2, no traceback).
+
+    An OSError (a directory where a file is expected, a permission, a full disk) names its file in the message.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ValueError, FileNotFoundError, KeyError) as err:
+        except (ValueError, OSError, KeyError) as err:
             msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
             fail(str(msg))
 

@@ -23,6 +23,26 @@ def _energies(spec: str) -> tuple[float, ...]:
     return vals
 
 
+def _check_out(out: Path | None) -> None:
+    """Refuse an --out that is an existing file (before any work)."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file; --out must be a folder (metrics.json and metrics.md are written there)")
+
+
+def _check_energies(models: list[str], energies: tuple[float, ...], fixed: list[Path] | None) -> None:
+    """Refuse fixed evaluation energies outside a model's range before any reference is simulated."""
+    import nugan
+
+    if fixed:
+        return  # the energies of --fixed files are checked against the model after reading them
+    for spec in models:
+        lo, hi = nugan.load(spec).energy_range
+        outside = [e for e in energies if not lo * (1 - 1e-6) <= e <= hi * (1 + 1e-6)]
+        if outside:
+            raise ValueError(f"--energies {', '.join(f'{e:g}' for e in outside)} GeV outside model {spec}'s "
+                             f"range {lo:g}-{hi:g} GeV; choose evaluation energies inside it")
+
+
 def load_references(reference: Path, fixed: list[Path] | None, energies: tuple[float, ...],
                     reference2: Path | None = None, seed: int = 0) -> dict[str, Any]:
     """Flat reference (+ optional second one) and fixed-energy references.
@@ -94,6 +114,12 @@ def _evaluate_all(models: list[str], refs: dict[str, Any], seed: int, auc: bool,
     for spec in models:
         m = nugan.load(spec)
         check_domain(m, refs["ref"], cross_domain)
+        outside = ~m.bundle.transform.in_range(refs["ref"].E_nu)
+        if outside.any():
+            lo, hi = m.energy_range
+            raise ValueError(f"{int(outside.sum()):,} reference events have E_nu outside model {spec}'s range "
+                             f"{lo:g}-{hi:g} GeV (the reference spans {refs['ref'].E_nu.min():.4g}-"
+                             f"{refs['ref'].E_nu.max():.4g} GeV); evaluate on a reference inside the model's range")
         for e in refs["fixed"]:
             if not m.energy_range[0] <= e <= m.energy_range[1]:
                 raise ValueError(f"evaluation energy {e} GeV is outside model {spec}'s range {m.energy_range} GeV")
@@ -133,6 +159,8 @@ def evaluate_cmd(
     out: Path = typer.Option(None, "--out", help="Folder for metrics.json and metrics.md."),
 ) -> None:
     """Metrics of one model (MAP-3D, MAP-3D w/o tails, <MAP>, EMD, AUC) with the MC-vs-MC floor."""
+    _check_out(out)
+    _check_energies([model], _energies(energies), fixed)
     refs = load_references(reference, fixed, _energies(energies), reference2, seed)
     console.print(refs["note"])
     [rep] = _evaluate_all([model], refs, seed, auc, cross_domain, k)
@@ -158,6 +186,8 @@ def compare_cmd(
     """One table of every run's metrics, each with the MC-vs-MC floor (rich + JSON + markdown)."""
     from nugan.metrics.report import comparison_table
 
+    _check_out(out)
+    _check_energies(runs, _energies(energies), fixed)
     refs = load_references(reference, fixed, _energies(energies), reference2, seed)
     console.print(refs["note"])
     reports = _evaluate_all(runs, refs, seed, auc, cross_domain=True)
@@ -180,6 +210,7 @@ def report_cmd(
     import nugan
     from nugan.reports import write_report
 
+    _check_energies(model, _energies(energies), fixed)
     refs = load_references(reference, fixed, _energies(energies), None, seed)
     console.print(refs["note"])
     if not refs["fixed"]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from nugan.commands.common import console, user_errors
+from nugan.commands.common import console, err_console, user_errors
 
 __all__ = ["register", "inspect"]
 
@@ -29,7 +30,11 @@ def inspect(
     from nugan.events.readers import load_events
     from nugan.events.validation import validate
 
-    res = load_events(file, fmt, probe=probe, target=target)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = load_events(file, fmt, probe=probe, target=target)
+    for note in caught:
+        err_console.print(f"warning: {note.message}", highlight=False)
     t = res.table
     report = validate(t, strict=False, source=str(file)) if len(t) else None
     tab = Table(title=f"{file}", show_header=True)

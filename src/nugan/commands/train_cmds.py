@@ -62,6 +62,7 @@ def pretrain_cmd(
     energy_range: str = typer.Option(None, "--energy-range", help="E_min:E_max [GeV] of the model."),
     resume: bool = typer.Option(False, help="Continue an interrupted run in --out exactly."),
     lenient: bool = typer.Option(False, help="Drop invalid rows (with counts) instead of failing."),
+    force: bool = typer.Option(False, "--force", help="Replace a run already in --out (otherwise refused)."),
 ) -> None:
     """Pre-train a base model (e.g. nu_mu-C12 over 0.3-10 GeV). Works under torchrun (DDP)."""
     from nugan.training.config import load_run_config
@@ -69,7 +70,8 @@ def pretrain_cmd(
 
     run = _overrides(load_run_config(config, arch), steps, seed, device, amp)
     er = tuple(float(x) for x in energy_range.split(":")) if energy_range else None
-    result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient)
+    result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient,
+                      force=force)
     _report(result, out)
 
 
@@ -85,6 +87,7 @@ def transfer_cmd(
     device: str = typer.Option(None, help="auto, cpu, cuda."),
     resume: bool = typer.Option(False, help="Continue an interrupted run."),
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
+    force: bool = typer.Option(False, "--force", help="Replace a run already in --out (otherwise refused)."),
     add_disc_features: str = typer.Option(
         "", help="Give the base's discriminator physics features first (e.g. W2,Q2; zero-initialised)."),
     add_latent_categories: int = typer.Option(
@@ -100,7 +103,7 @@ def transfer_cmd(
     cfg = _overrides(RunConfig(train=cfg), steps, seed, device, None).train
     result = transfer(bundle, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
                       lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
-                      add_latent_categories=add_latent_categories)
+                      add_latent_categories=add_latent_categories, force=force)
     if _report(result, out):
         from nugan.training.runs import selection_note
 
@@ -119,6 +122,7 @@ def train_cmd(
     device: str = typer.Option(None, help="auto, cpu, cuda."),
     resume: bool = typer.Option(False, help="Continue an interrupted run."),
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
+    force: bool = typer.Option(False, "--force", help="Replace a run already in --out (otherwise refused)."),
 ) -> None:
     """Train the same architecture from scratch (the baseline transfer learning must beat)."""
     import dataclasses
@@ -131,7 +135,7 @@ def train_cmd(
         run = dataclasses.replace(run, train=scratch_settings(transfer_defaults(run.arch), run.arch))
     run = _overrides(run, steps, seed, device, None)
     result = scratch(_load_data(data, lenient), run, out, match_budget=match_budget, resume=resume,
-                     lenient=lenient)
+                     lenient=lenient, force=force)
     _report(result, out)
 
 

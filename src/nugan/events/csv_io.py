@@ -18,6 +18,7 @@ import numpy as np
 
 from nugan.atomic import atomic_path
 from nugan.events.loading import RawEvents
+from nugan.events.outputs import check_output
 from nugan.events.table import CHANNELS, UNKNOWN_CHANNEL, EventTable, SampleMeta, channel_code
 
 __all__ = ["REQUIRED", "META_PREFIX", "load_csv", "write_csv", "csv_header"]
@@ -141,7 +142,7 @@ def load_csv(path: str | os.PathLike[str]) -> RawEvents:
 
 def write_csv(table: EventTable, path: str | os.PathLike[str]) -> Path:
     """Write ``table`` as CSV (exact float64 text, channel as label, metadata line); atomic."""
-    path = Path(path)
+    path = check_output(path, "csv")
     cols = table.columns()
     names = list(cols)
     labels = [*CHANNELS]

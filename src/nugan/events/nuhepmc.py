@@ -37,6 +37,7 @@ import nugan
 from nugan.atomic import AtomicStreamWriter
 from nugan.constants import M_MU, nucleus_pdg
 from nugan.events.loading import RawEvents, cos_between, weight_or_none
+from nugan.events.outputs import check_output
 from nugan.events.table import CHANNEL_CODES, CHANNELS, UNKNOWN_CHANNEL, EventTable, SampleMeta
 
 __all__ = [
@@ -165,7 +166,7 @@ class NuHepMCWriter(AtomicStreamWriter):
                  xsec_cm2: float | None = None, seed: int = 0) -> None:
         import pyhepmc as hp
 
-        self.path = Path(path)
+        self.path = check_output(path, "nuhepmc")
         xs = meta.xsec_cm2 if xsec_cm2 is None else float(xsec_cm2)
         if xs is None:
             raise ValueError(
@@ -181,7 +182,11 @@ class NuHepMCWriter(AtomicStreamWriter):
         self._pdg_target = nucleus_pdg(meta.target_Z, meta.target_A)
         self._pdg_mu = 13 if meta.probe_pdg > 0 else -13
         super().__init__(self.path)
-        self._writer = hp.io.WriterAscii(str(self._tmp), self._ri)
+        try:
+            self._writer = hp.io.WriterAscii(str(self._tmp), self._ri)
+        except BaseException:
+            self._release()
+            raise
 
     def _check(self, table: EventTable) -> None:
         """Refuse chunks of another probe or target than the file's."""

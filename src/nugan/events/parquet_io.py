@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nugan.atomic import AtomicStreamWriter, atomic_path
+from nugan.events.outputs import check_output
 from nugan.events.table import CHANNEL_CODES, UNKNOWN_CHANNEL, EventTable, SampleMeta
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "ParquetEventWriter",
     "nuwro_dyn_to_channel",
     "table_to_arrow",
+    "read_meta",
 ]
 
 META_KEY = b"nugan.meta"
@@ -53,6 +56,7 @@ def table_to_arrow(table: EventTable) -> pa.Table:
 
 def write_parquet(table: EventTable, path: str | os.PathLike[str]) -> Path:
     """Write ``table`` atomically (temporary file + rename) to ``path``; returns the path."""
+    check_output(path, "parquet")
     with atomic_path(path) as tmp:
         pq.write_table(table_to_arrow(table), tmp, compression="zstd")
     return Path(path)
@@ -66,14 +70,18 @@ class ParquetEventWriter(AtomicStreamWriter):
 
     def __init__(self, path: str | os.PathLike[str], meta: SampleMeta, with_weight: bool = False,
                  with_channel: bool = False) -> None:
-        super().__init__(path)
+        super().__init__(check_output(path, "parquet"))
         fields = [pa.field(n, pa.float64()) for n in REQUIRED]
         if with_weight:
             fields.append(pa.field("weight", pa.float64()))
         if with_channel:
             fields.append(pa.field("channel", pa.int8()))
         self.schema = pa.schema(fields, metadata={META_KEY: meta.to_json().encode()})
-        self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
+        try:
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
+        except BaseException:
+            self._release()
+            raise
 
     def write(self, table: EventTable) -> None:
         cols = table.columns()
@@ -130,6 +138,11 @@ def _arrow_to_table(t: pa.Table, path: Path) -> EventTable:
             f"(found {t.column_names[:12]})"
         )
     md = t.schema.metadata or {}
+    for c in (*REQUIRED, "weight", "channel"):
+        if c in t.column_names and not (pa.types.is_floating(t.schema.field(c).type)
+                                        or pa.types.is_integer(t.schema.field(c).type)):
+            raise ValueError(f"{path}: column {c!r} has type {t.schema.field(c).type}; nugan needs numbers "
+                             f"({'GeV' if c.startswith('E_') else 'float'} for {c})")
     cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
     channel = None
     if META_KEY in md:
@@ -137,8 +150,14 @@ def _arrow_to_table(t: pa.Table, path: Path) -> EventTable:
         channel = cols.get("channel")
     else:
         meta = _meta_from_sidecar(path, cols)
-        if "channel" in cols:
-            channel = nuwro_dyn_to_channel(cols["channel"]) if meta.source == "nuwro" else cols["channel"]
+        if "channel" in cols and meta.source == "nuwro":
+            channel = nuwro_dyn_to_channel(cols["channel"])
+        elif "channel" in cols:
+            # without nugan metadata or the NuWro sidecar JSON the codes' meaning is unknown (NuWro dyn 4 is
+            # DIS, nugan code 4 is COH): never guess, drop them
+            warnings.warn(f"{path}: column 'channel' ignored: the file has no nugan metadata and no sidecar "
+                          f"{path.with_suffix('.json').name} saying which generator's codes it holds (copy the "
+                          "JSON next to it to keep channels)", stacklevel=4)
     return EventTable(
         cols["E_nu"], cols["E_mu"], cols["cos_theta"], meta=meta, weight=cols.get("weight"), channel=channel
     )
@@ -149,11 +168,21 @@ def read_parquet(path: str | os.PathLike[str], columns_only: bool = False) -> Ev
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; give a Parquet event file")
     try:
         t = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as err:
         raise ValueError(f"{path}: not a readable Parquet file ({err})") from err
     return _arrow_to_table(t, path)
+
+
+def read_meta(path: str | os.PathLike[str]) -> SampleMeta:
+    """The :class:`SampleMeta` of a nugan Parquet file from its schema alone (no event is read)."""
+    md = pq.read_schema(path).metadata or {}
+    if META_KEY not in md:
+        raise ValueError(f"{path}: no nugan metadata in the Parquet schema")
+    return SampleMeta.from_json(md[META_KEY].decode())
 
 
 def iter_parquet(path: str | os.PathLike[str], batch_size: int = 1_000_000) -> Iterator[EventTable]:

@@ -47,6 +47,16 @@ def canonical_format(fmt: str) -> str:
     return key
 
 
+def _input_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path after checking that it is an existing file (not a directory)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; give an event file (e.g. {path}/events.parquet)")
+    return path
+
+
 def _root_format(path: Path) -> str:
     """Which generator tree a ROOT file holds."""
     from nugan.events.nuisance_flat import find_flat_tree
@@ -89,9 +99,7 @@ def _text_format(path: Path, head: bytes) -> str | None:
 
 def detect_format(path: str | os.PathLike[str]) -> str:
     """Format of ``path`` from its content (magic bytes, trees inside, header line)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
+    path = _input_file(path)
     with open(path, "rb") as f:
         head = f.read(4096)
     if not head:
@@ -153,9 +161,7 @@ def load_events(path: str | os.PathLike[str], fmt: str | None = None,
             :class:`~nugan.events.InvalidEventsError` on unphysical rows; False drops them
             with a warning and counts them in ``n_invalid``.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
+    path = _input_file(path)
     name = canonical_format(fmt) if fmt else detect_format(path)
     result = select_events(_loader(name)(path), str(path), probe=probe, target=target)
     result.fmt = name

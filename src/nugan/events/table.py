@@ -135,6 +135,10 @@ class EventTable:
             self.channel = np.ascontiguousarray(self.channel, dtype=np.int8).reshape(-1)
             if len(self.channel) != n:
                 raise ValueError(f"channel has {len(self.channel)} rows, expected {n}")
+            bad = (self.channel < UNKNOWN_CHANNEL) | (self.channel >= len(CHANNELS))
+            if bad.any():
+                raise ValueError(f"channel codes {sorted(set(np.unique(self.channel[bad]).tolist()))[:6]} are not "
+                                 f"nugan codes (0-{len(CHANNELS) - 1} = {', '.join(CHANNELS)}, -1 unknown)")
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:

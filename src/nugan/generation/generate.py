@@ -204,9 +204,8 @@ def make_plan(model: NuganModel, n_events: int, seed: int, *,
 
 
 def _check_model_range(model: NuganModel, lo: float, hi: float, allow_extrapolation: bool) -> None:
-    """Raise (or warn when extrapolating) if the beam [lo, hi] GeV leaves the model's range."""
-    if lo <= M_MU:
-        raise ValueError(f"neutrino energies must exceed the muon mass {M_MU} GeV, got {lo:g} GeV")
+    """Raise (or warn when extrapolating) if the beam [lo, hi] GeV leaves the model's range (checked first: the
+    model's range is what the user must fit; the muon-mass threshold matters only when extrapolating)."""
     if model.bundle.transform.in_range(np.array([lo, hi])).all():
         return
     e_lo, e_hi = model.energy_range
@@ -215,6 +214,8 @@ def _check_model_range(model: NuganModel, lo: float, hi: float, allow_extrapolat
     if not allow_extrapolation:
         raise ValueError(msg + "; pass --allow-extrapolation (allow_extrapolation=True) to generate "
                                "there anyway")
+    if lo <= M_MU:
+        raise ValueError(f"{msg}, and below the muon mass {M_MU} GeV no CC nu_mu event exists: start above it")
     warnings.warn(msg + ": extrapolating, results there are not validated", stacklevel=3)
 
 

@@ -6,7 +6,39 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GANConfig"]
+__all__ = ["GANConfig", "check_field_types", "MAX_WIDTH", "MAX_BLOCKS", "MAX_LATENT"]
+
+#: Upper bounds of the architecture (far above any useful model; a typo such as 1e9 must not allocate GBs).
+MAX_WIDTH, MAX_BLOCKS, MAX_LATENT = 8192, 64, 4096
+
+_CHECKS = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "str": lambda v: isinstance(v, str),
+}
+
+
+def _fits(value: Any, type_name: str) -> bool:
+    """Whether ``value`` fits a field annotation written as text ('int', 'int | None', 'tuple[str, ...]')."""
+    if type_name.endswith(" | None"):
+        return value is None or _fits(value, type_name.removesuffix(" | None"))
+    if type_name in _CHECKS:
+        return _CHECKS[type_name](value)
+    if type_name.startswith("tuple[") and isinstance(value, (tuple, list)):
+        inner = [x.strip() for x in type_name[len("tuple["):-1].split(",")]
+        if inner[-1] == "...":
+            return all(_fits(v, inner[0]) for v in value)
+        return len(value) == len(inner) and all(_fits(v, t) for v, t in zip(value, inner, strict=True))
+    return type_name not in _CHECKS and not type_name.startswith("tuple[")
+
+
+def check_field_types(obj: Any, what: str) -> None:
+    """Raise ValueError naming the field when a dataclass field does not hold its declared type."""
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if not _fits(v, str(f.type)):
+            raise ValueError(f"{what} field {f.name!r} must be {f.type}, got {v!r} ({type(v).__name__})")
 
 
 @dataclass(frozen=True)
@@ -51,6 +83,13 @@ class GANConfig:
     def __post_init__(self) -> None:
         from nugan.models.features import DISC_FEATURES
 
+        check_field_types(self, "gan config")
+        for name, cap in (("latent_dim", MAX_LATENT), ("gen_width", MAX_WIDTH), ("disc_width", MAX_WIDTH),
+                          ("gen_blocks", MAX_BLOCKS), ("disc_blocks", MAX_BLOCKS),
+                          ("disc_muon_blocks", MAX_BLOCKS), ("latent_categories", MAX_LATENT)):
+            if getattr(self, name) > cap:
+                raise ValueError(f"gan config field {name!r} must be <= {cap}, got {getattr(self, name)}")
+
         object.__setattr__(self, "disc_features", tuple(self.disc_features))
         unknown = [n for n in self.disc_features if n not in DISC_FEATURES]
         if unknown or len(set(self.disc_features)) != len(self.disc_features):
@@ -76,4 +115,6 @@ class GANConfig:
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown GAN config field(s) {sorted(unknown)}; known: {sorted(names)}")
+        if isinstance(d.get("disc_features"), str):
+            raise ValueError(f"gan config field 'disc_features' must be a list of names, got {d['disc_features']!r}")
         return cls(**d)

@@ -174,6 +174,9 @@ def freeze_blocks(net: nn.Module, spec: int | list[str]) -> list[str]:
     Frozen blocks are also put in eval mode (no dropout/noise) by :func:`nugan.training` loops.
     """
     names = block_names(net)
+    if isinstance(spec, int) and not 0 <= spec <= len(names):
+        raise ValueError(f"cannot freeze {spec} blocks: the {type(net).__name__} has only {len(names)} "
+                         f"({', '.join(names)}); freeze 0-{len(names)} leading blocks")
     chosen = names[:spec] if isinstance(spec, int) else list(spec)
     unknown = [n for n in chosen if n not in names]
     if unknown:

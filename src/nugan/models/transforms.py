@@ -52,9 +52,32 @@ class VariableTransform:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __post_init__(self) -> None:
+        e_min, e_max = self.e_min, self.e_max
+        if not (np.isfinite(e_min) and np.isfinite(e_max) and 0 < e_min <= e_max):
+            raise ValueError(f"transform energy range must satisfy 0 < e_min <= e_max (finite), got "
+                             f"({e_min}, {e_max}) GeV")
+        if len(self.mean) != 2 or len(self.std) != 2 or not np.all(np.isfinite(self.mean)):
+            raise ValueError(f"transform.mean must be two finite numbers, got {list(self.mean)}")
+        if not (np.all(np.isfinite(self.std)) and np.all(np.asarray(self.std) > 0)):
+            raise ValueError(f"transform.std must be two finite numbers > 0, got {list(self.std)} (a zero or NaN "
+                             "scale would give every event the same or no muon)")
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> VariableTransform:
-        return cls(float(d["e_min"]), float(d["e_max"]), tuple(d["mean"]), tuple(d["std"]))
+        """Read the transform from a model description; ValueError naming the field on a bad entry."""
+        if not isinstance(d, dict):
+            raise ValueError(f"transform must be a mapping, got {type(d).__name__}")
+        missing = [k for k in ("e_min", "e_max", "mean", "std") if k not in d]
+        if missing:
+            raise ValueError(f"transform lacks {missing}")
+        try:
+            mean = tuple(float(v) for v in d["mean"])
+            std = tuple(float(v) for v in d["std"])
+            e_min, e_max = float(d["e_min"]), float(d["e_max"])
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"transform entries must be numbers (mean and std pairs): {err}") from None
+        return cls(e_min, e_max, mean, std)
 
     # ------------------------------------------------------------------ E_nu
     def encode_energy(self, E_nu: np.ndarray) -> np.ndarray:

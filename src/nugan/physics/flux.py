@@ -126,12 +126,20 @@ def read_flux_root(spec: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"ROOT flux must be given as FILE.root:HISTNAME, got {spec!r}")
     if not Path(fname).exists():
         raise FileNotFoundError(f"{fname}: flux file not found")
+    if Path(fname).is_dir():
+        raise ValueError(f"{fname} is a directory; give FILE.root:HISTNAME")
     import uproot
 
-    with uproot.open(fname) as f:
-        if hname not in f:
-            raise ValueError(f"{fname}: no object {hname!r}; keys: {f.keys()[:10]}")
-        content, edges = f[hname].to_numpy()
+    try:
+        with uproot.open(fname) as f:
+            keys = f.keys()[:10] if hname not in f else None
+            if keys is None:
+                content, edges = f[hname].to_numpy()
+    except Exception as err:  # uproot raises many types for files that are not ROOT or damaged
+        raise ValueError(f"{fname}: cannot read the flux histogram {hname!r} "
+                         f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+    if keys is not None:
+        raise ValueError(f"{fname}: no object {hname!r}; keys: {keys}")
     return np.asarray(edges, dtype=np.float64), np.asarray(content, dtype=np.float64)
 
 

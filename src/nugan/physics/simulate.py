@@ -2,8 +2,10 @@
 
 Events are unweighted CC-inclusive (E_nu, E_mu, cos_theta) with channel labels, drawn from the cached
 kinematic tables (:mod:`nugan.physics.tables`) by :class:`~nugan.physics.sampler.TableSampler`.
-The same arguments and seed give identical events; events are produced in chunks of ``chunk_size``
-each with its own generator spawned from ``SeedSequence(seed)``.
+The same arguments and seed give identical events: they are drawn in blocks of :data:`SIM_BLOCK` events,
+block ``k`` with the generator ``PCG64(SeedSequence(seed, spawn_key=(k,)))`` (the ``k``-th child of
+``SeedSequence(seed)``, made when needed), and handed out in chunks of at most ``chunk_size`` events, so the
+chunk size changes neither the events nor the memory bound (one block).
 """
 
 from __future__ import annotations
@@ -17,16 +19,22 @@ import numpy as np
 
 from nugan.constants import TARGETS, probe_pdg
 from nugan.events import EventTable, ParquetEventWriter, SampleMeta
+from nugan.events.outputs import check_output
 from nugan.events.table import CHANNEL_CODES
 from nugan.physics.flux import Flux, make_flux
 from nugan.physics.models import ModelParams, get_model
 from nugan.physics.sampler import TableSampler
 from nugan.physics.tables import BUILDER_VERSION, canonical_target, get_tables
 
-__all__ = ["SimulationConfig", "make_config", "simulate", "simulate_to_file", "iter_chunks", "GENERATOR"]
+__all__ = ["SimulationConfig", "make_config", "simulate", "simulate_to_file", "iter_chunks", "GENERATOR", "SIM_BLOCK",
+           "MAX_EVENTS"]
 
 GENERATOR = "nugan-simulator"
-DEFAULT_CHUNK = 1_000_000
+#: Events drawn with one generator (the unit of reproducibility and of memory: ~100 MB of work arrays).
+SIM_BLOCK = 1_000_000
+DEFAULT_CHUNK = SIM_BLOCK
+#: Largest sample one call may produce (1e10 events: ~250 GB of Parquet); a typo must not run for days.
+MAX_EVENTS = 10_000_000_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,9 @@ def make_config(probe: str | int, target: str, model: str | ModelParams, energy:
         raise ValueError(f"number of events must be an integer, got {n_events!r}")
     if n_events <= 0:
         raise ValueError(f"number of events must be > 0, got {n_events}")
+    if n_events > MAX_EVENTS:
+        raise ValueError(f"number of events must be at most {MAX_EVENTS:.0e}, got {n_events:.3g}; split larger "
+                         "samples into several files with different seeds")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     fl = make_flux(str(flux), energy, (m.E_min, m.E_max))
@@ -87,14 +98,16 @@ def iter_chunks(cfg: SimulationConfig, chunk_size: int = DEFAULT_CHUNK) -> Itera
         raise ValueError(f"the cross section vanishes for {cfg.flux.label} (below threshold?)")
     meta = _meta(cfg, xsec)
     codes = np.array([CHANNEL_CODES[c] for c in tables.channels], dtype=np.int8)
-    n_chunks = -(-cfg.n_events // chunk_size)
-    seqs = np.random.SeedSequence(cfg.seed).spawn(n_chunks)
-    for k, ss in enumerate(seqs):
-        n = min(chunk_size, cfg.n_events - k * chunk_size)
-        rng = np.random.Generator(np.random.PCG64(ss))
+    n_blocks = -(-cfg.n_events // SIM_BLOCK)
+    for k in range(n_blocks):
+        n = min(SIM_BLOCK, cfg.n_events - k * SIM_BLOCK)
+        # the k-th child of SeedSequence(seed), as SeedSequence.spawn would make it, without making them all
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(cfg.seed, spawn_key=(k,))))
         E = cfg.flux.sample(n, rng, sig_tot)
         e_mu, cos, ch = sampler.sample(E, rng)
-        yield EventTable(E, e_mu, cos, meta=meta, channel=codes[ch])
+        block = EventTable(E, e_mu, cos, meta=meta, channel=codes[ch])
+        for a in range(0, n, chunk_size):
+            yield block[a:a + chunk_size] if n > chunk_size else block
 
 
 def simulate(probe: str | int = "numu", target: str = "C12", model: str | ModelParams = "default",
@@ -123,13 +136,11 @@ def simulate_to_file(path: str | os.PathLike[str], probe: str | int = "numu", ta
                      chunk_size: int = DEFAULT_CHUNK, progress: bool = True) -> Path:
     """Stream a simulated sample to Parquet (bounded memory, atomic file, rich progress bar).
 
-    Arguments as :func:`simulate`; with the default ``chunk_size`` the file holds exactly the events
-    :func:`simulate` returns for the same arguments.
+    Arguments as :func:`simulate`; the file holds exactly the events :func:`simulate` returns for the same
+    arguments, whatever ``chunk_size`` (events per Parquet write). The path must end in .parquet or .pq.
     """
+    path = check_output(path, "parquet")
     cfg = make_config(probe, target, model, energy, flux, n_events, seed)
-    path = Path(path)
-    if path.exists() and path.is_dir():
-        raise ValueError(f"{path} is a directory; give a .parquet file name")
     writer: ParquetEventWriter | None = None
     try:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

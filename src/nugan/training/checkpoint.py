@@ -41,6 +41,8 @@ __all__ = [
     "data_fingerprint",
     "atomic_write_text",
     "shipped_models",
+    "weights_sha256",
+    "check_finite",
 ]
 
 FORMAT = "nugan-cgan-1"
@@ -54,6 +56,23 @@ def data_fingerprint(*arrays: np.ndarray) -> str:
     for a in arrays:
         h.update(np.ascontiguousarray(a).tobytes())
     return f"{h.hexdigest()[:16]}:{len(arrays[0]) if arrays else 0}"
+
+
+def weights_sha256(path: str | Path) -> str:
+    """sha256 (hex) of a weights file's bytes, recorded in model.json as ``weights_sha256``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_finite(tensors: dict[str, torch.Tensor], where: str) -> None:
+    """Raise ValueError naming the first tensors with NaN or infinite entries."""
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"{where}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[:3]}); "
+                         "the model diverged or the file is damaged")
 
 
 @dataclass
@@ -134,10 +153,12 @@ def save_model(bundle: Bundle, directory: str | Path, name: str = "model") -> Pa
     directory.mkdir(parents=True, exist_ok=True)
     tensors = bundle.tensors()
     fmt = FLOW_FORMAT if isinstance(bundle, FlowBundle) else FORMAT
+    check_finite(tensors, str(directory / f"{name}.safetensors"))
     with atomic_path(directory / f"{name}.safetensors") as tmp:
         save_file(tensors, str(tmp), metadata={"format": fmt})
+        digest = weights_sha256(tmp)
     js = directory / f"{name}.json"
-    atomic_write_text(js, json.dumps(bundle.describe(), indent=1, sort_keys=True))
+    atomic_write_text(js, json.dumps({**bundle.describe(), "weights_sha256": digest}, indent=1, sort_keys=True))
     return js
 
 
@@ -176,25 +197,34 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
         raise ValueError(f"{js}: not a nugan model checkpoint (format {fmt!r}, expected {FORMAT!r} for a GAN "
                          f"or {FLOW_FORMAT!r} for a flow)")
     section = "gan" if fmt == FORMAT else "flow"
-    for key in (section, "transform"):
-        if not isinstance(info.get(key), dict):
-            raise ValueError(f"{js}: model description lacks its {key!r} section (format {fmt})")
-    transform = VariableTransform.from_dict(info["transform"])
+    missing = [k for k in (section, "transform") if not isinstance(info.get(k), dict)]
+    if missing:
+        raise ValueError(f"{js}: the model description lacks the {' and '.join(map(repr, missing))} table(s) "
+                         "(architecture / variable transform); it was not written by nugan or was edited")
+    try:
+        cfg: GANConfig | FlowConfig = (GANConfig.from_dict(info["gan"]) if fmt == FORMAT
+                                       else FlowConfig.from_dict(info["flow"]))
+        transform = VariableTransform.from_dict(info["transform"])
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{js}: {err}") from None
     st = js.with_suffix(".safetensors")
     if not st.exists():
         raise FileNotFoundError(f"{st}: weights file missing next to {js.name}")
+    expected_hash = info.get("weights_sha256")
+    if expected_hash is not None and weights_sha256(st) != expected_hash:
+        raise ValueError(f"{st}: the weights do not match the sha256 recorded in {js.name} (the file is corrupted "
+                         "or was replaced); restore it or train the model again")
     try:
         tensors = load_file(str(st))
     except (SafetensorError, OSError) as err:
         raise ValueError(f"{st}: corrupt or unreadable weights ({err})") from err
+    check_finite(tensors, str(st))
     info["path"] = str(js)
-    if fmt == FLOW_FORMAT:
-        fcfg = FlowConfig.from_dict(info["flow"])
-        flow = ConditionalFlow(fcfg)
+    if isinstance(cfg, FlowConfig):
+        flow = ConditionalFlow(cfg)
         _load_weights(flow, tensors, "flow.", st, js)
         flow.to(device).eval()
-        return FlowBundle(flow, fcfg, transform, info)
-    cfg = GANConfig.from_dict(info["gan"])
+        return FlowBundle(flow, cfg, transform, info)
     gen, disc = Generator(cfg), Discriminator(cfg, transform)
     for prefix, net in (("generator.", gen), ("discriminator.", disc)):
         _load_weights(net, tensors, prefix, st, js)

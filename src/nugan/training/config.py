@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from nugan.models.config import GANConfig
+from nugan.models.config import GANConfig, check_field_types
 from nugan.models.flow import FlowConfig
 from nugan.models.losses import GENERATOR_LOSSES
 
@@ -87,6 +87,7 @@ class TrainConfig:
     grad_clip: float = 0.0
 
     def __post_init__(self) -> None:
+        check_field_types(self, "train config")
         if self.grad_clip < 0.0:
             raise ValueError(f"grad_clip must be >= 0, got {self.grad_clip}")
         if not 0.0 <= self.energy_balance <= 1.0:
@@ -147,7 +148,7 @@ class RunConfig:
         bad = set(t) - names
         if bad:
             raise ValueError(f"unknown train config field(s) {sorted(bad)}; known: {sorted(names)}")
-        if "betas" in t:
+        if isinstance(t.get("betas"), list):
             t["betas"] = tuple(t["betas"])
         base = FLOW_TRAIN_DEFAULTS if arch == "flow" else TrainConfig()
         try:
@@ -177,4 +178,7 @@ def load_run_config(path: str | Path | None, arch: str | None = None) -> RunConf
         raise ValueError(f"{path}: cannot parse config ({err})") from err
     if not isinstance(d, dict):
         raise ValueError(f"{path}: a config must be a mapping of sections, got {type(d).__name__}")
-    return RunConfig.from_dict(d, arch)
+    try:
+        return RunConfig.from_dict(d, arch)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{path}: {err}") from None

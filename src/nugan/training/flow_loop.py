@@ -37,6 +37,7 @@ from nugan.training.loop import (
     energy_balance_weights,
     validation_metric,
 )
+from nugan.training.rundir import check_run_dir, finish_run, run_manifest, start_run
 from nugan.training.state import load_state, save_state
 
 __all__ = ["fit_flow", "event_nll", "paired_improvement"]
@@ -93,6 +94,7 @@ def fit_flow(
     info: dict[str, Any] | None = None,
     progress: bool = True,
     validate_start: bool = False,
+    force: bool = False,
 ) -> FitResult:
     """Train ``bundle``'s flow on ``train`` by maximum likelihood; select the lowest validation NLL on ``val``.
 
@@ -108,12 +110,21 @@ def fit_flow(
         validate_start: validate the starting point (the unadapted base in transfer learning) as step 0; it
             competes in selection, and with ``cfg.start_margin`` a trained step must beat it by that many
             standard errors of the paired per-event NLL difference.
+        force: replace a run already in ``out_dir`` (otherwise refused; see :mod:`nugan.training.rundir`).
+
+    Raises:
+        ValueError: ``out_dir`` holds a run and neither ``resume`` nor ``force`` is given; a resume with other
+            data or configuration; a non-finite loss or training that ends without a finite validation NLL.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     frozen = frozen or []
+    manifest = run_manifest(info or {}, cfg, frozen, bundle.energy_range)
+    check_run_dir(out, manifest, resume=resume, force=force)  # every rank, before any rank writes
+    out.mkdir(parents=True, exist_ok=True)
     device = pick_device(cfg.device)
     dinfo: DistInfo = init_distributed(device)
+    if dinfo.is_main:
+        start_run(out, manifest, resume=resume, force=force)
     if dinfo.enabled and device.type == "cuda":
         device = torch.device("cuda", dinfo.local_rank)
     if cfg.threads and device.type == "cpu":
@@ -153,6 +164,9 @@ def fit_flow(
         torch.set_rng_state(st["rng_cpu"])
         history, best, best_step, start, bad_vals = (st["history"], st["best"], st["best_step"], st["step"],
                                                      st["bad_vals"])
+        if start > cfg.steps:
+            raise ValueError(f"{out}: the training state is at step {start} but train.steps is {cfg.steps}; "
+                             "resume with at least as many steps")
         if st.get("start_nll") is not None:
             start_nll = st["start_nll"].double().numpy()
     else:
@@ -249,6 +263,10 @@ def fit_flow(
     best_map = next((r["mean_map"] for r in history if r["step"] == best_step), math.nan)
     result = FitResult(best_map, best_step, start + steps_run, stopped_early, seconds,
                        steps_run * cfg.batch_size / max(seconds, 1e-9), history, str(out), best_val_nll=best)
+    if dinfo.is_main and (not math.isfinite(best) or not (out / "model.json").exists()):
+        raise ValueError(f"{out}: training ended without a finite validation NLL (the flow diverged); no model was "
+                         "saved: lower lr_g or check the data")
     if dinfo.is_main:
         atomic_write_text(out / "summary.json", json.dumps(result.to_dict(), indent=1))
+        finish_run(out)
     return result

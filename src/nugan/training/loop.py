@@ -28,6 +28,7 @@ from nugan.models.losses import discriminator_loss, generator_loss
 from nugan.training.checkpoint import Bundle, ModelBundle, atomic_write_text, save_model
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
+from nugan.training.rundir import check_run_dir, finish_run, run_manifest, start_run
 from nugan.training.state import load_state, save_state
 
 __all__ = ["FitResult", "fit", "validation_metric", "validation_noise", "NOISE_SEEDS", "validation_bins",
@@ -169,6 +170,7 @@ def fit(
     progress: bool = True,
     on_validate: Callable[[dict[str, float]], None] | None = None,
     validate_start: bool = False,
+    force: bool = False,
 ) -> FitResult:
     """Train ``bundle``'s networks on ``train``; select the best <MAP> on ``val``.
 
@@ -182,12 +184,21 @@ def fit(
         resume: continue from ``out_dir/state.safetensors`` exactly (same data order, RNG state, optimisers).
         info: extra description stored in the checkpoint JSON (domain, parent, data fingerprint...).
         validate_start: also validate (and possibly select) the networks before the first step.
+        force: replace a run already in ``out_dir`` (otherwise refused; see :mod:`nugan.training.rundir`).
+
+    Raises:
+        ValueError: ``out_dir`` holds a run and neither ``resume`` nor ``force`` is given; a resume with
+            other data or configuration; training that ends without a finite validation <MAP> (diverged).
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     frozen = frozen or {"generator": [], "discriminator": []}
+    manifest = run_manifest(info or {}, cfg, frozen, bundle.energy_range)
+    check_run_dir(out, manifest, resume=resume, force=force)  # every rank, before any rank writes
+    out.mkdir(parents=True, exist_ok=True)
     device = pick_device(cfg.device)
     dinfo: DistInfo = init_distributed(device)
+    if dinfo.is_main:
+        start_run(out, manifest, resume=resume, force=force)
     if dinfo.enabled and device.type == "cuda":
         device = torch.device("cuda", dinfo.local_rank)
     if cfg.threads and device.type == "cpu":
@@ -240,6 +251,9 @@ def fit(
             torch.cuda.set_rng_state(st["rng_cuda"], device)
         history, best, best_step, start, bad_vals = (
             st["history"], st["best"], st["best_step"], st["step"], st["bad_vals"])
+        if start > cfg.steps:
+            raise ValueError(f"{out}: the training state is at step {start} but train.steps is {cfg.steps}; "
+                             "resume with the run's own config (or more steps)")
         start_margin = st.get("start_margin", 0.0)
     else:
         torch.manual_seed(cfg.seed * 1000 + 17 + dinfo.rank)
@@ -344,6 +358,10 @@ def fit(
     seconds = time.perf_counter() - t0
     result = FitResult(best, best_step, start + steps_run, stopped_early, seconds,
                        steps_run * cfg.batch_size / max(seconds, 1e-9), history, str(out))
+    if dinfo.is_main and (not math.isfinite(best) or not (out / "model.json").exists()):
+        raise ValueError(f"{out}: training ended without a finite validation <MAP> (the networks diverged to NaN "
+                         "or infinity); no model was saved: lower the learning rates or check the data")
     if dinfo.is_main:
         atomic_write_text(out / "summary.json", json.dumps(result.to_dict(), indent=1))
+        finish_run(out)
     return result

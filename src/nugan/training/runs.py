@@ -112,13 +112,13 @@ def new_flow_bundle(cfg: FlowConfig, train: EventTable, energy_range: tuple[floa
 
 def _train_new(run: RunConfig, cfg: TrainConfig, train: EventTable, val: EventTable,
                energy_range: tuple[float, float], out_dir: str | Path, info: dict[str, Any], resume: bool,
-               progress: bool) -> FitResult:
+               progress: bool, force: bool) -> FitResult:
     """Train a freshly initialised model of ``run.arch`` (pre-training or scratch)."""
     if run.arch == "flow":
         fb = new_flow_bundle(run.flow, train, energy_range, cfg.seed)
-        return fit_flow(fb, train, val, cfg, out_dir, resume=resume, info=info, progress=progress)
+        return fit_flow(fb, train, val, cfg, out_dir, resume=resume, info=info, progress=progress, force=force)
     bundle = new_bundle(run.gan, train, energy_range, cfg.seed)
-    return fit(bundle, train, val, cfg, out_dir, resume=resume, info=info, progress=progress)
+    return fit(bundle, train, val, cfg, out_dir, resume=resume, info=info, progress=progress, force=force)
 
 
 def _checked(data: EventTable, lenient: bool) -> EventTable:
@@ -135,13 +135,13 @@ def _energy_range(data: EventTable, energy_range: tuple[float, float] | None) ->
 
 def pretrain(data: EventTable, run: RunConfig, out_dir: str | Path, *, resume: bool = False,
              energy_range: tuple[float, float] | None = None, lenient: bool = False,
-             progress: bool = True) -> FitResult:
+             progress: bool = True, force: bool = False) -> FitResult:
     """Pre-train a base model on ``data`` (e.g. nu_mu-C12 over 0.3-10 GeV)."""
     data = _checked(data, lenient)
     train, val = split_train_val(data, run.train)
     info = {"role": "pretrain", "arch": run.arch, "config": run.to_dict(), **_data_info(data), "parent": None}
     return _train_new(run, run.train, train, val, _energy_range(data, energy_range), out_dir, info, resume,
-                      progress)
+                      progress, force)
 
 
 def parse_freeze(spec: str | int | None) -> int | list[str]:
@@ -162,7 +162,7 @@ def transfer(base: str | Path | Bundle, data: EventTable, out_dir: str | Path, *
              freeze: str | int | list[str] | None = "first-block", cfg: TrainConfig | None = None,
              resume: bool = False, lenient: bool = False, progress: bool = True,
              allow_extrapolation: bool = False, add_disc_features: tuple[str, ...] = (),
-             add_latent_categories: int = 0) -> FitResult:
+             add_latent_categories: int = 0, force: bool = False) -> FitResult:
     """Fine-tune a pre-trained model on a target sample with the first block(s) of both networks frozen.
 
     Frozen parameters have ``requires_grad = False`` and are not given to the optimisers.
@@ -179,7 +179,7 @@ def transfer(base: str | Path | Bundle, data: EventTable, out_dir: str | Path, *
         if add_disc_features or add_latent_categories:
             raise ValueError("--add-disc-features / --add-latent-categories apply to GAN models; the base is a flow")
         return _transfer_flow(bundle, data, out_dir, freeze=freeze, cfg=cfg, resume=resume, lenient=lenient,
-                              progress=progress, allow_extrapolation=allow_extrapolation)
+                              progress=progress, allow_extrapolation=allow_extrapolation, force=force)
     if add_disc_features:
         disc, gan = with_disc_features(bundle.discriminator, bundle.config, bundle.transform, add_disc_features)
         bundle = dataclasses.replace(bundle, discriminator=disc, config=gan)
@@ -197,7 +197,7 @@ def transfer(base: str | Path | Bundle, data: EventTable, out_dir: str | Path, *
             **_data_info(data), "parent": parent}
     bundle.info = {}
     return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
-               validate_start=True)
+               validate_start=True, force=force)
 
 
 def _check_range(bundle: Bundle, data: EventTable, allow_extrapolation: bool) -> None:
@@ -205,19 +205,21 @@ def _check_range(bundle: Bundle, data: EventTable, allow_extrapolation: bool) ->
     if not inside.all() and not allow_extrapolation:
         raise ValueError(
             f"{(~inside).sum()} target events lie outside the base model's energy range "
-            f"{bundle.energy_range} GeV; select that range or pass allow_extrapolation"
+            f"{bundle.energy_range} GeV; keep only target events inside that range (or fine-tune a base model "
+            "whose range covers them)"
         )
 
 
 def _parent_info(bundle: Bundle) -> dict[str, Any]:
-    parent = {k: bundle.info.get(k) for k in ("domain", "data_fingerprint", "best_mean_map", "best_val_nll", "role")}
+    parent = {k: bundle.info.get(k) for k in ("domain", "data_fingerprint", "best_mean_map", "best_val_nll", "role",
+                                              "weights_sha256")}
     parent["run"] = Path(bundle.info["path"]).parent.name if "path" in bundle.info else None
     return parent
 
 
 def _transfer_flow(bundle: FlowBundle, data: EventTable, out_dir: str | Path, *, freeze: str | int | list[str] | None,
                    cfg: TrainConfig, resume: bool, lenient: bool, progress: bool,
-                   allow_extrapolation: bool) -> FitResult:
+                   allow_extrapolation: bool, force: bool) -> FitResult:
     """Fine-tune a flow: freeze its first block(s) in sampling order, train the rest by maximum likelihood,
     the unadapted base validated as step 0 (selection on validation NLL, ``cfg.start_margin``)."""
     data = _checked(data, lenient)
@@ -230,7 +232,7 @@ def _transfer_flow(bundle: FlowBundle, data: EventTable, out_dir: str | Path, *,
             **_data_info(data), "parent": _parent_info(bundle)}
     bundle.info = {}
     return fit_flow(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
-                    validate_start=True)
+                    validate_start=True, force=force)
 
 
 def selection_note(run_dir: str | Path) -> str:
@@ -263,7 +265,7 @@ def budget_of(run_dir: str | Path) -> dict[str, Any]:
 
 def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budget: str | Path | None = None,
             resume: bool = False, lenient: bool = False, progress: bool = True,
-            energy_range: tuple[float, float] | None = None) -> FitResult:
+            energy_range: tuple[float, float] | None = None, force: bool = False) -> FitResult:
     """Train the same architecture from random initialisation on ``data``.
 
     With ``match_budget`` (a transfer run directory) it uses the same number of steps and batch size.
@@ -277,4 +279,5 @@ def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budg
     info = {"role": "scratch", "arch": run.arch, "config": dataclasses.replace(run, train=cfg).to_dict(),
             **_data_info(data), "parent": None,
             "matched_budget_of": str(Path(match_budget).name) if match_budget else None}
-    return _train_new(run, cfg, train, val, _energy_range(data, energy_range), out_dir, info, resume, progress)
+    return _train_new(run, cfg, train, val, _energy_range(data, energy_range), out_dir, info, resume, progress,
+                      force)

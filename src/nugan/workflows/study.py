@@ -133,7 +133,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     if not _finished(rdir):
                         log(f"[{spec}] n={n} seed={seed}: transfer learning (freeze {depth})")
                         transfer(base, data, rdir, freeze=depth, cfg=tcfg, resume=has_state(rdir),
-                                 progress=False)
+                                 force=not has_state(rdir), progress=False)
                     p = rdir / "eval.json"
                     ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(rdir)), s, name, seed, None,
                                                                 auc=cfg.auc))
@@ -147,7 +147,8 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     from nugan.training.config import RunConfig
 
                     scratch(data, RunConfig(base_model.bundle.config, scratch_settings(tcfg)), sdir,
-                            match_budget=tl_dir, resume=has_state(sdir), progress=False)
+                            match_budget=tl_dir, resume=has_state(sdir), force=not has_state(sdir),
+                            progress=False)
                 p = sdir / "eval.json"
                 ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(sdir)), s, "scratch", seed, None,
                                                             auc=cfg.auc))
