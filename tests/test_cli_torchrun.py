@@ -63,7 +63,7 @@ def test_torchrun_pretrain_two_cpu_processes(tmp_path: Path, toy_events) -> None
     assert written.count("summary.json") == 1 and written.count("history.jsonl") == 2
     assert 1 <= written.count("model.safetensors") == written.count("model.json") <= 2
     assert sorted(p.name for p in out.iterdir()) == [
-        "history.jsonl", "model.json", "model.safetensors", "state.safetensors", "summary.json"]
+        "history.jsonl", "model.json", "model.safetensors", "run.json", "state.safetensors", "summary.json"]
     hist = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
     assert [h["step"] for h in hist] == [10, 20]
     summary = json.loads((out / "summary.json").read_text())
