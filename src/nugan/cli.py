@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nugan.commands.evaluate_cmds",
     "nugan.commands.workflow_cmds",
     "nugan.commands.generate_cmd",
+    "nugan.commands.measurements_cmd",
 )
 
 app = typer.Typer(
