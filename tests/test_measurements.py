@@ -1,4 +1,4 @@
-"""Published measurements: binning, chi2 of the stored T2K predictions, normalisation, forward folding, ``nugan predict``."""
+"""Published measurements: binning, chi2 of the stored T2K predictions, normalisation, folding, ``nugan predict``."""
 
 from __future__ import annotations
 

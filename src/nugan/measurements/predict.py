@@ -120,15 +120,15 @@ def weights_flat_flux(E_nu: np.ndarray, flat_range: tuple[float, float], flat_xs
     """Weights [cm^2] reweighting a flat-flux sample over ``flat_range`` [GeV] with flat-averaged cross section
     ``flat_xsec_cm2`` to the measurement's flux (normalised to its whole flux in the signal range)."""
     a, b = float(flat_range[0]), float(flat_range[1])
-    E = np.asarray(E_nu, dtype=np.float64)
-    if not (b > a and len(E) and flat_xsec_cm2 > 0):
+    enu = np.asarray(E_nu, dtype=np.float64)
+    if not (b > a and len(enu) and flat_xsec_cm2 > 0):
         raise ValueError(f"flat-flux reweighting needs events, a range lo < hi and a cross section > 0; got "
-                         f"{len(E)} events, range {flat_range}, sigma {flat_xsec_cm2}")
+                         f"{len(enu)} events, range {flat_range}, sigma {flat_xsec_cm2}")
     lo, hi = measurement.enu_range
     e, c = measurement.flux_edges, measurement.flux_content
     phi_total = float(np.sum(c * np.diff(np.clip(e, lo, hi)) / np.diff(e)))
-    in_signal = (E >= lo) & (E <= hi)
-    return flux_density(e, c, E) * in_signal / phi_total * flat_xsec_cm2 * (b - a) / len(E)
+    in_signal = (enu >= lo) & (enu <= hi)
+    return flux_density(e, c, enu) * in_signal / phi_total * flat_xsec_cm2 * (b - a) / len(enu)
 
 
 def fold(measurement: Measurement, integrated: np.ndarray) -> np.ndarray:

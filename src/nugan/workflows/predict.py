@@ -40,6 +40,8 @@ __all__ = ["PredictionRow", "check_coverage", "stored_rows", "model_row", "event
            "write_outputs", "DEFAULT_EVENTS"]
 
 DEFAULT_EVENTS = 1_000_000
+#: Lowest E_nu [GeV] given to the built-in simulator (see :func:`simulator_row`).
+SIMULATOR_E_MIN = 0.15
 
 
 @dataclass
@@ -145,7 +147,10 @@ def simulator_row(m: Measurement, composition: Mapping[str, float], target: str,
     t0 = time.perf_counter()
     pm = get_model(model)
     factor = composition_factor(m, composition, target)
-    lo, hi = max(pm.E_min, m.enu_range[0]), min(pm.E_max, m.enu_range[1], float(m.flux_edges[-1]))
+    # the simulator's tables start at 0.1 GeV, below the muon mass; its sampler cannot place events right at the
+    # threshold, so the flux starts at SIMULATOR_E_MIN (the cross section below it is ~1e-3 of its average)
+    lo = max(pm.E_min, SIMULATOR_E_MIN, m.enu_range[0])
+    hi = min(pm.E_max, m.enu_range[1], float(m.flux_edges[-1]))
     miss = check_coverage(m, lo, hi, f"simulator model {model}", allow_extrapolation)
     events = simulate("numu", target, model, energy=(lo, hi), flux=m.flux_spec, n_events=int(n_events), seed=seed)
     share = m.flux_fraction(lo, hi) / m.flux_fraction(*m.enu_range)
