@@ -34,3 +34,13 @@ def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     whats = {r["what"] for r in json.loads(out.read_text())["results"]}
     assert {"nugan sample", "built-in simulator"} <= whats
+
+
+def test_measurements_benchmark_writes_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "measurements.json"
+    proc = _run("measurements.py", "--nuwro", "", "--n-events", "5000", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())["results"]
+    t2k = {r["label"]: r for r in res["t2k-nd280-ccinc-c-2018"]}
+    assert abs(t2k["NEUT 5.3.2 (release)"]["chi2"] - 218.7) < 0.1 and "model nuwro-C12" in t2k
+    assert len(res["microboone-ccinc-ar-2019"]) == 3

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nugan.commands.workflow_cmds",
     "nugan.commands.generate_cmd",
     "nugan.commands.weights_cmd",
+    "nugan.commands.measurements_cmd",
 )
 
 app = typer.Typer(
