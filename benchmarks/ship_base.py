@@ -22,6 +22,10 @@ def main() -> None:
     info = json.loads((run / "model.json").read_text())
     info["shipped_name"] = name
     info["reproduce"] = command
+    summary = run / "summary.json"
+    if summary.exists():  # the training run's own record of its length and wall time (this run only)
+        sm = json.loads(summary.read_text())
+        info["train_seconds"], info["steps_done"] = sm.get("seconds"), sm.get("steps_done")
     if len(sys.argv) > 4:
         info["note"] = sys.argv[4]
     atomic_write_text(dest / "model.json", json.dumps(info, indent=1, sort_keys=True))

@@ -39,14 +39,16 @@ def study_cmd(
     from rich.table import Table
 
     from nugan.physics import get_model
-    from nugan.training.runs import TRANSFER_DEFAULTS
+    from nugan.training.checkpoint import load_model
+    from nugan.training.runs import transfer_defaults
     from nugan.workflows.domains import Domain
     from nugan.workflows.study import StudyConfig, aggregate, run_study
 
     doms = tuple(d.strip() for d in domains.split(",") if d.strip())
     for d in doms:
         get_model(Domain.parse(d).model)  # fail now on an unknown model, before any work
-    train = TRANSFER_DEFAULTS if steps is None else TRANSFER_DEFAULTS.replace(steps=steps)
+    defaults = transfer_defaults(load_model(base).arch)  # the base's family: GAN or flow fine-tuning settings
+    train = defaults if steps is None else defaults.replace(steps=steps)
     cfg = StudyConfig(domains=doms, sizes=_ints(sizes, "--sizes"), seeds=_ints(seeds, "--seeds"),
                       freeze_depths=_ints(freeze_depths, "--freeze-depths"), n_test=n_test, n_fixed=n_fixed,
                       train=train, auc=auc)
@@ -74,9 +76,11 @@ def demo_cmd(
     """The whole study in miniature: C12 base model -> transfer to Ar40 vs scratch -> report."""
     from rich.table import Table
 
+    from nugan.training.checkpoint import load_model
     from nugan.workflows.demo import DemoConfig, run_demo
 
-    cfg = DemoConfig.quick() if quick else DemoConfig()
+    arch = load_model(base).arch
+    cfg = DemoConfig.quick(arch) if quick else DemoConfig.for_arch(arch)
     summary = run_demo(out, cfg, base=base, log=lambda m: console.print(f"[bold cyan]{m}[/]"))
     tab = Table(title="nugan demo: nu_mu-Ar40 (10k training events)" if not quick else "nugan demo (quick)")
     for col in ("model", "MAP-3D", "MAP-3D w/o tails", "<MAP>", "EMD", "AUC"):

@@ -28,6 +28,7 @@ __all__ = [
     "new_flow_bundle",
     "FLOW_TRANSFER_DEFAULTS",
     "transfer_defaults",
+    "scratch_run",
     "domain_info",
     "pretrain",
     "transfer",
@@ -65,6 +66,14 @@ def scratch_settings(transfer_cfg: TrainConfig, arch: str = "gan") -> TrainConfi
 
     base = FLOW_TRAIN_DEFAULTS if arch == "flow" else TrainConfig()
     return transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d)
+
+
+def scratch_run(base: Bundle, transfer_cfg: TrainConfig) -> RunConfig:
+    """Run configuration of the scratch baseline of a transfer run from ``base``: the base's architecture
+    (either family) with :func:`scratch_settings`."""
+    if isinstance(base, FlowBundle):
+        return RunConfig(train=scratch_settings(transfer_cfg, "flow"), arch="flow", flow=base.config)
+    return RunConfig(base.config, scratch_settings(transfer_cfg))
 
 
 def split_train_val(data: EventTable, cfg: TrainConfig) -> tuple[EventTable, EventTable]:

@@ -18,8 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from nugan.atomic import atomic_write_text
-from nugan.training.config import RunConfig, TrainConfig
-from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, selection_note, transfer
+from nugan.training.config import TrainConfig
+from nugan.training.runs import (
+    TRANSFER_DEFAULTS,
+    scratch,
+    scratch_run,
+    selection_note,
+    transfer,
+    transfer_defaults,
+)
 from nugan.training.state import has_state
 from nugan.workflows.domains import Domain, domain_samples
 from nugan.workflows.evaluation import evaluate_model, floor_for, headline
@@ -41,10 +48,15 @@ class DemoConfig:
     seed: int = 0
 
     @classmethod
-    def quick(cls) -> DemoConfig:
+    def quick(cls, arch: str = "gan") -> DemoConfig:
         return cls(n_train=3_000, n_test=10_000, n_fixed=3_000,
-                   train=TRANSFER_DEFAULTS.replace(steps=60, val_every=20, batch_size=256, patience=None),
+                   train=transfer_defaults(arch).replace(steps=60, val_every=20, batch_size=256, patience=None),
                    auc=False)
+
+    @classmethod
+    def for_arch(cls, arch: str) -> DemoConfig:
+        """The default demo with the fine-tuning defaults of the base model's family ('gan' or 'flow')."""
+        return cls(train=transfer_defaults(arch))
 
 
 def _finished(d: Path) -> bool:
@@ -79,7 +91,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
     log(f"    transfer learning: {selection_note(tl_dir)}")
     log(f"    training from scratch with the same budget -> {sc_dir}")
     if not _finished(sc_dir):
-        scratch(ar.train_pool, RunConfig(base_model.bundle.config, scratch_settings(train_cfg)), sc_dir,
+        scratch(ar.train_pool, scratch_run(base_model.bundle, train_cfg), sc_dir,
                 match_budget=tl_dir, resume=has_state(sc_dir), force=not has_state(sc_dir))
 
     log("4/5 evaluating zero-shot, transfer and scratch on nu_mu-Ar40 against the MC-vs-MC floor")
@@ -96,7 +108,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
     log("5/5 writing the HTML report")
     histories = {name: _history(d) for name, d in (("transfer learning", tl_dir), ("scratch", sc_dir))}
     scores = {name: {e: m.discriminator_score(ar.fixed[e]) for e in ar.fixed}
-              for name, m in (("transfer learning", tl_model), ("scratch", sc_model))}
+              for name, m in (("transfer learning", tl_model), ("scratch", sc_model)) if m.arch == "gan"}
     models = {"zero-shot": _sampler(base_model), "transfer learning": _sampler(tl_model),
               "scratch": _sampler(sc_model)}
     index = write_report(

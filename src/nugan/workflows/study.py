@@ -22,7 +22,7 @@ import numpy as np
 from nugan.atomic import atomic_write_text
 from nugan.reports.plots import save_figure
 from nugan.training.config import TrainConfig
-from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_settings, transfer
+from nugan.training.runs import TRANSFER_DEFAULTS, scratch, scratch_run, transfer
 from nugan.training.state import has_state
 from nugan.workflows.domains import Domain, DomainSamples, domain_samples
 from nugan.workflows.evaluation import evaluate_model, floor_for, headline
@@ -144,9 +144,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                 sdir = ddir / f"n{n}" / f"scratch_s{seed}"
                 if not _finished(sdir):
                     log(f"[{spec}] n={n} seed={seed}: scratch (budget of {tl_dir.name})")
-                    from nugan.training.config import RunConfig
-
-                    scratch(data, RunConfig(base_model.bundle.config, scratch_settings(tcfg)), sdir,
+                    scratch(data, scratch_run(base_model.bundle, tcfg), sdir,
                             match_budget=tl_dir, resume=has_state(sdir), force=not has_state(sdir),
                             progress=False)
                 p = sdir / "eval.json"
