@@ -50,3 +50,22 @@ def test_nuwro_base_model_is_selectable_by_name() -> None:
     m = nugan.load("nuwro-C12", device="cpu")
     assert m.info["domain"]["source"] == "nuwro" and m.info["domain"]["target"] == "C12"
     assert m.energy_range == (0.3, 10.0)
+
+
+@pytest.mark.slow
+def test_demo_quick_with_a_flow_base(tmp_path: Path) -> None:
+    """The demo takes a flow base: transfer and scratch are flows, the report has no discriminator plots."""
+    from nugan.physics import simulate
+    from nugan.training import RunConfig, pretrain
+
+    c12 = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=4000, seed=5)
+    run = RunConfig.from_dict({"flow": {"transforms": 2, "hidden": 16, "bins": 6}, "train": {
+        "steps": 20, "batch_size": 256, "val_every": 10, "threads": 1}}, arch="flow")
+    pretrain(c12, run, tmp_path / "base", energy_range=(0.3, 10.0), progress=False)
+    res = CliRunner().invoke(app, ["demo", "--quick", "--base", str(tmp_path / "base"), "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    for run_dir in ("transfer", "scratch"):
+        info = json.loads((tmp_path / "d" / run_dir / "model.json").read_text())
+        assert info["format"] == "nugan-flow-1", run_dir
+    index = Path(json.loads((tmp_path / "d" / "summary.json").read_text())["report"])
+    assert index.exists() and "discriminator output" not in index.read_text()
