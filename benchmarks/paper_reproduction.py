@@ -6,7 +6,8 @@ Usage (resumable: every stage skips work whose outputs exist, and training resum
         (four phases: base-phase1, base-phase2, the widened base-phase3, and the E_nu-balanced final phase in base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper base-eval
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper pretrain-flow
-        (the conditional flow base model, configs/pretrain_flow_cpu.toml, into flow-base)
+        (the conditional flow base model: configs/pretrain_flow_cpu.toml into flow-base-phase1, then the
+        E_nu-balanced continuation configs/continue_flow_balanced_cpu.toml into flow-base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
         --domains numubar-C12 --steps 4000 --study-name numubar_4000 study
@@ -177,12 +178,18 @@ def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, 
     print(f"base model written to {run_dir}")
 
 
-def stage_pretrain_flow(nuwro: Path, out: Path, config: Path) -> None:
-    """The flow base model: maximum-likelihood pre-training on the same 600,000 events into ``out/flow-base``."""
-    run_dir = out / "flow-base"
-    if not (run_dir / "summary.json").exists():
-        pretrain(base_training_set(nuwro), load_run_config(config, arch="flow"), run_dir, resume=has_state(run_dir),
+def stage_pretrain_flow(nuwro: Path, out: Path, config: Path, balance_config: Path) -> None:
+    """The flow base model on the same 600,000 events: maximum-likelihood pre-training (``config``) into
+    ``out/flow-base-phase1``, then an E_nu-balanced continuation with nothing frozen (``balance_config``) into
+    ``out/flow-base``."""
+    train = base_training_set(nuwro)
+    phase1, run_dir = out / "flow-base-phase1", out / "flow-base"
+    if not (phase1 / "summary.json").exists():
+        pretrain(train, load_run_config(config, arch="flow"), phase1, resume=has_state(phase1),
                  energy_range=(0.3, 10.0))
+    if not (run_dir / "summary.json").exists():
+        transfer(phase1, train, run_dir, freeze="none", cfg=load_run_config(balance_config, arch="flow").train,
+                 resume=has_state(run_dir))
     print(f"flow base model written to {run_dir}")
 
 
@@ -223,6 +230,8 @@ def main() -> None:
                     help="run folder under --out; other than 'study', results go to paper_reproduction_NAME.*")
     ap.add_argument("--flow-config", type=Path,
                     default=Path(__file__).resolve().parents[1] / "configs/pretrain_flow_cpu.toml")
+    ap.add_argument("--flow-balance-config", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "configs/continue_flow_balanced_cpu.toml")
     ap.add_argument("stage", choices=["pretrain", "pretrain-flow", "base-eval", "study", "report"])
     a = ap.parse_args()
     domains = [d for d in a.domains.split(",") if d]
@@ -234,7 +243,7 @@ def main() -> None:
     if a.stage == "pretrain":
         stage_pretrain(a.nuwro_dir, a.out, a.config, a.continue_config, a.widen_config, a.balance_config)
     elif a.stage == "pretrain-flow":
-        stage_pretrain_flow(a.nuwro_dir, a.out, a.flow_config)
+        stage_pretrain_flow(a.nuwro_dir, a.out, a.flow_config, a.flow_balance_config)
     elif a.stage == "base-eval":
         stage_base_eval(a.nuwro_dir, a.out)
     elif a.stage == "study":

@@ -40,7 +40,7 @@ from nugan.training.loop import (
 from nugan.training.rundir import check_run_dir, finish_run, run_manifest, start_run
 from nugan.training.state import load_state, save_state
 
-__all__ = ["fit_flow", "event_nll", "paired_improvement"]
+__all__ = ["fit_flow", "event_nll", "paired_improvement", "weighted_mean_se"]
 
 _STATE_KEYS = frozenset({"flow", "flow_ema", "opt", "rng_cpu", "history", "best", "best_step", "step",
                          "bad_vals"})
@@ -69,11 +69,23 @@ def event_nll(bundle: FlowBundle, table: EventTable, device: torch.device | None
     return out - t.log_jacobian(table.E_nu, table.E_mu, table.cos_theta)
 
 
-def paired_improvement(nll_new: np.ndarray, nll_ref: np.ndarray) -> tuple[float, float]:
-    """(mean, standard error) of the per-event NLL difference new - ref on the same events [nats/event];
-    negative means the new model is better."""
-    d = np.asarray(nll_new, dtype=np.float64) - np.asarray(nll_ref, dtype=np.float64)
-    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.inf
+def weighted_mean_se(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float]:
+    """(mean, standard error) of per-event values ``x`` under normalised event weights ``w`` (None: uniform)."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < 2:
+        return (float(x.mean()) if len(x) else math.nan), math.inf
+    if w is None:
+        return float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
+    w = np.asarray(w, dtype=np.float64) / np.sum(w)
+    mean = float(np.sum(w * x))
+    return mean, float(np.sqrt(np.sum(w * w * (x - mean) ** 2) * len(x) / (len(x) - 1)))
+
+
+def paired_improvement(nll_new: np.ndarray, nll_ref: np.ndarray,
+                       weights: np.ndarray | None = None) -> tuple[float, float]:
+    """(mean, standard error) of the per-event NLL difference new - ref on the same events [nats/event], under
+    optional event weights; negative means the new model is better."""
+    return weighted_mean_se(np.asarray(nll_new, dtype=np.float64) - np.asarray(nll_ref, dtype=np.float64), weights)
 
 
 def _set_train_mode(flow: torch.nn.Module, frozen: list[str]) -> None:
@@ -97,6 +109,10 @@ def fit_flow(
     force: bool = False,
 ) -> FitResult:
     """Train ``bundle``'s flow on ``train`` by maximum likelihood; select the lowest validation NLL on ``val``.
+
+    With ``cfg.energy_balance`` > 0 the validation NLL that selects is weighted like the training batches
+    (``val_nll_balanced`` in the history; events at under-populated E_nu count more), so that selection sees
+    the improvements at low E_nu that balancing is for; the plain mean ``val_nll`` is recorded beside it.
 
     Args:
         bundle: the flow (fresh or pre-trained), transform and description.
@@ -175,6 +191,7 @@ def fit_flow(
     amp = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.amp else nullcontext()
     local_batch = cfg.batch_size // dinfo.world_size
     val_seed = cfg.seed + 7919
+    val_w = energy_balance_weights(val.E_nu, cfg.energy_balance)  # None without energy balancing
     t0, steps_run, stopped_early = time.perf_counter(), 0, False
 
     def record(done: int, loss: float | None) -> dict[str, Any]:
@@ -182,21 +199,25 @@ def fit_flow(
         nonlocal best, best_step, bad_vals, start_nll
         bundle.flow = flow_ema
         nll = event_nll(bundle, val, device)
-        rec: dict[str, Any] = {"step": done, "loss": loss, "val_nll": float(nll.mean()),
-                               "val_nll_se": float(nll.std(ddof=1) / math.sqrt(len(nll))),
+        mean, se = weighted_mean_se(nll)
+        rec: dict[str, Any] = {"step": done, "loss": loss, "val_nll": mean, "val_nll_se": se,
                                **validation_metric(bundle, val, val_seed, bundle.energy_range, device),
                                "seconds": time.perf_counter() - t0}
-        better = rec["val_nll"] < best
+        score = mean
+        if val_w is not None:  # selection on the energy-balanced validation NLL, the objective training optimises
+            score, bse = weighted_mean_se(nll, val_w)
+            rec.update(val_nll_balanced=score, val_nll_balanced_se=bse)
+        better = score < best
         if done == 0:
             start_nll = nll
         elif better and best_step == 0 and start_nll is not None and cfg.start_margin > 0:
-            gain, se = paired_improvement(nll, start_nll)
-            rec.update(gain_vs_start=gain, gain_vs_start_se=se)
-            better = gain < -cfg.start_margin * se
+            gain, gse = paired_improvement(nll, start_nll, val_w)
+            rec.update(gain_vs_start=gain, gain_vs_start_se=gse)
+            better = gain < -cfg.start_margin * gse
         rec = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in rec.items()}
         history.append(rec)
         if better:
-            best, best_step, bad_vals = rec["val_nll"], done, 0
+            best, best_step, bad_vals = score, done, 0
             bundle.info.update(info or {})
             bundle.info.update(best_step=done, best_val_nll=best, best_mean_map=rec["mean_map"],
                                best_map3d=rec["map3d"], best_map3d_no_tails=rec["map3d_no_tails"],
