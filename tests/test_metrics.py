@@ -324,3 +324,27 @@ def test_split_emd_floor_rescaled_to_full_statistics():
     # the rescaled half-split floor estimates the independent-sample floor; the raw one is ~41% high
     assert np.mean(split) == pytest.approx(np.mean(indep), rel=0.15)
     assert np.mean(raw) / np.mean(split) == pytest.approx(math.sqrt(2), rel=1e-9)
+
+
+def test_weighted_auc_sees_a_correct_reweighting():
+    """Events of A weighted by the exact density ratio p_B / p_A are indistinguishable from B."""
+    from nugan.constants import M_MU
+    from nugan.events import EventTable
+
+    rng = np.random.default_rng(5)
+
+    def sample(n: int, shift: float) -> tuple[EventTable, np.ndarray]:
+        x = rng.normal(shift, 1.0, n)  # atanh(cos_theta)
+        E = np.full(n, 1.0)
+        return EventTable(E, M_MU + rng.uniform(0.1, 0.9, n) * (E - M_MU), np.tanh(x)), x
+
+    a, xa = sample(20_000, 0.0)
+    b, _ = sample(20_000, 0.5)
+    plain = classifier_auc(a, b, seed=1)
+    w = np.exp(0.5 * xa - 0.125)  # N(0.5, 1) / N(0, 1)
+    weighted = classifier_auc(a, b, seed=1, gen_weights=w)
+    assert plain.auc > 0.6
+    assert abs(weighted.auc - 0.5) < 3 * weighted.auc_se + 0.005
+    assert weighted.auc_se > plain.auc_se  # fewer effective events
+    with pytest.raises(ValueError, match="gen_weights"):
+        classifier_auc(a, b, gen_weights=-w)

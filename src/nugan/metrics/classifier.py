@@ -84,11 +84,15 @@ def classifier_auc(
     max_iter: int = 200,
     comparison: str = "model vs reference",
     n_threads: int | None = 1,
+    gen_weights: np.ndarray | None = None,
 ) -> AucResult:
     """Held-out ROC AUC of a gradient-boosted classifier trained to separate ``gen`` from ``ref``.
 
     Args:
-        gen, ref: the two samples (unweighted).
+        gen, ref: the two samples.
+        gen_weights: per-event weights of ``gen`` (e.g. reweighted MC; None: unweighted). They weight the
+            classifier's training (each class normalised to the same total) and the held-out ROC AUC; the
+            standard error then uses the weighted half's effective sample size.
         seed: seed of subsampling, train/test split and classifier.
         cap: at most this many events are taken from each sample (speed: ~100k each takes seconds).
         features: observables fed to the classifier.
@@ -109,7 +113,8 @@ def classifier_auc(
             f"{len(ref)} reference, cap {cap})"
         )
     rng = np.random.default_rng(seed)
-    xg = feature_matrix(gen[np.sort(rng.choice(len(gen), n, replace=False))], features)
+    ig = np.sort(rng.choice(len(gen), n, replace=False))
+    xg = feature_matrix(gen[ig], features)
     xr = feature_matrix(ref[np.sort(rng.choice(len(ref), n, replace=False))], features)
     if not (np.isfinite(xg).all() and np.isfinite(xr).all()):
         raise ValueError("classifier AUC: non-finite feature values; validate the events first")
@@ -120,6 +125,17 @@ def classifier_auc(
     y_train = np.r_[np.ones(h), np.zeros(h)]
     x_test = np.vstack([xg[pg[h:]], xr[pr[h:]]])
     y_test = np.r_[np.ones(n - h), np.zeros(n - h)]
+    w_train = w_test = None
+    n_eff = n - h
+    if gen_weights is not None:
+        wg = np.asarray(gen_weights, dtype=np.float64)
+        if wg.shape != (len(gen),) or not (np.isfinite(wg).all() and (wg >= 0).all()) or wg.sum() <= 0:
+            raise ValueError("classifier AUC: gen_weights must be one finite, non-negative weight per event")
+        wg = wg[ig]
+        w_train = np.r_[wg[pg[:h]] * h / wg[pg[:h]].sum(), np.ones(h)]
+        wt = wg[pg[h:]]
+        w_test = np.r_[wt * (n - h) / wt.sum(), np.ones(n - h)]
+        n_eff = max(int(wt.sum() ** 2 / np.sum(wt * wt)), 1)
     clf = HistGradientBoostingClassifier(
         max_iter=max_iter,
         learning_rate=0.1,
@@ -129,12 +145,12 @@ def classifier_auc(
         random_state=int(rng.integers(2**31 - 1)),
     )
     with threadpool_limits(limits=n_threads, user_api="openmp"):
-        clf.fit(x_train, y_train)
+        clf.fit(x_train, y_train, sample_weight=w_train)
         score = clf.predict_proba(x_test)[:, 1]
-    auc = float(roc_auc_score(y_test, score))
+    auc = float(roc_auc_score(y_test, score, sample_weight=w_test))
     return AucResult(
         auc=auc,
-        auc_se=hanley_mcneil_se(auc, n - h, n - h),
+        auc_se=hanley_mcneil_se(auc, n_eff, n - h),
         n_train=2 * h,
         n_test=2 * (n - h),
         features=tuple(features),
