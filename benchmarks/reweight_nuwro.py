@@ -19,8 +19,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 import nugan
 from nugan.atomic import atomic_write_text
 from nugan.events import EventTable, read_parquet
