@@ -10,6 +10,8 @@ Usage (resumable: every stage skips work whose outputs exist, and training resum
         E_nu-balanced continuation configs/continue_flow_balanced_cpu.toml into flow-base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
+        --family flow --study-name study_flow study      (the same study with the flow base, flow-base)
+    python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
         --domains numubar-C12 --steps 4000 --study-name numubar_4000 study
         (a variant: its own run folder and results/paper_reproduction_numubar_4000.*)
 
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from nugan.events import EventTable, read_parquet
 from nugan.training import load_run_config, pretrain, transfer
-from nugan.training.runs import TRANSFER_DEFAULTS
+from nugan.training.runs import transfer_defaults
 from nugan.training.state import has_state
 from nugan.workflows.domains import DomainSamples
 from nugan.workflows.study import StudyConfig, aggregate, run_study, study_markdown
@@ -86,15 +88,17 @@ def nuwro_provider(nuwro: Path):  # noqa: ANN201
 
 
 def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], seeds: list[int],
-                steps: int | None, name: str = "study") -> None:
-    train = TRANSFER_DEFAULTS if steps is None else TRANSFER_DEFAULTS.replace(steps=steps)
+                steps: int | None, name: str = "study", family: str = "gan") -> None:
+    defaults = transfer_defaults(family)
+    train = defaults if steps is None else defaults.replace(steps=steps)
+    base_dir = out / ("flow-base" if family == "flow" else "base")
     cfg = StudyConfig(domains=tuple(domains), sizes=tuple(sizes), seeds=tuple(seeds), train=train,
                       n_test=TARGET_TEST, data_seed=2026)
-    rows = run_study(out / "base", cfg, out / name, provider=nuwro_provider(nuwro))
+    rows = run_study(base_dir, cfg, out / name, provider=nuwro_provider(nuwro))
     stem = "paper_reproduction" if name == "study" else f"paper_reproduction_{name}"
     agg = aggregate(rows)
     RESULTS.mkdir(exist_ok=True)
-    base_info = json.loads((out / "base" / "model.json").read_text())
+    base_info = json.loads((base_dir / "model.json").read_text())
     speeds = {k: json.loads((nuwro / v.replace(".parquet", ".json")).read_text())["generation_rate_events_per_s"]
               for k, v in {"numu-C12": BASE_FILE, **TARGETS}.items()}
     (RESULTS / f"{stem}.json").write_text(json.dumps(
@@ -226,6 +230,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: transfer defaults)")
+    ap.add_argument("--family", choices=["gan", "flow"], default="gan",
+                    help="study: transfer the GAN base (OUT/base) or the flow base (OUT/flow-base)")
     ap.add_argument("--study-name", default="study",
                     help="run folder under --out; other than 'study', results go to paper_reproduction_NAME.*")
     ap.add_argument("--flow-config", type=Path,
@@ -248,7 +254,7 @@ def main() -> None:
         stage_base_eval(a.nuwro_dir, a.out)
     elif a.stage == "study":
         stage_study(a.nuwro_dir, a.out, domains, [int(x) for x in a.sizes.split(",")],
-                    [int(x) for x in a.seeds.split(",")], a.steps, a.study_name)
+                    [int(x) for x in a.seeds.split(",")], a.steps, a.study_name, a.family)
     else:
         stage_report(a.nuwro_dir, a.out, domains, int(a.sizes.split(",")[0]), int(a.seeds.split(",")[0]),
                      a.study_name)
