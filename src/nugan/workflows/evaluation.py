@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from nugan.metrics.evaluate import compute_floor, evaluate_samples
 from nugan.metrics.floor import FloorSet
 from nugan.metrics.report import MetricsReport
@@ -26,6 +28,10 @@ def evaluate_model(model: Any, samples: DomainSamples, name: str, seed: int, flo
 
     rep = evaluate_samples(gen_fn, samples.test, samples.fixed, seed=seed, name=name,
                            floor=floor if floor is not None else False, energy_range=(0.3, 10.0), auc=auc)
+    if getattr(model, "arch", "gan") == "flow":  # exact likelihood of the test events [nats/event]
+        nll = -model.log_prob(samples.test, allow_extrapolation=True)
+        rep.info["test_nll"] = {"mean": float(nll.mean()), "se": float(nll.std(ddof=1) / np.sqrt(len(nll))),
+                                "n": len(nll)}
     return rep
 
 
@@ -33,4 +39,6 @@ def headline(rep: MetricsReport) -> dict[str, Any]:
     """Flat dict of a report's headline numbers and their floors."""
     d: dict[str, Any] = {"name": rep.name, **rep.headline()}
     d.update({f"floor_{k}": v for k, v in rep.floor_headline().items()})
+    if rep.info.get("test_nll"):
+        d["nll"] = rep.info["test_nll"]["mean"]
     return d

@@ -169,7 +169,7 @@ def _source_domain(model: Any) -> tuple[str, str, str]:  # noqa: ANN401
 
 
 def _strip(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k in ("map3d", "map3d_no_tails", "mean_map", "emd", "auc")}
+    return {k: v for k, v in d.items() if k in ("map3d", "map3d_no_tails", "mean_map", "emd", "auc", "nll")}
 
 
 def _cfg_dict(cfg: StudyConfig) -> dict[str, Any]:
