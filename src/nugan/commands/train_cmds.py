@@ -94,7 +94,7 @@ def transfer_cmd(
         0, help="Give the base's generator a K-category latent code first (zero-initialised)."),
 ) -> None:
     """Fine-tune a pre-trained model (GAN or flow) on a small target sample with the first block(s) frozen."""
-    from nugan.training.checkpoint import load_model
+    from nugan.models.checkpoint import load_model
     from nugan.training.config import RunConfig, load_run_config
     from nugan.training.runs import transfer, transfer_defaults
 

@@ -1,8 +1,8 @@
 """Flux-folded, streamed generation of large samples to Parquet or NuHepMC (``nugan generate``).
 
 E_nu is drawn from flux(E) x sigma(E) (:mod:`nugan.physics.flux`, sigma from
-:mod:`nugan.generation.xsec`), the muon from the model. Work proceeds in chunks of
-``plan.chunk_size`` events (a multiple of :data:`~nugan.generation.sampler.LATENT_BLOCK`), so
+:mod:`nugan.physics.xsec`), the muon from the model. Work proceeds in chunks of
+``plan.chunk_size`` events (a multiple of :data:`~nugan.models.sampler.LATENT_BLOCK`), so
 memory stays bounded for any number of events and each chunk is written as soon as it is made.
 
 Random numbers: chunk ``k``'s energies come from ``PCG64(SeedSequence(seed, spawn_key=(0, k)))``,
@@ -26,9 +26,9 @@ from nugan.constants import M_MU
 from nugan.events.table import EventTable, SampleMeta
 from nugan.generation.api import NuganModel
 from nugan.generation.checks import PhysicalCheck
-from nugan.generation.sampler import LATENT_BLOCK
-from nugan.generation.xsec import XsecCurve, load_user_xsec
+from nugan.models.sampler import LATENT_BLOCK
 from nugan.physics.flux import Flux, make_flux, read_flux_csv, read_flux_root
+from nugan.physics.xsec import XsecCurve, load_user_xsec
 
 __all__ = [
     "GEN_CHUNK",

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
-from nugan.generation.sampler import pick_device
-from nugan.training.checkpoint import FlowBundle, atomic_write_text, save_model
+from nugan.models.checkpoint import FlowBundle, save_model
+from nugan.models.sampler import pick_device
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
 from nugan.training.loop import (

@@ -22,10 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
-from nugan.generation.sampler import pick_device, sample_muon
+from nugan.models.checkpoint import Bundle, ModelBundle, save_model
 from nugan.models.losses import discriminator_loss, generator_loss
-from nugan.training.checkpoint import Bundle, ModelBundle, atomic_write_text, save_model
+from nugan.models.sampler import pick_device, sample_muon
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
 from nugan.training.rundir import check_run_dir, finish_run, run_manifest, start_run
