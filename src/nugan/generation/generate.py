@@ -196,7 +196,7 @@ def make_plan(model: NuganModel, n_events: int, seed: int, *,
     elif xs is not None:
         _check_coverage(xs, lo, hi, allow_extrapolation)
     fatx = None if xs is None else fl.averaged_sigma(xs.total)
-    if fatx is not None and not fatx > 0:
+    if xs is not None and fatx is not None and not fatx > 0:
         raise ValueError(f"the cross section ({xs.source}) vanishes over {fl.label}")
     outside = 0.0 if fl.is_mono else _flux_outside_fraction(str(flux), lo, hi)
     return GenerationPlan(int(n_events), int(seed), fl, xs, fatx, batch_size, allow_extrapolation,
@@ -237,8 +237,8 @@ def chunk_energies(plan: GenerationPlan, k: int) -> np.ndarray:
     n = min(plan.chunk_size, plan.n_events - k * plan.chunk_size)
     if n <= 0:
         raise ValueError(f"chunk {k} is beyond the {plan.n_chunks} chunks of the plan")
-    if plan.flux.is_mono:
-        return np.full(n, float(plan.flux.energy))
+    if plan.flux.energy is not None:  # monoenergetic
+        return np.full(n, plan.flux.energy)
     assert plan.xsec is not None  # make_plan guarantees it for a non-monoenergetic flux
     ss = np.random.SeedSequence(plan.seed, spawn_key=(_ENERGY_STREAM, k))
     return plan.flux.sample(n, np.random.Generator(np.random.PCG64(ss)), plan.xsec.total)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,7 @@ def shipped_models() -> dict[str, Path]:
     return {p.parent.name: p for p in sorted(SHIPPED_DIR.glob("*/model.json"))}
 
 
-def resolve_model_path(spec: str | Path) -> Path:
+def resolve_model_path(spec: str | os.PathLike[str]) -> Path:
     """JSON path of a model given as a shipped name, a run directory, or a .json/.safetensors file."""
     shipped = shipped_models()
     if str(spec) in shipped:

@@ -19,12 +19,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nugan.models.flow import FlowSampler
 from nugan.models.networks import DenseBlock, GaussianNoise, Generator, latent_codes
 
-__all__ = ["fast_forward", "cached_fast_forward", "FastBlock"]
+__all__ = ["fast_forward", "cached_fast_forward", "FastBlock", "Sampler"]
+
+#: A network sampled by :func:`nugan.models.sampler.sample_muon`: ``forward(z, e) -> u`` with ``latent_dim``.
+Sampler = Generator | FlowSampler
 
 _Forward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-_CACHE: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, _Forward]] = weakref.WeakKeyDictionary()
+_Key = tuple[tuple[int, int, torch.device], ...]  # (data_ptr, version, device) of each parameter
+_CACHE: weakref.WeakKeyDictionary[nn.Module, tuple[_Key, _Forward]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ def _split_block(block: nn.Module) -> FastBlock | None:
     )
 
 
-def fast_forward(generator: Generator) -> _Forward:
+def fast_forward(generator: Sampler) -> _Forward:
     """An inference function ``f(z, e) -> u`` equal to ``generator(z, e)`` in eval mode.
 
     Weights are read now: build it again after the weights change (it is cheap). Networks whose
@@ -108,12 +113,12 @@ def fast_forward(generator: Generator) -> _Forward:
     return forward
 
 
-def _weights_key(generator: Generator) -> tuple:
+def _weights_key(generator: Sampler) -> _Key:
     """Identity of the current weights: storage, in-place version counter and device of each."""
     return tuple((p.data_ptr(), p._version, p.device) for p in generator.parameters())
 
 
-def cached_fast_forward(generator: Generator) -> _Forward:
+def cached_fast_forward(generator: Sampler) -> _Forward:
     """:func:`fast_forward`, rebuilt only when a parameter was replaced or modified in place.
 
     The cache is keyed weakly on the network, so it never keeps a model alive.

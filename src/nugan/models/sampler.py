@@ -18,8 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from nugan.models.fastforward import cached_fast_forward
-from nugan.models.networks import Generator
+from nugan.models.fastforward import Sampler, cached_fast_forward
 from nugan.models.transforms import VariableTransform
 
 __all__ = ["sample_muon", "pick_device", "latent_seed", "LATENT_BLOCK", "CPU_MAX_ROWS"]
@@ -75,7 +74,7 @@ def _steps(batch_size: int, device: torch.device) -> tuple[int, int]:
 
 
 def sample_muon(
-    generator: Generator,
+    generator: Sampler,
     transform: VariableTransform,
     E_nu: np.ndarray,
     seed: int,
@@ -114,7 +113,7 @@ def sample_muon(
             m.training = True
 
 
-def _sample(generator: Generator, transform: VariableTransform, E: np.ndarray, seed: int,
+def _sample(generator: Sampler, transform: VariableTransform, E: np.ndarray, seed: int,
             batch_size: int, device: torch.device, first_block: int) -> tuple[np.ndarray, np.ndarray]:
     """Body of :func:`sample_muon` (eval mode, inference mode)."""
     n = len(E)

@@ -80,7 +80,7 @@ def paired_improvement(nll_new: np.ndarray, nll_ref: np.ndarray) -> tuple[float,
 def _set_train_mode(flow: torch.nn.Module, frozen: list[str]) -> None:
     flow.train()
     for name in frozen:
-        flow.blocks[name].eval()  # type: ignore[index]
+        flow.get_submodule(f"blocks.{name}").eval()
 
 
 def fit_flow(

@@ -131,7 +131,7 @@ def _train_new(run: RunConfig, cfg: TrainConfig, train: EventTable, val: EventTa
 
 
 def _checked(data: EventTable, lenient: bool) -> EventTable:
-    return validate(data, strict=not lenient, source=data.meta.source).table  # type: ignore[return-value]
+    return validate(data, strict=not lenient, source=data.meta.source).table
 
 
 def _energy_range(data: EventTable, energy_range: tuple[float, float] | None) -> tuple[float, float]:
