@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from nugan.atomic import atomic_write_text
-from nugan.training.checkpoint import load_model, shipped_models, weights_sha256
+from nugan.models.checkpoint import load_model, shipped_models, weights_sha256
 
 
 def add_hash(js: Path) -> str:

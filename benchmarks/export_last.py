@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from nugan.training.checkpoint import load_model, save_model
+from nugan.models.checkpoint import load_model, save_model
 from nugan.training.state import load_state
 
 

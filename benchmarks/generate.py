@@ -77,8 +77,8 @@ def build_model(spec: str | None, device: str):  # noqa: ANN201 - NuganModel
     """A checkpoint, or the default architecture with random weights (seed 0) over 0.3-10 GeV."""
     from nugan.generation.api import NuganModel
     from nugan.models import GANConfig, VariableTransform
+    from nugan.models.checkpoint import ModelBundle
     from nugan.models.networks import Discriminator, Generator
-    from nugan.training.checkpoint import ModelBundle
 
     if spec:
         return NuganModel.load(spec, device)

@@ -24,8 +24,8 @@ from pathlib import Path
 from nugan.atomic import atomic_write_text
 from nugan.events.readers import read_events
 from nugan.generation.api import load_generator
-from nugan.generation.xsec import is_flat_flux_sample
 from nugan.measurements import get_measurement
+from nugan.physics.xsec import is_flat_flux_sample
 from nugan.workflows import predict as wf
 
 T2K = "t2k-nd280-ccinc-c-2018"

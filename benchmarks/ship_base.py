@@ -10,7 +10,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from nugan.training.checkpoint import SHIPPED_DIR, atomic_write_text, load_model
+from nugan.atomic import atomic_write_text
+from nugan.models.checkpoint import SHIPPED_DIR, load_model
 
 
 def main() -> None:

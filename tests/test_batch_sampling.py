@@ -29,8 +29,11 @@ def test_energy_balance_flattens_log_energy() -> None:
     assert counts.max() / counts.min() < 1.15  # flat in log E (plain: about 15x between first and last bin)
     plain = np.histogram(np.log(E), bins=8)[0]
     assert plain.max() / plain.min() > 5
-    half = BatchSampler(len(E), 20_000, seed=1, weights=energy_balance_weights(E, 0.5))
-    np.testing.assert_array_equal(half.indices(3), half.indices(3))  # reproducible
+    w_half = energy_balance_weights(E, 0.5)
+    a, b = (BatchSampler(len(E), 20_000, seed=1, weights=w_half) for _ in range(2))
+    np.testing.assert_array_equal(a.indices(3), b.indices(3))  # reproducible: a new sampler draws the same batch
+    assert not np.array_equal(a.indices(3), a.indices(4))
+    assert not np.array_equal(a.indices(3), BatchSampler(len(E), 20_000, seed=2, weights=w_half).indices(3))
 
 
 def test_energy_balance_is_validated() -> None:

@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 __all__ = ["temporary_path", "atomic_path", "atomic_write_text", "AtomicStreamWriter", "claim", "release",
            "clean_stale", "pid_alive", "WriterBusyError"]
+
+ChunkT = TypeVar("ChunkT")
 
 
 class WriterBusyError(ValueError):
@@ -53,7 +55,7 @@ def pid_alive(pid: int) -> bool:
 def clean_stale(path: Path) -> list[Path]:
     """Remove ``NAME.<pid>.tmp`` files beside ``path`` whose process is gone; returns what was removed."""
     pattern = re.compile(re.escape(path.name) + r"\.(\d+)\.tmp")
-    removed = []
+    removed: list[Path] = []
     if not path.parent.is_dir():
         return removed
     for p in path.parent.iterdir():
@@ -146,8 +148,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return Path(path)
 
 
-class AtomicStreamWriter:
-    """Base of chunked writers: a subclass opens ``self._writer`` on ``self._tmp`` and appends chunks.
+class AtomicStreamWriter(Generic[ChunkT]):
+    """Base of chunked writers: a subclass opens ``self._writer`` on ``self._tmp`` and appends chunks (:meth:`write`).
 
     :meth:`close` finishes the file and moves it into place; :meth:`abort` (also on an exception inside a
     ``with`` block) removes the partial file. The output path is claimed (see :func:`claim`) from creation
@@ -170,6 +172,10 @@ class AtomicStreamWriter:
             release(self._lock)
             self._lock = None
 
+    def write(self, chunk: ChunkT) -> None:
+        """Append one chunk (an EventTable for the event writers)."""
+        raise NotImplementedError
+
     def close(self) -> Path:
         """Finish the file and move it into place."""
         try:
@@ -188,7 +194,7 @@ class AtomicStreamWriter:
             self._tmp.unlink(missing_ok=True)
             self._release()
 
-    def __enter__(self) -> AtomicStreamWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

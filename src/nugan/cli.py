@@ -53,7 +53,31 @@ def main() -> None:
     # generation on 2 shared cores); the user's own setting wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     _exit_on_sigterm()
+    _help_width()
     app()
+
+
+#: Width [columns] of ``--help`` when no terminal reports one (output piped, captured or in a CI log).
+HELP_WIDTH_NO_TERMINAL = 160
+
+
+def _help_width() -> None:
+    """``--help`` at the full terminal width, or :data:`HELP_WIDTH_NO_TERMINAL` columns without a terminal.
+
+    rich falls back to 80 columns when stdout is not a terminal, which wraps every option table; TERMINAL_WIDTH
+    or COLUMNS set by the user win.
+    """
+    if os.environ.get("TERMINAL_WIDTH") or os.environ.get("COLUMNS"):
+        return
+    import typer.rich_utils
+
+    for fd in (1, 2, 0):
+        try:
+            typer.rich_utils.MAX_WIDTH = os.get_terminal_size(fd).columns
+            return
+        except OSError:
+            continue
+    typer.rich_utils.MAX_WIDTH = HELP_WIDTH_NO_TERMINAL
 
 
 def _exit_on_sigterm() -> None:

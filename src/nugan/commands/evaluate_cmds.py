@@ -223,7 +223,7 @@ def report_cmd(
         if p.exists():
             histories[name] = [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
     index = write_report(
-        out, refs["fixed"], models={n: (lambda E, s, m=m: m.sample(E, seed=s)) for n, m in loaded.items()},
+        out, refs["fixed"], models={n: m.sample for n, m in loaded.items()},
         metrics=reports, histories=histories,
         disc_scores={n: {e: m.discriminator_score(t) for e, t in refs["fixed"].items()} for n, m in loaded.items()
                      if m.arch == "gan"},

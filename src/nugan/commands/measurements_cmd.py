@@ -116,7 +116,7 @@ def _one_row(wf, m, kind: str, spec: str, name: str | None, comp, n_events: int,
         return wf.model_row(m, load_generator(spec, device=device), comp, n_events, seed, allow_extrapolation, name)
     if kind == "events":
         from nugan.events.readers import read_events
-        from nugan.generation.xsec import is_flat_flux_sample
+        from nugan.physics.xsec import is_flat_flux_sample
 
         table = read_events(spec)
         return wf.events_row(m, table, comp, name or Path(spec).stem, allow_extrapolation, is_flat_flux_sample)

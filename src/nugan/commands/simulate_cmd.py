@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -56,7 +57,7 @@ def simulate(
     meta = read_meta(path)  # the schema only: the events are not read back
     console.print(
         f"wrote {events:,} events to {path} in {dt:.1f} s; {meta.domain}, flux {meta.extra.get('flux')}, "
-        f"<sigma> = {meta.xsec_cm2 / 1e-38:.4f}e-38 cm^2/nucleon",
+        f"<sigma> = {(meta.xsec_cm2 or math.nan) / 1e-38:.4f}e-38 cm^2/nucleon",
         highlight=False,
     )
 

@@ -21,6 +21,14 @@ def _load_data(files: list[Path], lenient: bool):  # noqa: ANN202
     return data
 
 
+def _energy_range(text: str) -> tuple[float, float]:
+    """'E_min:E_max' [GeV] -> (E_min, E_max)."""
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise typer.BadParameter(f"give the energy range as E_min:E_max in GeV, got {text!r}")
+    return float(parts[0]), float(parts[1])
+
+
 def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp: bool | None):  # noqa: ANN001, ANN202
     changes = {k: v for k, v in (("steps", steps), ("seed", seed), ("device", device), ("amp", amp))
                if v is not None}
@@ -69,7 +77,7 @@ def pretrain_cmd(
     from nugan.training.runs import pretrain
 
     run = _overrides(load_run_config(config, arch), steps, seed, device, amp)
-    er = tuple(float(x) for x in energy_range.split(":")) if energy_range else None
+    er = _energy_range(energy_range) if energy_range else None
     result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient,
                       force=force)
     _report(result, out)
@@ -94,7 +102,7 @@ def transfer_cmd(
         0, help="Give the base's generator a K-category latent code first (zero-initialised)."),
 ) -> None:
     """Fine-tune a pre-trained model (GAN or flow) on a small target sample with the first block(s) frozen."""
-    from nugan.training.checkpoint import load_model
+    from nugan.models.checkpoint import load_model
     from nugan.training.config import RunConfig, load_run_config
     from nugan.training.runs import transfer, transfer_defaults
 

@@ -38,8 +38,8 @@ def study_cmd(
     """Transfer learning vs scratch vs zero-shot on simulated domains, several sizes and seeds."""
     from rich.table import Table
 
+    from nugan.models.checkpoint import load_model
     from nugan.physics import get_model
-    from nugan.training.checkpoint import load_model
     from nugan.training.runs import transfer_defaults
     from nugan.workflows.domains import Domain
     from nugan.workflows.study import StudyConfig, aggregate, run_study
@@ -76,7 +76,7 @@ def demo_cmd(
     """The whole study in miniature: C12 base model -> transfer to Ar40 vs scratch -> report."""
     from rich.table import Table
 
-    from nugan.training.checkpoint import load_model
+    from nugan.models.checkpoint import load_model
     from nugan.workflows.demo import DemoConfig, run_demo
 
     arch = load_model(base).arch

@@ -149,7 +149,7 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
     return ri
 
 
-class NuHepMCWriter(AtomicStreamWriter):
+class NuHepMCWriter(AtomicStreamWriter[EventTable]):
     """Streaming NuHepMC writer: ``write`` chunks of events; the file appears on ``close``.
 
     Args:

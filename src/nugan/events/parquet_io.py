@@ -62,7 +62,7 @@ def write_parquet(table: EventTable, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
-class ParquetEventWriter(AtomicStreamWriter):
+class ParquetEventWriter(AtomicStreamWriter[EventTable]):
     """Streaming writer: append :class:`EventTable` chunks, file appears atomically on :meth:`close`.
 
     Use as a context manager; on an exception the partial temporary file is removed.

@@ -32,9 +32,9 @@ class ValidationReport:
     """
 
     n_in: int
+    table: EventTable
     failures: dict[str, int] = field(default_factory=dict)
     n_bad: int = 0
-    table: EventTable | None = None
 
     @property
     def ok(self) -> bool:
@@ -79,19 +79,19 @@ def validate(table: EventTable, strict: bool = True, source: str = "") -> Valida
     for m in masks.values():
         bad |= m
     report = ValidationReport(
-        n_in=len(table), failures={k: int(v.sum()) for k, v in masks.items() if v.any()}, n_bad=int(bad.sum())
+        n_in=len(table), table=table, failures={k: int(v.sum()) for k, v in masks.items() if v.any()},
+        n_bad=int(bad.sum()),
     )
     where = f"{source}: " if source else ""
     if report.ok:
-        report.table = table
-    elif strict:
+        return report
+    if strict:
         first = int(np.flatnonzero(bad)[0])
         raise InvalidEventsError(
             f"{where}{report.summary()}; first bad row {first}: E_nu={table.E_nu[first]!r}, "
             f"E_mu={table.E_mu[first]!r}, cos_theta={table.cos_theta[first]!r} "
             "(use lenient mode to drop invalid rows)"
         )
-    else:
-        warnings.warn(f"{where}dropped {report.summary()}", stacklevel=2)
-        report.table = table[~bad]
+    warnings.warn(f"{where}dropped {report.summary()}", stacklevel=2)
+    report.table = table[~bad]
     return report

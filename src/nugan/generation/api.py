@@ -19,9 +19,9 @@ from nugan import __version__
 from nugan.constants import M_MU
 from nugan.events.table import EventTable, SampleMeta
 from nugan.generation.checks import PhysicalCheck, enforce_physical
-from nugan.generation.sampler import pick_device, sample_muon
-from nugan.generation.xsec import XsecCurve
-from nugan.training.checkpoint import Bundle, FlowBundle, load_model
+from nugan.models.checkpoint import Bundle, FlowBundle, load_model
+from nugan.models.sampler import pick_device, sample_muon
+from nugan.physics.xsec import XsecCurve
 
 __all__ = ["NuganModel", "load_generator", "DEFAULT_BATCH"]
 
@@ -38,7 +38,7 @@ class NuganModel:
         device: where the networks run (already moved there).
 
     Attributes:
-        bundle: the underlying :class:`~nugan.training.checkpoint.ModelBundle` or ``FlowBundle``.
+        bundle: the underlying :class:`~nugan.models.checkpoint.ModelBundle` or ``FlowBundle``.
         device: sampling device.
     """
 
@@ -142,7 +142,7 @@ class NuganModel:
 
         Rows the check rejects (non-finite values) are dropped from the table; repaired rows are
         clipped into the physical range. ``offset`` places the events in a longer stream (see
-        :func:`~nugan.generation.sampler.sample_muon`); ``meta`` replaces the default metadata.
+        :func:`~nugan.models.sampler.sample_muon`); ``meta`` replaces the default metadata.
         """
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")

@@ -1,8 +1,8 @@
 """Flux-folded, streamed generation of large samples to Parquet or NuHepMC (``nugan generate``).
 
 E_nu is drawn from flux(E) x sigma(E) (:mod:`nugan.physics.flux`, sigma from
-:mod:`nugan.generation.xsec`), the muon from the model. Work proceeds in chunks of
-``plan.chunk_size`` events (a multiple of :data:`~nugan.generation.sampler.LATENT_BLOCK`), so
+:mod:`nugan.physics.xsec`), the muon from the model. Work proceeds in chunks of
+``plan.chunk_size`` events (a multiple of :data:`~nugan.models.sampler.LATENT_BLOCK`), so
 memory stays bounded for any number of events and each chunk is written as soon as it is made.
 
 Random numbers: chunk ``k``'s energies come from ``PCG64(SeedSequence(seed, spawn_key=(0, k)))``,
@@ -26,9 +26,9 @@ from nugan.constants import M_MU
 from nugan.events.table import EventTable, SampleMeta
 from nugan.generation.api import NuganModel
 from nugan.generation.checks import PhysicalCheck
-from nugan.generation.sampler import LATENT_BLOCK
-from nugan.generation.xsec import XsecCurve, load_user_xsec
+from nugan.models.sampler import LATENT_BLOCK
 from nugan.physics.flux import Flux, make_flux, read_flux_csv, read_flux_root
+from nugan.physics.xsec import XsecCurve, load_user_xsec
 
 __all__ = [
     "GEN_CHUNK",
@@ -196,7 +196,7 @@ def make_plan(model: NuganModel, n_events: int, seed: int, *,
     elif xs is not None:
         _check_coverage(xs, lo, hi, allow_extrapolation)
     fatx = None if xs is None else fl.averaged_sigma(xs.total)
-    if fatx is not None and not fatx > 0:
+    if xs is not None and fatx is not None and not fatx > 0:
         raise ValueError(f"the cross section ({xs.source}) vanishes over {fl.label}")
     outside = 0.0 if fl.is_mono else _flux_outside_fraction(str(flux), lo, hi)
     return GenerationPlan(int(n_events), int(seed), fl, xs, fatx, batch_size, allow_extrapolation,
@@ -237,8 +237,8 @@ def chunk_energies(plan: GenerationPlan, k: int) -> np.ndarray:
     n = min(plan.chunk_size, plan.n_events - k * plan.chunk_size)
     if n <= 0:
         raise ValueError(f"chunk {k} is beyond the {plan.n_chunks} chunks of the plan")
-    if plan.flux.is_mono:
-        return np.full(n, float(plan.flux.energy))
+    if plan.flux.energy is not None:  # monoenergetic
+        return np.full(n, plan.flux.energy)
     assert plan.xsec is not None  # make_plan guarantees it for a non-monoenergetic flux
     ss = np.random.SeedSequence(plan.seed, spawn_key=(_ENERGY_STREAM, k))
     return plan.flux.sample(n, np.random.Generator(np.random.PCG64(ss)), plan.xsec.total)

@@ -45,7 +45,7 @@ class SliceBinning:
         object.__setattr__(self, "p_edges", p)
 
     @classmethod
-    def from_lists(cls, cos_edges: Sequence[float], p_edges: Sequence[Sequence[float]]) -> SliceBinning:
+    def from_lists(cls, cos_edges: Sequence[float], p_edges: Sequence[Sequence[float] | np.ndarray]) -> SliceBinning:
         """Build from plain lists."""
         return cls(np.asarray(cos_edges, dtype=np.float64), tuple(np.asarray(e, dtype=np.float64) for e in p_edges))
 

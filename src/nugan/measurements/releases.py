@@ -148,7 +148,9 @@ def _t2k(prior: str) -> Measurement:
     folder = data_dir() / "t2k_nd280_ccinc_c_2018"
     path = folder / "histograms.root"
     unit = 1e-39
-    data, p_edges, stored = [], [], {"NEUT 5.3.2": [], "GENIE 2.8.0": []}
+    data: list[np.ndarray] = []
+    p_edges: list[np.ndarray] = []
+    stored: dict[str, list[np.ndarray]] = {"NEUT 5.3.2": [], "GENIE 2.8.0": []}
     for i in range(len(T2K_COS_EDGES) - 1):
         c, e = read_hist(path, f"hist_xsec_data_prior_{prior}_cthbin{i}")
         data.append(c)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -244,7 +245,7 @@ def domain_distance(
     seed: int = 0,
     name: str = "domain distance (source MC vs target MC)",
     floor: FloorSet | bool = False,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> MetricsReport:
     """The source-domain MC evaluated as if it were a model of the target domain (method.md).
 

@@ -98,7 +98,7 @@ class MapResult:
 
 def _bins3(bins: int | tuple[int, int, int]) -> tuple[int, int, int]:
     """Normalise ``bins`` to three positive ints."""
-    b = (bins, bins, bins) if np.isscalar(bins) else tuple(bins)
+    b = (bins, bins, bins) if isinstance(bins, int | np.integer) else tuple(bins)
     if len(b) != 3 or any(int(x) != x or int(x) < 1 for x in b):
         raise ValueError(f"bins must be a positive int or three positive ints, got {bins!r}")
     return int(b[0]), int(b[1]), int(b[2])

@@ -134,7 +134,7 @@ class ConditionalFlow(nn.Module):
 
 class FlowSampler(nn.Module):
     """The flow seen as a generator: ``forward(z, e) -> u`` with ``latent_dim`` 2, so that the seeded,
-    block-streamed sampling of :func:`nugan.generation.sampler.sample_muon` serves both model families."""
+    block-streamed sampling of :func:`nugan.models.sampler.sample_muon` serves both model families."""
 
     latent_dim = 2
 

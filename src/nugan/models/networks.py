@@ -163,7 +163,10 @@ def with_latent_categories(gen: Generator, cfg: GANConfig, k: int) -> tuple[Gene
 
 def block_names(net: nn.Module) -> list[str]:
     """Names of a network's blocks in forward order."""
-    return list(net.blocks.keys())  # type: ignore[union-attr]
+    blocks = net.get_submodule("blocks")
+    if not isinstance(blocks, nn.ModuleDict):
+        raise TypeError(f"{type(net).__name__} has no ModuleDict of blocks")
+    return list(blocks.keys())
 
 
 def freeze_blocks(net: nn.Module, spec: int | list[str]) -> list[str]:
@@ -182,6 +185,6 @@ def freeze_blocks(net: nn.Module, spec: int | list[str]) -> list[str]:
     if unknown:
         raise ValueError(f"no block(s) {unknown} in {type(net).__name__}; blocks: {names}")
     for n in chosen:
-        for p in net.blocks[n].parameters():  # type: ignore[index]
+        for p in net.get_submodule(f"blocks.{n}").parameters():
             p.requires_grad_(False)
     return chosen

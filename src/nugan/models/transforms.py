@@ -47,7 +47,7 @@ class VariableTransform:
             raise ValueError(f"invalid energy range ({lo}, {hi}) GeV")
         t = cls(lo, hi)
         u = t._raw_muon(E_nu, E_mu, cos)
-        return cls(lo, hi, tuple(float(v) for v in u.mean(0)), tuple(float(v) for v in u.std(0) + 1e-12))
+        return cls(lo, hi, _pair(u.mean(0)), _pair(u.std(0) + 1e-12))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,8 +72,8 @@ class VariableTransform:
         if missing:
             raise ValueError(f"transform lacks {missing}")
         try:
-            mean = tuple(float(v) for v in d["mean"])
-            std = tuple(float(v) for v in d["std"])
+            mean = _pair(d["mean"])
+            std = _pair(d["std"])
             e_min, e_max = float(d["e_min"]), float(d["e_max"])
         except (TypeError, ValueError) as err:
             raise ValueError(f"transform entries must be numbers (mean and std pairs): {err}") from None
@@ -134,3 +134,11 @@ class VariableTransform:
         """NumPy version of :meth:`decode_muon_torch`."""
         E_mu, cos = self.decode_muon_torch(torch.as_tensor(E_nu), torch.as_tensor(u))
         return E_mu.numpy(), cos.numpy()
+
+
+def _pair(values: Any) -> tuple[float, float]:
+    """Two floats from a length-2 sequence or array (a mean or std pair); ValueError otherwise."""
+    v = [float(x) for x in values]
+    if len(v) != 2:
+        raise ValueError(f"expected 2 values, got {len(v)}")
+    return v[0], v[1]

@@ -71,8 +71,8 @@ def grv94_lo(x: np.ndarray, Q2: np.ndarray) -> dict[str, np.ndarray]:
     al, be = 0.914, 0.577
     a = 1.798 - 0.596 * s
     A, B = -5.548 + 3.669 * ss - 0.616 * s, 18.92 - 16.73 * ss + 5.168 * s
-    D, E, Ep = 6.379 - 0.35 * s + 0.142 * s2, 3.981 + 1.638 * s, 6.402
-    xs = s**al / lx**a * (1.0 + A * sx + B * x) * (1.0 - x) ** D * np.exp(-E + np.sqrt(Ep * s**be * lx))
+    D, E, Ep_s = 6.379 - 0.35 * s + 0.142 * s2, 3.981 + 1.638 * s, 6.402
+    xs = s**al / lx**a * (1.0 + A * sx + B * x) * (1.0 - x) ** D * np.exp(-E + np.sqrt(Ep_s * s**be * lx))
     return {"uv": uv, "dv": dv, "del": dlt, "udb": udb, "s": xs}
 
 

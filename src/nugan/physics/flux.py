@@ -48,14 +48,24 @@ class Flux:
         """(E_min, E_max) of the flux [GeV]."""
         if self.energy is not None:
             return (self.energy, self.energy)
-        return (float(self.edges[0]), float(self.edges[-1]))
+        edges, _ = self._histogram()
+        return (float(edges[0]), float(edges[-1]))
+
+    def _histogram(self) -> tuple[np.ndarray, np.ndarray]:
+        """(edges, content) of a histogram flux (raises for a monoenergetic one)."""
+        if self.edges is None or self.content is None:
+            raise ValueError(f"flux {self.label!r} has no histogram")
+        return self.edges, self.content
 
     def _fine(self, sigma: Callable[[np.ndarray], np.ndarray], per_bin: int = 4000
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fine sub-bins (lo, hi) and their probabilities ~ flux x sigma."""
-        lo_all, hi_all, p_all = [], [], []
-        total_w = float(np.sum(np.diff(self.edges)))
-        for a, b, c in zip(self.edges[:-1], self.edges[1:], self.content, strict=True):
+        edges, content = self._histogram()
+        lo_all: list[np.ndarray] = []
+        hi_all: list[np.ndarray] = []
+        p_all: list[np.ndarray] = []
+        total_w = float(np.sum(np.diff(edges)))
+        for a, b, c in zip(edges[:-1], edges[1:], content, strict=True):
             if c <= 0 or b <= a:
                 continue
             k = max(8, int(per_bin * (b - a) / total_w) + 8)
@@ -73,7 +83,7 @@ class Flux:
         if self.energy is not None:
             return float(sigma(np.array([self.energy]))[0])
         _lo, _hi, p = self._fine(sigma)
-        return float(p.sum() / np.sum(self.content))
+        return float(p.sum() / np.sum(self._histogram()[1]))
 
     def sample(self, n: int, rng: np.random.Generator, sigma: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """``n`` energies [GeV] distributed as flux(E) sigma(E)."""

@@ -20,7 +20,7 @@ W2_PEAK = 2.15  # [GeV]
 W2_WIDTH = 0.05  # [GeV]
 
 
-def mec_q2_shape(E: np.ndarray, Q2: np.ndarray) -> np.ndarray:
+def mec_q2_shape(E: np.ndarray | float, Q2: np.ndarray) -> np.ndarray:
     """Unnormalised Q2 dependence Q2 (1+Q2/0.4)^-8 [A + (s-u)^2 C] at fixed W2 (E, Q2 in GeV, GeV^2)."""
     E = np.asarray(E, dtype=np.float64)
     Q2 = np.asarray(Q2, dtype=np.float64)

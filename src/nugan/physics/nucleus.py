@@ -133,6 +133,7 @@ def sample_nucleons(cfg: NuclearConfig, n: int, rng: np.random.Generator, proton
     """
     on_p = rng.random(n) < proton_prob
     if cfg.local:
+        assert cfg.r_cdf is not None and cfg.r_grid is not None and cfg.kfp_r is not None and cfg.kfn_r is not None
         r = np.interp(rng.random(n), cfg.r_cdf, cfg.r_grid)
         kfp = np.interp(r, cfg.r_grid, cfg.kfp_r)
         kfn = np.interp(r, cfg.r_grid, cfg.kfn_r)

@@ -127,12 +127,12 @@ class XsecTable:
 
     def total(self, E: np.ndarray | float) -> np.ndarray:
         """Total cross section at ``E`` [GeV] [cm^2 per nucleon]; NaN outside the grid."""
-        return sum(self.channel(c, E) for c in self.sigma)
+        return np.sum([self.channel(c, E) for c in self.sigma], axis=0)
 
     @property
     def sigma_total(self) -> np.ndarray:
         """Total cross section on the grid [cm^2 per nucleon]."""
-        return sum(self.sigma.values())
+        return np.sum(list(self.sigma.values()), axis=0)
 
 
 def canonical_target(target: str) -> str:

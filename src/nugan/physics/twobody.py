@@ -33,7 +33,7 @@ class TwoBody:
     k_cm: np.ndarray
 
 
-def cm_setup(E: np.ndarray, p_i: np.ndarray, e_i: np.ndarray, W: np.ndarray) -> TwoBody:
+def cm_setup(E: np.ndarray | float, p_i: np.ndarray, e_i: np.ndarray, W: np.ndarray) -> TwoBody:
     """CM kinematics for neutrino energy ``E`` on initial 4-momentum (``e_i``, ``p_i`` (n,3)), final mass ``W``."""
     E = np.broadcast_to(np.asarray(E, dtype=np.float64), e_i.shape)
     P0 = E + e_i

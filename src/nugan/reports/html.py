@@ -215,8 +215,8 @@ def write_report(
             f"<h2 id='metrics'>Metrics</h2>{metrics_html}<details><summary>as an image</summary>{png}</details>"
         )
     if map_floor is None and isinstance(metrics, Sequence) and not isinstance(metrics, str):
-        fl = next((r.floor for r in metrics if r.floor is not None and r.floor.map), None)
-        map_floor = fl.map.mean_map if fl else None
+        fm = next((r.floor.map for r in metrics if r.floor is not None and r.floor.map), None)
+        map_floor = fm.mean_map if fm else None
 
     # -- 1D distributions per energy
     if energies:

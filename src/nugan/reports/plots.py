@@ -82,10 +82,11 @@ DEFAULT_OBSERVABLES: tuple[str, ...] = ("E_mu", "cos_theta", "Q2", "omega", "W")
 @contextmanager
 def hep_style() -> Iterator[None]:
     """mplhep's ROOT style for the figures created inside the block (rcParams restored after)."""
+    import matplotlib.style
     import mplhep
 
     with mpl.rc_context():
-        mpl.style.use(mplhep.style.ROOT)
+        matplotlib.style.use(mplhep.style.ROOT)
         sans = [f for f in mpl.rcParams["font.sans-serif"] if f != "DejaVu Sans"]
         mpl.rcParams.update(
             {

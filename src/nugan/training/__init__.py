@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nugan.training.checkpoint import ModelBundle, load_model, save_model
+from nugan.models.checkpoint import ModelBundle, load_model, save_model
 from nugan.training.config import RunConfig, TrainConfig, load_run_config
 from nugan.training.loop import FitResult, fit
 from nugan.training.runs import pretrain, scratch, transfer

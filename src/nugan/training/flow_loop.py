@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
-from nugan.generation.sampler import pick_device
-from nugan.training.checkpoint import FlowBundle, atomic_write_text, save_model
+from nugan.models.checkpoint import FlowBundle, save_model
+from nugan.models.sampler import pick_device
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
 from nugan.training.loop import (
@@ -91,7 +92,7 @@ def paired_improvement(nll_new: np.ndarray, nll_ref: np.ndarray,
 def _set_train_mode(flow: torch.nn.Module, frozen: list[str]) -> None:
     flow.train()
     for name in frozen:
-        flow.blocks[name].eval()  # type: ignore[index]
+        flow.get_submodule(f"blocks.{name}").eval()
 
 
 def fit_flow(

@@ -22,10 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
-from nugan.generation.sampler import pick_device, sample_muon
+from nugan.models.checkpoint import Bundle, ModelBundle, save_model
 from nugan.models.losses import discriminator_loss, generator_loss
-from nugan.training.checkpoint import Bundle, ModelBundle, atomic_write_text, save_model
+from nugan.models.sampler import pick_device, sample_muon
 from nugan.training.config import TrainConfig
 from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
 from nugan.training.rundir import check_run_dir, finish_run, run_manifest, start_run
@@ -45,7 +46,7 @@ class FitResult:
     stopped_early: bool
     seconds: float
     events_per_s: float
-    history: list[dict[str, float]] = field(default_factory=list)
+    history: list[dict[str, float | None]] = field(default_factory=list)
     out_dir: str = ""
     best_val_nll: float | None = None  # flows: the selected step's validation NLL [nats/event]
 
@@ -154,7 +155,7 @@ def _update_ema(ema: nn.Module, net: nn.Module, decay: float) -> None:
 def _set_train_mode(net: nn.Module, frozen: list[str]) -> None:
     net.train()
     for name in frozen:
-        net.blocks[name].eval()  # type: ignore[index]
+        net.get_submodule(f"blocks.{name}").eval()
 
 
 def fit(
@@ -206,7 +207,8 @@ def fit(
     G, D = bundle.generator.to(device), bundle.discriminator.to(device)
     opt_g = torch.optim.Adam([p for p in G.parameters() if p.requires_grad], lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=cfg.lr_d, betas=cfg.betas)
-    G_run, D_run = G, D
+    G_run: nn.Module = G
+    D_run: nn.Module = D
     if dinfo.enabled:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -225,7 +227,7 @@ def fit(
     G_ema = copy.deepcopy(G).eval() if cfg.ema > 0 else G
     for p in G_ema.parameters() if cfg.ema > 0 else ():
         p.requires_grad_(False)
-    history: list[dict[str, float]] = []
+    history: list[dict[str, float | None]] = []
     best, best_step, start, bad_vals = math.inf, -1, 0, 0
     start_margin = 0.0  # <MAP> by which a trained step must beat the starting point (cfg.start_margin x noise)
     if resume:

@@ -13,11 +13,11 @@ import torch
 from nugan import __version__
 from nugan.events.table import EventTable
 from nugan.events.validation import validate
+from nugan.models.checkpoint import Bundle, FlowBundle, ModelBundle, data_fingerprint, load_model
 from nugan.models.config import GANConfig
 from nugan.models.flow import ConditionalFlow, FlowConfig, freeze_flow_blocks
 from nugan.models.networks import Discriminator, Generator, freeze_blocks, with_disc_features, with_latent_categories
 from nugan.models.transforms import VariableTransform
-from nugan.training.checkpoint import Bundle, FlowBundle, ModelBundle, data_fingerprint, load_model
 from nugan.training.config import RunConfig, TrainConfig
 from nugan.training.flow_loop import fit_flow
 from nugan.training.loop import FitResult, fit
@@ -97,7 +97,7 @@ def domain_info(t: EventTable) -> dict[str, Any]:
 
 def _data_info(t: EventTable) -> dict[str, Any]:
     """Checkpoint description of the training data: domain, fingerprint, size and sigma(E) when known."""
-    from nugan.generation.xsec import xsec_for_training_data
+    from nugan.physics.xsec import xsec_for_training_data
 
     return {"domain": domain_info(t), "data_fingerprint": data_fingerprint(t.E_nu, t.E_mu, t.cos_theta),
             "n_events": len(t), "nugan_version": __version__, "xsec": xsec_for_training_data(t)}
@@ -131,7 +131,7 @@ def _train_new(run: RunConfig, cfg: TrainConfig, train: EventTable, val: EventTa
 
 
 def _checked(data: EventTable, lenient: bool) -> EventTable:
-    return validate(data, strict=not lenient, source=data.meta.source).table  # type: ignore[return-value]
+    return validate(data, strict=not lenient, source=data.meta.source).table
 
 
 def _energy_range(data: EventTable, energy_range: tuple[float, float] | None) -> tuple[float, float]:

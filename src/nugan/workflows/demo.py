@@ -86,12 +86,12 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
     tl_dir, sc_dir = out / "transfer", out / "scratch"
     log(f"3/5 transfer learning to nu_mu-Ar40 (first block frozen) -> {tl_dir}")
     if not _finished(tl_dir):
-        transfer(base, ar.train_pool, tl_dir, freeze="first-block", cfg=train_cfg,
+        transfer(base, ar.training_pool(), tl_dir, freeze="first-block", cfg=train_cfg,
                  resume=has_state(tl_dir), force=not has_state(tl_dir))
     log(f"    transfer learning: {selection_note(tl_dir)}")
     log(f"    training from scratch with the same budget -> {sc_dir}")
     if not _finished(sc_dir):
-        scratch(ar.train_pool, scratch_run(base_model.bundle, train_cfg), sc_dir,
+        scratch(ar.training_pool(), scratch_run(base_model.bundle, train_cfg), sc_dir,
                 match_budget=tl_dir, resume=has_state(sc_dir), force=not has_state(sc_dir))
 
     log("4/5 evaluating zero-shot, transfer and scratch on nu_mu-Ar40 against the MC-vs-MC floor")

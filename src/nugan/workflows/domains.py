@@ -87,6 +87,12 @@ class DomainSamples:
     def label(self) -> str:
         return self.domain.label if isinstance(self.domain, Domain) else str(self.domain)
 
+    def training_pool(self) -> EventTable:
+        """The training pool; raises if this domain has none (samples given for evaluation only)."""
+        if self.train_pool is None:
+            raise ValueError(f"domain {self.label} has no training sample")
+        return self.train_pool
+
     @property
     def slug(self) -> str:
         return self.label.replace(":", "_")

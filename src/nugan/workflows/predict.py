@@ -154,7 +154,9 @@ def simulator_row(m: Measurement, composition: Mapping[str, float], target: str,
     miss = check_coverage(m, lo, hi, f"simulator model {model}", allow_extrapolation)
     events = simulate("numu", target, model, energy=(lo, hi), flux=m.flux_spec, n_events=int(n_events), seed=seed)
     share = m.flux_fraction(lo, hi) / m.flux_fraction(*m.enu_range)
-    w = weights_flux_folded(len(events), float(events.meta.xsec_cm2), share)
+    if events.meta.xsec_cm2 is None:
+        raise RuntimeError(f"the simulator returned no flux-averaged cross section for {model}")
+    w = weights_flux_folded(len(events), events.meta.xsec_cm2, share)
     values = predict_from_events(m, events.E_mu, events.cos_theta, w, factor)
     return _row(m, f"simulator {model} ({target})", values, f"built-in simulator {pm.label}",
                 n_events=int(n_events), flux_outside_fraction=miss, factor=factor,

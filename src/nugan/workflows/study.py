@@ -110,8 +110,9 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
         s, src = provider(spec, ddir)
         floor = floor_for(s, cfg.data_seed, auc=cfg.auc)
         common = {"domain": s.label}
-        fl = {"map3d": floor.map.map3d, "map3d_no_tails": floor.map.map3d_no_tails,
-              "mean_map": floor.map.mean_map, "emd": floor.emd.value if floor.emd else None,
+        fm = floor.map
+        fl = {"map3d": fm.map3d if fm else None, "map3d_no_tails": fm.map3d_no_tails if fm else None,
+              "mean_map": fm.mean_map if fm else None, "emd": floor.emd.value if floor.emd else None,
               "auc": floor.auc.auc if floor.auc else None}
         rows.append({**common, "method": "MC vs MC floor", "size": None, "seed": None, **fl})
         from nugan.metrics.evaluate import domain_distance
@@ -124,7 +125,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
         zs = _cached(p) or _store(p, evaluate_model(base_model, s, "zero-shot", cfg.data_seed, None, auc=cfg.auc))
         rows.append({**common, "method": "zero-shot", "size": None, "seed": None, **_strip(zs)})
         for n in cfg.sizes:
-            data = s.train_pool[:n]
+            data = s.training_pool()[:n]
             for seed in cfg.seeds:
                 tcfg = cfg.train.replace(seed=seed)
                 for depth in cfg.freeze_depths:

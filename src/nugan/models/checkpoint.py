@@ -1,0 +1,249 @@
+"""Model checkpoints: safetensors weights + a JSON description, written atomically.
+
+A model is ``NAME.safetensors`` beside ``NAME.json``. Two model families share the layout, told apart by the
+JSON ``format``: a conditional GAN (``nugan-cgan-1``; tensors prefixed ``generator.`` and ``discriminator.``)
+and a conditional normalising flow (``nugan-flow-1``; tensors prefixed ``flow.``). The JSON holds: format
+version, architecture config, variable transform,
+domain (probe, target, interaction model), energy range, training-data fingerprint, parent model,
+package version, training summary. Training state for ``--resume`` is ``state.safetensors`` (optimisers, RNG,
+step, history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from nugan import __version__
+from nugan.atomic import atomic_path, atomic_write_text
+from nugan.models.config import GANConfig
+from nugan.models.flow import ConditionalFlow, FlowConfig, FlowSampler
+from nugan.models.networks import Discriminator, Generator
+from nugan.models.transforms import VariableTransform
+
+__all__ = [
+    "FORMAT",
+    "FLOW_FORMAT",
+    "ModelBundle",
+    "FlowBundle",
+    "Bundle",
+    "save_model",
+    "load_model",
+    "resolve_model_path",
+    "data_fingerprint",
+    "shipped_models",
+    "weights_sha256",
+    "check_finite",
+]
+
+FORMAT = "nugan-cgan-1"
+FLOW_FORMAT = "nugan-flow-1"
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
+
+
+def data_fingerprint(*arrays: np.ndarray) -> str:
+    """sha256 over the raw bytes of the given arrays (first 16 hex digits) and their length."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return f"{h.hexdigest()[:16]}:{len(arrays[0]) if arrays else 0}"
+
+
+def weights_sha256(path: str | Path) -> str:
+    """sha256 (hex) of a weights file's bytes, recorded in model.json as ``weights_sha256``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_finite(tensors: dict[str, torch.Tensor], where: str) -> None:
+    """Raise ValueError naming the first tensors with NaN or infinite entries."""
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"{where}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[:3]}); "
+                         "the model diverged or the file is damaged")
+
+
+@dataclass
+class ModelBundle:
+    """A trained model in memory: networks, transform, config and its JSON description."""
+
+    generator: Generator
+    discriminator: Discriminator
+    config: GANConfig
+    transform: VariableTransform
+    info: dict[str, Any] = field(default_factory=dict)
+
+    #: Model family, as ``--arch`` names it.
+    arch = "gan"
+
+    @property
+    def energy_range(self) -> tuple[float, float]:
+        return (self.transform.e_min, self.transform.e_max)
+
+    def describe(self) -> dict[str, Any]:
+        """The JSON description (architecture and transform refreshed from the objects)."""
+        d = {k: v for k, v in self.info.items() if k != "path"}
+        d.update(format=FORMAT, gan=self.config.to_dict(), transform=self.transform.to_dict(),
+                 energy_range=list(self.energy_range))
+        d.setdefault("nugan_version", __version__)
+        return d
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every weight, prefixed by its network's name, on CPU."""
+        t = {f"generator.{k}": v for k, v in self.generator.state_dict().items()}
+        t.update({f"discriminator.{k}": v for k, v in self.discriminator.state_dict().items()})
+        return {k: v.detach().cpu().contiguous() for k, v in t.items()}
+
+
+@dataclass
+class FlowBundle:
+    """A conditional normalising flow in memory: network, transform, config and JSON description.
+
+    ``generator`` is the flow seen as a sampler ``(z, e) -> u`` (latent dimension 2), so that sampling code
+    serves both families; ``flow.log_prob(u, e)`` is its exact density in network space.
+    """
+
+    flow: ConditionalFlow
+    config: FlowConfig
+    transform: VariableTransform
+    info: dict[str, Any] = field(default_factory=dict)
+
+    arch = "flow"
+
+    @property
+    def generator(self) -> FlowSampler:
+        return FlowSampler(self.flow)
+
+    @property
+    def energy_range(self) -> tuple[float, float]:
+        return (self.transform.e_min, self.transform.e_max)
+
+    def describe(self) -> dict[str, Any]:
+        """The JSON description (architecture and transform refreshed from the objects)."""
+        d = {k: v for k, v in self.info.items() if k != "path"}
+        d.update(format=FLOW_FORMAT, flow=self.config.to_dict(), transform=self.transform.to_dict(),
+                 energy_range=list(self.energy_range))
+        d.setdefault("nugan_version", __version__)
+        return d
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every weight, prefixed ``flow.``, on CPU."""
+        return {f"flow.{k}": v.detach().cpu().contiguous() for k, v in self.flow.state_dict().items()}
+
+
+#: Either model family.
+Bundle = ModelBundle | FlowBundle
+
+
+def save_model(bundle: Bundle, directory: str | Path, name: str = "model") -> Path:
+    """Write ``directory/name.safetensors`` and ``directory/name.json`` atomically; returns the .json path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = bundle.tensors()
+    fmt = FLOW_FORMAT if isinstance(bundle, FlowBundle) else FORMAT
+    check_finite(tensors, str(directory / f"{name}.safetensors"))
+    with atomic_path(directory / f"{name}.safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata={"format": fmt})
+        digest = weights_sha256(tmp)
+    js = directory / f"{name}.json"
+    atomic_write_text(js, json.dumps({**bundle.describe(), "weights_sha256": digest}, indent=1, sort_keys=True))
+    return js
+
+
+def shipped_models() -> dict[str, Path]:
+    """Names of the models shipped with the package -> their JSON path."""
+    if not SHIPPED_DIR.exists():
+        return {}
+    return {p.parent.name: p for p in sorted(SHIPPED_DIR.glob("*/model.json"))}
+
+
+def resolve_model_path(spec: str | os.PathLike[str]) -> Path:
+    """JSON path of a model given as a shipped name, a run directory, or a .json/.safetensors file."""
+    shipped = shipped_models()
+    if str(spec) in shipped:
+        return shipped[str(spec)]
+    p = Path(spec)
+    if p.is_dir():
+        p = p / "model.json"
+    elif p.suffix == ".safetensors":
+        p = p.with_suffix(".json")
+    if not p.exists():
+        names = ", ".join(shipped) or "none"
+        raise FileNotFoundError(f"{spec}: no nugan model there (shipped models: {names})")
+    return p
+
+
+def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
+    """Load a model of either family; clear errors for a corrupt file or a checkpoint of another architecture."""
+    js = resolve_model_path(spec)
+    try:
+        info = json.loads(js.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{js}: not a nugan model description (not valid JSON text: {err})") from err
+    fmt = info.get("format") if isinstance(info, dict) else type(info).__name__
+    if fmt not in (FORMAT, FLOW_FORMAT):
+        raise ValueError(f"{js}: not a nugan model checkpoint (format {fmt!r}, expected {FORMAT!r} for a GAN "
+                         f"or {FLOW_FORMAT!r} for a flow)")
+    section = "gan" if fmt == FORMAT else "flow"
+    missing = [k for k in (section, "transform") if not isinstance(info.get(k), dict)]
+    if missing:
+        raise ValueError(f"{js}: the model description lacks the {' and '.join(map(repr, missing))} table(s) "
+                         "(architecture / variable transform); it was not written by nugan or was edited")
+    try:
+        cfg: GANConfig | FlowConfig = (GANConfig.from_dict(info["gan"]) if fmt == FORMAT
+                                       else FlowConfig.from_dict(info["flow"]))
+        transform = VariableTransform.from_dict(info["transform"])
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{js}: {err}") from None
+    st = js.with_suffix(".safetensors")
+    if not st.exists():
+        raise FileNotFoundError(f"{st}: weights file missing next to {js.name}")
+    expected_hash = info.get("weights_sha256")
+    if expected_hash is not None and weights_sha256(st) != expected_hash:
+        raise ValueError(f"{st}: the weights do not match the sha256 recorded in {js.name} (the file is corrupted "
+                         "or was replaced); restore it or train the model again")
+    try:
+        tensors = load_file(str(st))
+    except (SafetensorError, OSError) as err:
+        raise ValueError(f"{st}: corrupt or unreadable weights ({err})") from err
+    check_finite(tensors, str(st))
+    info["path"] = str(js)
+    if isinstance(cfg, FlowConfig):
+        flow = ConditionalFlow(cfg)
+        _load_weights(flow, tensors, "flow.", st, js)
+        flow.to(device).eval()
+        return FlowBundle(flow, cfg, transform, info)
+    gen, disc = Generator(cfg), Discriminator(cfg, transform)
+    for prefix, net in (("generator.", gen), ("discriminator.", disc)):
+        _load_weights(net, tensors, prefix, st, js)
+    gen.to(device).eval()
+    disc.to(device).eval()
+    return ModelBundle(gen, disc, cfg, transform, info)
+
+
+def _load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, st: Path, js: Path) -> None:
+    """Load the ``prefix``-ed tensors into ``net``; a clear error when they do not fit its architecture."""
+    sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    expected = net.state_dict()
+    missing = sorted(set(expected) - set(sd))
+    extra = sorted(set(sd) - set(expected))
+    wrong = [k for k in expected if k in sd and sd[k].shape != expected[k].shape]
+    if missing or extra or wrong:
+        raise ValueError(
+            f"{st}: weights do not fit the architecture in {js.name} ({prefix[:-1]}: "
+            f"{len(missing)} missing, {len(extra)} unexpected, {len(wrong)} wrong-shape tensors, "
+            f"e.g. {(missing + extra + wrong)[:3]}); the checkpoint is for another architecture"
+        )
+    net.load_state_dict(sd)

@@ -1,0 +1,133 @@
+"""Conditional sampling of (E_mu, cos_theta) given E_nu from a generator network.
+
+Random numbers: the latent vectors of events ``[k B, (k+1) B)`` (``B`` = :data:`LATENT_BLOCK`,
+counted from ``offset``) come from their own ``torch.Generator`` on the sampling device, seeded from
+``numpy.random.SeedSequence(seed, spawn_key=(1, k))``. The output therefore depends only on the
+seed, the energies, the block-aligned offset and the device, not on how the work is cut into
+network batches, and a long sample can be produced in block-aligned chunks (``offset``) that
+together equal what one call would give.
+
+Speed (CPU): the network runs in eval mode under ``torch.inference_mode`` through
+:func:`~nugan.models.fastforward.cached_fast_forward`, in float32, on at most
+:data:`CPU_MAX_ROWS` rows at a time so that activations stay in cache; only the final decode to
+physical variables is float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from nugan.models.fastforward import Sampler, cached_fast_forward
+from nugan.models.transforms import VariableTransform
+
+__all__ = ["sample_muon", "pick_device", "latent_seed", "LATENT_BLOCK", "CPU_MAX_ROWS"]
+
+#: Events per independently seeded latent block.
+LATENT_BLOCK = 16_384
+#: Largest network batch on CPU (bigger batches fall out of cache and run slower).
+CPU_MAX_ROWS = 4_096
+_LATENT_STREAM = 1  # spawn_key prefix of the latent streams (0 is used for E_nu by the flux sampler)
+
+
+def pick_device(device: str | torch.device | None = "auto") -> torch.device:
+    """'auto' (or None) -> CUDA if available else CPU; otherwise the named device.
+
+    Raises:
+        ValueError: the device string is not a torch device, or CUDA is asked for but absent.
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available here; use cpu or auto")
+    return dev
+
+
+def latent_seed(seed: int, block: int) -> int:
+    """64-bit seed of the ``torch.Generator`` of latent block ``block`` of a sample seeded ``seed``."""
+    if seed < 0 or block < 0:
+        raise ValueError(f"seed and block must be >= 0, got seed={seed}, block={block}")
+    ss = np.random.SeedSequence(int(seed), spawn_key=(_LATENT_STREAM, int(block)))
+    return int(ss.generate_state(1, dtype=np.uint64)[0])
+
+
+def _latents(seed: int, first_block: int, n: int, dim: int, device: torch.device) -> torch.Tensor:
+    """(n, dim) float32 latents of ``n`` events starting at block ``first_block``."""
+    parts = []
+    for i, start in enumerate(range(0, n, LATENT_BLOCK)):
+        rng = torch.Generator(device=device)
+        rng.manual_seed(latent_seed(seed, first_block + i))
+        rows = min(LATENT_BLOCK, n - start)
+        parts.append(torch.randn(rows, dim, generator=rng, device=device, dtype=torch.float32))
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+
+def _steps(batch_size: int, device: torch.device) -> tuple[int, int]:
+    """(rows per network call, rows per latent draw): the draw is a whole number of blocks."""
+    rows = batch_size if device.type != "cpu" else min(batch_size, CPU_MAX_ROWS)
+    draw = max(LATENT_BLOCK, (rows // LATENT_BLOCK) * LATENT_BLOCK)
+    return rows, draw
+
+
+def sample_muon(
+    generator: Sampler,
+    transform: VariableTransform,
+    E_nu: np.ndarray,
+    seed: int,
+    batch_size: int = 262_144,
+    device: torch.device | None = None,
+    *,
+    offset: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw one (E_mu, cos_theta) [GeV, -] per entry of ``E_nu`` [GeV]; physical by construction.
+
+    Args:
+        generator: the generator network (eval mode for the call; modes restored after).
+        transform: the model's variable transform.
+        E_nu: neutrino energies [GeV].
+        seed: non-negative seed; same seed, energies, offset and device give identical output.
+        batch_size: events per network call (memory knob; capped at :data:`CPU_MAX_ROWS` on CPU).
+        device: sampling device; default the generator's.
+        offset: index of the first event in a longer sample, a multiple of :data:`LATENT_BLOCK`
+            (streaming in chunks); 0 for a standalone sample.
+    """
+    if batch_size <= 0:
+        raise ValueError(f"batch size must be > 0, got {batch_size}")
+    if offset < 0 or offset % LATENT_BLOCK:
+        raise ValueError(f"offset must be a non-negative multiple of {LATENT_BLOCK}, got {offset}")
+    device = device or next(generator.parameters()).device
+    # eval mode for the call; each submodule's own mode is restored after (frozen blocks stay eval)
+    modes = [(m, m.training) for m in generator.modules() if m.training]
+    if modes:
+        generator.eval()
+    try:
+        with torch.inference_mode():
+            return _sample(generator, transform, np.asarray(E_nu, dtype=np.float64), int(seed),
+                           batch_size, device, offset // LATENT_BLOCK)
+    finally:
+        for m, _ in modes:
+            m.training = True
+
+
+def _sample(generator: Sampler, transform: VariableTransform, E: np.ndarray, seed: int,
+            batch_size: int, device: torch.device, first_block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Body of :func:`sample_muon` (eval mode, inference mode)."""
+    n = len(E)
+    forward = cached_fast_forward(generator)
+    e_all = torch.as_tensor(transform.encode_energy(E), dtype=torch.float32).to(device).unsqueeze(1)
+    E_t = torch.as_tensor(E).to(device)
+    out_mu = torch.empty(n, dtype=torch.float64, device=device)
+    out_cos = torch.empty(n, dtype=torch.float64, device=device)
+    rows, draw = _steps(batch_size, device)
+    for start in range(0, n, draw):
+        stop = min(start + draw, n)
+        z = _latents(seed, first_block + start // LATENT_BLOCK, stop - start, generator.latent_dim, device)
+        for a in range(start, stop, rows):
+            b = min(a + rows, stop)
+            u = forward(z[a - start:b - start], e_all[a:b])
+            out_mu[a:b], out_cos[a:b] = transform.decode_muon_torch(E_t[a:b], u)
+    return out_mu.cpu().numpy(), out_cos.cpu().numpy()
