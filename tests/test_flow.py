@@ -56,13 +56,15 @@ def test_sampling_inverts_the_density_map() -> None:
     with torch.no_grad():  # random weights away from the identity
         for p in flow.parameters():
             p.add_(0.3 * torch.randn_like(p))
-    z = torch.randn(500, 2)
+    z = torch.randn(500, 2) * 2  # some beyond the splines' bound (identity there)
     e = torch.rand(500, 1) * 2 - 1
     with torch.no_grad():
         u = flow.sample_from_noise(z, e)
         z_back, _ = flow._density_transform(e).call_and_ladj(u)
+        u_zuko = flow._density_transform(e).inv(z)
     assert not torch.allclose(u, z, atol=1e-2)
-    assert torch.allclose(z_back, z, atol=1e-4)
+    assert torch.allclose(z_back, z, atol=5e-3)  # float32 round trip through steep random splines
+    assert torch.equal(u, u_zuko)  # the fused sampling path is zuko's inverse, bitwise
 
 
 def test_density_integrates_to_one_in_network_space() -> None:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from zuko.flows.coupling import GeneralCouplingTransform
 from zuko.transforms import ComposedTransform, MonotonicRQSTransform
@@ -128,8 +129,53 @@ class ConditionalFlow(nn.Module):
         return self.log_prob(u, e)
 
     def sample_from_noise(self, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        """Standard-normal noise z (N, 2) -> u (N, 2) given e (N, 1)."""
-        return self._density_transform(e).inv(z)
+        """Standard-normal noise z (N, 2) -> u (N, 2) given e (N, 1).
+
+        The inverse of :meth:`_density_transform`, computed with the same operations as zuko's
+        (``tests/test_flow.py`` checks it is bitwise equal) but without building transform objects, padding
+        the parameters of the kept variable or merging tensors: about 1.25x faster on CPU.
+        """
+        c = _energy_features(e, self.cfg.energy_features)
+        x = z.clone()
+        k_bins = self.cfg.bins
+        for k in range(len(self.blocks)):
+            keep, move = (1, 0) if k % 2 == 0 else (0, 1)  # block k transforms variable k % 2
+            hyper = cast(nn.Module, self.blocks[f"block{k}"].hyper)  # the coupling block's conditioner MLP
+            phi = hyper(torch.cat([x[:, keep:keep + 1], c], dim=1))
+            x[:, move] = rqs_inverse(x[:, move], phi[:, :k_bins], phi[:, k_bins:2 * k_bins], phi[:, 2 * k_bins:],
+                                     self.cfg.bound)
+        return x
+
+
+def rqs_inverse(y: torch.Tensor, widths: torch.Tensor, heights: torch.Tensor, derivatives: torch.Tensor,
+                bound: float, slope: float = 1e-3) -> torch.Tensor:
+    """``zuko.transforms.MonotonicRQSTransform(widths, heights, derivatives, bound, slope).inv(y)`` for y (N,) and
+    unconstrained parameters (N, K), (N, K), (N, K - 1); the same operations in the same order."""
+    log_slope = math.log(slope)
+    w = widths / (1 + abs(2 * widths / log_slope))
+    h = heights / (1 + abs(2 * heights / log_slope))
+    d = derivatives / (1 + abs(derivatives / log_slope))
+    w = F.pad(F.softmax(w, dim=-1), (1, 0), value=0)
+    h = F.pad(F.softmax(h, dim=-1), (1, 0), value=0)
+    d = F.pad(d, (1, 1), value=0)
+    horizontal = bound * (2 * torch.cumsum(w, dim=-1) - 1)
+    vertical = bound * (2 * torch.cumsum(h, dim=-1) - 1)
+    slopes = torch.exp(d)
+    bins = w.shape[-1] - 1
+    k = torch.sum(vertical < y[:, None], dim=-1) - 1
+    inside = torch.logical_and(k >= 0, k < bins)
+    k = k % bins
+    kk = torch.stack((k, k + 1), dim=1)
+    x0, x1 = horizontal.gather(1, kk).unbind(1)
+    y0, y1 = vertical.gather(1, kk).unbind(1)
+    d0, d1 = slopes.gather(1, kk).unbind(1)
+    s = (y1 - y0) / (x1 - x0)
+    y_ = inside * (y - y0)
+    a = (y1 - y0) * (s - d0) + y_ * (d0 + d1 - 2 * s)
+    b = (y1 - y0) * d0 - y_ * (d0 + d1 - 2 * s)
+    c = -s * y_
+    z = 2 * c / (-b - (b**2 - 4 * a * c).sqrt())
+    return torch.where(inside, x0 + z * (x1 - x0), y)
 
 
 class FlowSampler(nn.Module):
