@@ -7,8 +7,10 @@ Run (1M events per model / simulator prediction; NuWro samples from ``../shared/
 
 Rows per measurement: the release's own predictions (T2K: NEUT 5.3.2, GENIE 2.8.0), the NuWro 25.11 flat-flux
 samples reweighted to the flux, the built-in simulator on the flux, and the shipped models (``numu-C12``,
-``nuwro-C12``). The flux outside a generator's energy range contributes nothing (the share is in the table).
-No argon model is shipped: on MicroBooNE the carbon models stand in for argon (per-nucleon, labelled so).
+``nuwro-C12``, and the flows ``numu-C12-flow``, ``nuwro-C12-flow``). The flux outside a generator's energy range
+contributes nothing (the share is in the table). No argon model is shipped: on MicroBooNE the carbon models stand
+in for argon (per-nucleon, labelled so); ``--argon-model DIR`` adds a model transferred to argon (e.g. the flow of
+``benchmarks/reweight_nuwro.py``, ``runs/reweight/ar40-flow``).
 T2K is CH: carbon per nucleon stands for CH (one extra T2K row shows NuWro with hydrogen counted as zero).
 Prints a markdown table and writes JSON (each row without its 71/42 bin values unless ``--values``).
 """
@@ -30,7 +32,7 @@ from nugan.workflows import predict as wf
 
 T2K = "t2k-nd280-ccinc-c-2018"
 UB = "microboone-ccinc-ar-2019"
-MODELS = ("numu-C12", "nuwro-C12")
+MODELS = ("numu-C12", "nuwro-C12", "numu-C12-flow", "nuwro-C12-flow")  # names not shipped are skipped
 
 
 def rows_for(mid: str, args: argparse.Namespace) -> list[wf.PredictionRow]:
@@ -53,13 +55,20 @@ def rows_for(mid: str, args: argparse.Namespace) -> list[wf.PredictionRow]:
             rows.append(wf.events_row(m, table, c, label, True, is_flat_flux_sample))
     rows.append(wf.simulator_row(m, comp, sim_target, "default", args.n_events, args.seed, True))
     rows[-1].label = f"simulator default ({sim_target})"
-    for name in MODELS:
+    from nugan.models.checkpoint import shipped_models
+
+    for name in (n for n in MODELS if n in shipped_models()):
         model = load_generator(name, device="cpu")
         if mid == T2K:
             rows.append(wf.model_row(m, model, comp, args.n_events, args.seed, True, f"model {name}"))
         else:
             rows.append(wf.model_row(m, model, {"C12": 1.0}, args.n_events, args.seed, True,
                                      f"model {name} (C12 standing in for Ar)"))
+    if mid == UB:
+        for path in args.argon_model or []:
+            model = load_generator(path, device="cpu")
+            rows.append(wf.model_row(m, model, {"Ar40": 1.0}, args.n_events, args.seed, True,
+                                     f"model {Path(path).name} (Ar40)"))
     return rows
 
 
@@ -90,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                                                                     "('' to skip them)")
     ap.add_argument("--n-events", type=int, default=1_000_000, help="events per model / simulator prediction")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--argon-model", action="append", default=None,
+                    help="an argon model (run dir) for the MicroBooNE rows, e.g. runs/reweight/ar40-flow")
     ap.add_argument("--measurements", nargs="+", default=[T2K, UB])
     ap.add_argument("--values", action="store_true", help="keep every row's bin values in the JSON")
     ap.add_argument("--out", default="benchmarks/results/measurements.json")
