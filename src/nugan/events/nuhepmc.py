@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from nugan.constants import M_MU, nucleus_pdg
 from nugan.events.loading import RawEvents, cos_between, weight_or_none
 from nugan.events.outputs import check_output
 from nugan.events.table import CHANNEL_CODES, CHANNELS, UNKNOWN_CHANNEL, EventTable, SampleMeta
+
+if TYPE_CHECKING:
+    from nugan.events.nuhepmc_check import Violation
 
 __all__ = [
     "NUHEPMC_VERSION",
@@ -253,11 +256,11 @@ def write_nuhepmc(table: EventTable, path: str | os.PathLike[str], *,
 
 # ----------------------------------------------------------------------------------- checking
 def check_nuhepmc(path: str | os.PathLike[str], *, max_events: int | None = None,
-                  max_per_rule: int = 5) -> list[Any]:
+                  max_per_rule: int = 5) -> list[Violation]:
     """Violations of the NuHepMC requirements G.R.1-8 and E.R.1-8 (see :mod:`nugan.events.nuhepmc_check`)."""
     from nugan.events.nuhepmc_check import check_nuhepmc as check
 
-    return list(check(path, max_events=max_events, max_per_rule=max_per_rule))
+    return check(path, max_events=max_events, max_per_rule=max_per_rule)
 
 
 # ----------------------------------------------------------------------------------- reading
