@@ -11,8 +11,15 @@ weights (throughput does not depend on the weight values). "sample" rows time
 (network + decode + physical check; E_nu given); the "pipeline" row times ``generate_to_file``
 to Parquet (monoenergetic 1 GeV, includes writing). The simulator row times
 ``nugan.physics.simulate`` (flat flux over the same range; tables already loaded). NuWro's rate is
-``generation_rate_events_per_s`` of each sample's JSON in ``--nuwro-dir``. Results go to
-``benchmarks/results/generate.json`` with the device names and the thread count.
+``generation_rate_events_per_s`` of each sample's JSON in ``--nuwro-dir``.
+
+"command" rows time whole ``nugan`` processes (start-up included; a fresh subprocess per run, median of
+``--command-runs``): ``nugan --help``, ``nugan inspect`` of a small file (``--inspect-file``, default the
+shared 500-event NuWro ROOT fixture when present, and the Parquet file of the first 10-event generate run),
+and ``nugan generate --events N`` for each N of ``--command-events`` and each shipped model of
+``--command-models`` (names that are not shipped are skipped). ``--commands-only`` times just these.
+Results go to ``benchmarks/results/generate.json`` with the device names, the thread count and the
+1-minute load average (timings on a busy machine are inflated; compare rows of one run).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,6 +46,9 @@ from nugan.atomic import atomic_write_text  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
 BATCHES = (1_000, 10_000, 100_000, 1_000_000)
+SRC = Path(__file__).resolve().parents[1] / "src"
+INSPECT_FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "nuwro_numu_C12_small.root"
+COMMAND_MODELS = ("numu-C12", "numu-C12-flow")
 
 
 def cpu_name() -> str:
@@ -152,10 +164,54 @@ def nuwro_rates(nuwro_dir: Path | None) -> list[dict[str, Any]]:
     return rows
 
 
+def time_command(args: list[str], runs: int) -> dict[str, Any]:
+    """Wall time [s] of ``python -m nugan.cli ARGS`` in a fresh process, ``runs`` times (median and all)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)}
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "nugan.cli", *args], env=env, capture_output=True,
+                              text=True, check=False)
+        times.append(time.perf_counter() - t0)
+        if proc.returncode != 0:
+            raise SystemExit(f"nugan {' '.join(args)} failed (rc {proc.returncode}):\n{proc.stderr[-2000:]}")
+    label = "nugan " + " ".join(Path(a).name if os.sep in a else a for a in args)
+    median = float(np.median(times))
+    print(f"  {label:<60} {median:7.2f} s (median of {runs}: {', '.join(f'{t:.2f}' for t in times)})")
+    return {"what": "command", "command": label, "median_s": median, "runs_s": times,
+            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+
+
+def bench_commands(models: list[str], events: list[int], runs: int, inspect_file: Path | None,
+                   tmp: Path) -> list[dict[str, Any]]:
+    """Whole-command timings: --help, inspect of small files, generate --events N per shipped model."""
+    from nugan.models.checkpoint import shipped_models
+
+    shipped = shipped_models()
+    skipped = [m for m in models if m not in shipped]
+    if skipped:
+        print(f"  not shipped, skipped: {', '.join(skipped)}")
+    rows = [time_command(["--help"], runs)]
+    small: Path | None = None
+    for m in (m for m in models if m in shipped):
+        for n in events:
+            out = tmp / f"{m}-{n}.parquet"
+            rows.append(time_command(["generate", "-m", m, "-n", str(n), "-o", str(out), "--seed", "1",
+                                      "--no-progress"], runs))
+            if small is None and n <= 1000:
+                small = out
+    for f in (inspect_file, small):
+        if f is not None and f.exists():
+            rows.append(time_command(["inspect", str(f)], runs))
+    return rows
+
+
 def print_table(rows: list[dict[str, Any]], nuwro: list[dict[str, Any]]) -> None:
     """Plain-text table of all rates."""
     print(f"\n{'generator':<28}{'device':<8}{'events/call':>13}{'events/s':>15}")
     for r in rows:
+        if r["what"] == "command":
+            continue
         print(f"{r['what']:<28}{r['device']:<8}{r['events_per_call']:>13,}{r['events_per_s']:>15,.0f}")
     if nuwro:
         rates = np.array([r["events_per_s"] for r in nuwro])
@@ -173,6 +229,12 @@ def main() -> None:
     ap.add_argument("--simulator-events", type=int, default=1_000_000, help="events per simulator call")
     ap.add_argument("--nuwro-dir", type=Path, help="folder of NuWro sample JSONs")
     ap.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
+    ap.add_argument("--command-runs", type=int, default=3, help="runs per whole-command timing (0: none)")
+    ap.add_argument("--command-events", default="10,1000000", help="--events of the timed generate commands")
+    ap.add_argument("--command-models", default=",".join(COMMAND_MODELS), help="shipped models to time")
+    ap.add_argument("--inspect-file", type=Path, default=INSPECT_FIXTURE if INSPECT_FIXTURE.exists() else None,
+                    help="small event file for the inspect timing")
+    ap.add_argument("--commands-only", action="store_true", help="only the whole-command timings")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -181,14 +243,20 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     names = {}
     lo, hi = 0.3, 10.0
-    for dev in devices:
+    if args.command_runs > 0:
+        print(f"whole commands (fresh process each; load average {os.getloadavg()[0]:.2f})")
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += bench_commands([m for m in args.command_models.split(",") if m],
+                                   [int(float(e)) for e in args.command_events.split(",") if e],
+                                   args.command_runs, args.inspect_file, Path(tmp))
+    for dev in [] if args.commands_only else devices:
         model = build_model(args.model, dev)
         lo, hi = model.energy_range
         names[dev] = device_name(dev)
         print(f"nugan on {dev} ({names[dev]}), torch threads {torch.get_num_threads()}")
         rows += bench_nugan(model, batches, args.min_seconds)
         rows.append(bench_pipeline(model, 1 << 20))
-    sim = bench_simulator(args.simulator_events, (lo, hi), args.min_seconds)
+    sim = None if args.commands_only else bench_simulator(args.simulator_events, (lo, hi), args.min_seconds)
     if sim:
         rows.append(sim)
     nuwro = nuwro_rates(args.nuwro_dir)

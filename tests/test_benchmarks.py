@@ -30,10 +30,15 @@ def test_train_benchmark_times_real_fit_steps(tmp_path: Path) -> None:
 def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
     out = tmp_path / "generate.json"
     proc = _run("generate.py", "--threads", "1", "--batches", "1000", "--devices", "cpu", "--min-seconds", "0.1",
-                "--simulator-events", "2000", "--out", str(out))
+                "--simulator-events", "2000", "--out", str(out), "--command-runs", "1", "--command-events", "10",
+                "--command-models", "numu-C12,not-shipped")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    whats = {r["what"] for r in json.loads(out.read_text())["results"]}
-    assert {"nugan sample", "built-in simulator"} <= whats
+    rows = json.loads(out.read_text())["results"]
+    assert {"nugan sample", "built-in simulator", "command"} <= {r["what"] for r in rows}
+    commands = [r["command"] for r in rows if r["what"] == "command"]
+    assert commands[:2] == ["nugan --help", "nugan generate -m numu-C12 -n 10 -o numu-C12-10.parquet --seed 1 "
+                                            "--no-progress"]
+    assert "nugan inspect numu-C12-10.parquet" in commands and "not shipped, skipped: not-shipped" in proc.stdout
 
 
 def test_measurements_benchmark_writes_its_table(tmp_path: Path) -> None:

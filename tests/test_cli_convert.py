@@ -83,7 +83,7 @@ def test_convert_to_nuhepmc_needs_cross_section(tmp_path: Path) -> None:
     src.write_text("E_nu,E_mu,cos_theta,channel\n1.0,0.5,0.1,QE\n2.0,1.0,0.2,RES\n")
     code, out = _run(src, tmp_path / "o.hepmc3", "--target", "Ar40", "--probe", "numu")
     assert code == 2
-    assert "requires the flux-averaged total cross section" in out and "--xsec" in out
+    assert "needs the flux-averaged total cross section" in out and "--xsec" in out
     assert not list(tmp_path.glob("o.hepmc3*"))
     code, out = _run(src, tmp_path / "o.hepmc3", "--target", "Ar40", "--probe", "numu",
                      "--xsec", "1.5e-38")

@@ -104,7 +104,7 @@ def test_writer_is_chunk_invariant_and_seeded(tmp_path: Path) -> None:
 
 def test_writer_requires_cross_section(tmp_path: Path) -> None:
     t = _table(5).with_meta(xsec_cm2=None)
-    with pytest.raises(ValueError, match=r"x\.hepmc3: NuHepMC requires the flux-averaged total"):
+    with pytest.raises(ValueError, match=r"x\.hepmc3: NuHepMC needs the flux-averaged total"):
         write_nuhepmc(t, tmp_path / "x.hepmc3")
     assert not any(tmp_path.iterdir())
     write_nuhepmc(t, tmp_path / "x.hepmc3", xsec_cm2=2e-38)

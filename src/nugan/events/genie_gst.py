@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import awkward as ak
 import numpy as np
 
 from nugan.events.loading import RawEvents, channels_from_flags, cos_between, weight_or_none
@@ -38,6 +37,8 @@ _OPTIONAL = ("cthl", "pxv", "pyv", "pzv", "pxl", "pyl", "pzl", "mec", "wght")
 
 def _np(a: Any, dtype: type) -> np.ndarray:
     """Flat numpy copy of a leaf."""
+    import awkward as ak
+
     return np.asarray(ak.to_numpy(a)).astype(dtype)
 
 

@@ -21,15 +21,16 @@ The remnant carries nu + nucleus - muon, so each event conserves four-momentum; 
 model the hadronic system, which the run info states under ``NuHepMC.Provenance.nugan.*``.
 The muon azimuth is drawn uniformly in [0, 2 pi) from ``numpy`` PCG64(``seed``) in event order
 (the observables E_mu, cos_theta do not depend on it). The flux-averaged total cross section is
-required by NuHepMC (G.R.5): it is written in pb per nucleon from ``xsec_cm2`` (argument) or
-``meta.xsec_cm2``, and the writer refuses to start without one.
+declared (convention G.C.2; a consumer needs it to normalise the events): it is written in pb per
+nucleon from ``xsec_cm2`` (argument) or ``meta.xsec_cm2``, and the writer refuses to start without
+one. :func:`check_nuhepmc` checks a file against the requirements G.R.1-8 and E.R.1-8.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +40,9 @@ from nugan.constants import M_MU, nucleus_pdg
 from nugan.events.loading import RawEvents, cos_between, weight_or_none
 from nugan.events.outputs import check_output
 from nugan.events.table import CHANNEL_CODES, CHANNELS, UNKNOWN_CHANNEL, EventTable, SampleMeta
+
+if TYPE_CHECKING:
+    from nugan.events.nuhepmc_check import Violation
 
 __all__ = [
     "NUHEPMC_VERSION",
@@ -50,6 +54,7 @@ __all__ = [
     "NuHepMCWriter",
     "write_nuhepmc",
     "load_nuhepmc",
+    "check_nuhepmc",
 ]
 
 NUHEPMC_VERSION = (1, 0, 0)
@@ -81,6 +86,7 @@ _U_GEV = 0.93149410242
 _ME_GEV = 0.51099895e-3
 _MEV = 1e-3
 _ENDING = b"HepMC::Asciiv3-END_EVENT_LISTING"
+_LAB_POS = [0.0, 0.0, 0.0]  # no macroscopic geometry (E.R.5)
 
 
 def nuclear_mass(Z: int, A: int) -> float:
@@ -106,14 +112,14 @@ def process_to_channel(pid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # ----------------------------------------------------------------------------------- writing
 def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
-    """GenRunInfo with the NuHepMC run-level requirements G.R.2-11 and provenance."""
+    """GenRunInfo with the NuHepMC run-level requirements G.R.2-8, conventions G.C.2, E.C.1, P.C.2 and provenance."""
     import pyhepmc as hp
 
     ri = hp.GenRunInfo()
     tools = [("nugan", nugan.__version__,
               "nugan: learned neutrino event generator (lepton kinematics only)")]
-    if meta.source not in ("", "unknown", "nugan"):
-        tools.append((meta.source, meta.generator_version, f"source of the events ({meta.model})"))
+    if meta.source not in ("", "unknown", "nugan"):  # G.R.3: name and version must not be empty
+        tools.append((meta.source, meta.generator_version or "unknown", f"source of the events ({meta.model})"))
     ri.tools = tools
     ri.weight_names = ["CV"]
     a = ri.attributes
@@ -138,7 +144,11 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
         a[f"NuHepMC.ParticleStatusInfo[{sid}].Name"] = name
         a[f"NuHepMC.ParticleStatusInfo[{sid}].Description"] = desc
     a["NuHepMC.AdditionalParticleNumbers"] = [REMNANT_PDG]
+    # G.R.8 names the attribute AdditionalParticleNumber[..].Name; NuHepMC's C++ reader reads AdditionalParticleInfo
+    a[f"NuHepMC.AdditionalParticleNumber[{REMNANT_PDG}].Name"] = "NuclearRemnant"
     a[f"NuHepMC.AdditionalParticleInfo[{REMNANT_PDG}].Name"] = "NuclearRemnant"
+    a[f"NuHepMC.AdditionalParticleInfo[{REMNANT_PDG}].Description"] = (
+        "nu + nucleus - muon: the unmodelled hadronic system and nuclear remnant (P.C.2)")
     a["NuHepMC.Provenance.nugan.HadronicSystem"] = (
         "not modelled: nugan samples the muon only; the pseudo-particle 2009900000 carries "
         "nu + nucleus - muon (P.C.2)")
@@ -156,7 +166,7 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         path: output file (``.hepmc3``); written as ``path.tmp`` then renamed.
         meta: the sample's metadata (probe, target, provenance).
         xsec_cm2: flux-averaged total cross section per nucleon [cm^2] of the events written;
-            default ``meta.xsec_cm2``. NuHepMC requires it (G.R.5), so it must be known.
+            default ``meta.xsec_cm2``. The file declares it (G.C.2), so it must be known.
         seed: seed of the muon azimuth generator.
 
     Use as a context manager; on an exception the temporary file is removed.
@@ -170,7 +180,7 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         xs = meta.xsec_cm2 if xsec_cm2 is None else float(xsec_cm2)
         if xs is None:
             raise ValueError(
-                f"{self.path}: NuHepMC requires the flux-averaged total cross section (G.R.5) but "
+                f"{self.path}: NuHepMC needs the flux-averaged total cross section (G.C.2) but "
                 "the sample's is unknown; pass it in cm^2 per nucleon (xsec_cm2=..., or --xsec "
                 "on the command line), e.g. the mean NuWro event weight")
         if not (np.isfinite(xs) and xs > 0):
@@ -218,7 +228,8 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             ev.event_number = self.n_written + i
             ev.weights = [float(w[i])]
             ev.attributes["signal_process_id"] = int(pids[i])
-            ev.attributes["lab_pos"] = [0.0, 0.0, 0.0]
+            ev.attributes["lab_pos"] = _LAB_POS  # E.R.5 (1.0.0 name); LabPos for readers of the draft name
+            ev.attributes["LabPos"] = _LAB_POS
             v = hp.GenVertex()
             v.status = 1
             v.add_particle_in(hp.GenParticle((0.0, 0.0, e_nu, e_nu), self.meta.probe_pdg, 4))
@@ -241,6 +252,15 @@ def write_nuhepmc(table: EventTable, path: str | os.PathLike[str], *,
         for start in range(0, len(table), chunk_size):
             w.write(table[start:start + chunk_size])
     return w.path
+
+
+# ----------------------------------------------------------------------------------- checking
+def check_nuhepmc(path: str | os.PathLike[str], *, max_events: int | None = None,
+                  max_per_rule: int = 5) -> list[Violation]:
+    """Violations of the NuHepMC requirements G.R.1-8 and E.R.1-8 (see :mod:`nugan.events.nuhepmc_check`)."""
+    from nugan.events.nuhepmc_check import check_nuhepmc as check
+
+    return check(path, max_events=max_events, max_per_rule=max_per_rule)
 
 
 # ----------------------------------------------------------------------------------- reading

@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import awkward as ak
 import numpy as np
 
 from nugan.events.loading import RawEvents, weight_or_none
@@ -62,6 +61,8 @@ def find_flat_tree(keys: dict[str, str]) -> str | None:
 
 def _np(a: Any, dtype: type) -> np.ndarray:
     """Flat numpy copy of a leaf."""
+    import awkward as ak
+
     return np.asarray(ak.to_numpy(a)).astype(dtype)
 
 

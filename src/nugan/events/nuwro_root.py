@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import awkward as ak
 import numpy as np
 
 from nugan.events.loading import RawEvents, channels_from_flags, cos_between
@@ -51,6 +50,8 @@ _OPTIONAL = ("hyp", "seed", "beam_type", "beam_energy")
 
 def _first(arr: Any, fill: float) -> np.ndarray:
     """First entry of each list of a jagged array; ``fill`` for empty lists."""
+    import awkward as ak
+
     return ak.to_numpy(ak.fill_none(ak.firsts(arr), fill)).astype(np.float64)
 
 
@@ -78,6 +79,8 @@ def _meta(a: dict[str, Any]) -> SampleMeta:
 
 def load_nuwro_root(path: str | os.PathLike[str]) -> RawEvents:
     """Every event of a NuWro ROOT file with CC/muon rejection masks (see module docstring)."""
+    import awkward as ak
+
     path = Path(path)
     tree = open_tree(path, TREE)
     a = read_leaves(tree, _LEAVES, path, optional=_OPTIONAL)

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from nugan.events.loading import RawEvents, ReadResult, select_events
-from nugan.events.parquet_io import read_parquet
 from nugan.events.table import EventTable
 from nugan.events.validation import validate
 
@@ -117,6 +116,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 def _parquet_raw(path: Path) -> RawEvents:
     """A Parquet sample as RawEvents (its single probe/target spread over the rows)."""
+    from nugan.events.parquet_io import read_parquet
+
     t = read_parquet(path)
     n = len(t)
     m = t.meta
