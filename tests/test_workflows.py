@@ -13,7 +13,7 @@ from nugan.events import write_parquet
 from nugan.models import GANConfig
 from nugan.training import RunConfig, TrainConfig, pretrain
 from nugan.workflows.domains import Domain
-from nugan.workflows.study import StudyConfig, aggregate, run_study, study_markdown
+from nugan.workflows.study import METRICS, StudyConfig, aggregate, plot_study, run_study, study_markdown
 
 SMALL = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
 runner = CliRunner()
@@ -97,6 +97,14 @@ def test_study_runs_and_resumes(tmp_path: Path, tiny_base: Path) -> None:
     assert methods.count("TL") == 2 and methods.count("scratch") == 2
     assert {"MC vs MC floor", "zero-shot", "domain distance"} <= set(methods)
     assert (tmp_path / "study.md").exists() and (tmp_path / "map_vs_size.png").exists()
+    assert (tmp_path / "learning_curves_numu-Ar40_n1500.png").stat().st_size > 0
+    for r in rows:  # every row carries every metric key (None where not computed) and the family
+        assert set(METRICS) <= set(r) and r["family"] == "gan"
+    floor = next(r for r in rows if r["method"] == "MC vs MC floor")
+    assert floor["emd_0.5"] is not None and floor["emd_3"] is not None
+    for r in rows:
+        if r["method"] in ("TL", "scratch"):
+            assert r["steps"] >= 1 and r["best_step"] >= 0 and r["seconds"] > 0 and r["emd_0.5"] is not None
     tl = tmp_path / "numu-Ar40" / "n1500" / "tl_f1_s0" / "model.safetensors"
     mtime = tl.stat().st_mtime_ns
     rows2 = run_study(tiny_base, cfg, tmp_path, log=lambda m: None)  # resume: nothing retrained
@@ -123,3 +131,71 @@ def test_study_with_a_file_provider(tmp_path: Path, tiny_base: Path) -> None:
     rows = run_study(tiny_base, cfg, tmp_path, log=lambda m: None, provider=provider)
     assert {r["domain"] for r in rows} == {"nuwro-like"}
     assert next(r for r in rows if r["method"] == "TL")["emd"] is not None
+
+
+def test_pretraining_length_walks_the_phases(tmp_path: Path, tiny_base: Path) -> None:
+    """The base's length sums its phases (summary.json steps_done) through model.json parent.run."""
+    from nugan.physics import simulate
+    from nugan.training import transfer
+    from nugan.training.runs import pretraining_length
+
+    phase2 = tiny_base.parent / f"{tiny_base.name}-phase2"
+    data = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=1500, seed=2)
+    transfer(tiny_base, data, phase2, freeze="none", progress=False,
+             cfg=TrainConfig(steps=10, batch_size=128, val_every=10, val_fraction=0.2, threads=1))
+    assert pretraining_length(phase2) == (30, [phase2.name, tiny_base.name])
+    assert pretraining_length(tiny_base) == (20, [tiny_base.name])
+
+
+def test_converged_scratch_settings() -> None:
+    from nugan.training.runs import TRANSFER_DEFAULTS, converged_scratch_settings
+
+    c = converged_scratch_settings(TRANSFER_DEFAULTS, 72_000, "gan", patience=20, validations=200)
+    assert c.steps == 72_000 and c.val_every == 360 and c.patience == 20 and c.start_margin == 0.0
+    assert c.lr_g == TrainConfig().lr_g and c.batch_size == TRANSFER_DEFAULTS.batch_size
+    assert converged_scratch_settings(TRANSFER_DEFAULTS, 500, "flow").val_every == TRANSFER_DEFAULTS.val_every
+    with pytest.raises(ValueError, match="scratch must be"):
+        StudyConfig(scratch="long")
+
+
+def test_study_scratch_modes(tmp_path: Path, tiny_base: Path) -> None:
+    """Converged scratch: its own budget and early stopping; matched: the TL run's steps, labelled so."""
+    train = TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, threads=1)
+    cfg = StudyConfig(domains=("numu-Ar40",), sizes=(1200,), seeds=(0,), n_test=2000, n_fixed=500, train=train,
+                      auc=False, scratch_steps=60, scratch_patience=1, scratch_validations=6)
+    rows = run_study(tiny_base, cfg, tmp_path, log=lambda m: None)
+    sc = next(r for r in rows if r["method"] == "scratch")
+    info = json.loads((tmp_path / "numu-Ar40" / "n1200" / "scratch_converged_s0" / "model.json").read_text())
+    assert info["steps_planned"] == 60 and info["config"]["train"]["patience"] == 1
+    assert sc["steps"] <= 60 and sc["stopped_early"] == (sc["steps"] < 60)
+    study = json.loads((tmp_path / "study.json").read_text())
+    assert study["config"]["scratch_budget"] == 60 and study["config"]["scratch_budget_source"] == "scratch_steps"
+    rows = run_study(tiny_base, cfg.__class__(**{**cfg.__dict__, "scratch": "matched"}), tmp_path,
+                     log=lambda m: None)
+    tl = next(r for r in rows if r["method"] == "TL")
+    matched = next(r for r in rows if r["method"] == "scratch (matched budget)")
+    assert matched["steps"] == tl["steps"] and "scratch (matched budget)" in (tmp_path / "study.md").read_text()
+
+
+def test_plot_study_panels(tmp_path: Path) -> None:
+    """<MAP>, AUC and EMD at 0.5 GeV against size, with zero-shot and floor lines."""
+    from nugan.workflows.study import _size_panels
+
+    rows = [{"domain": "d", "method": m, "size": n, "seed": s, "mean_map": 1.0 + s, "auc": 0.6, "emd_0.5": 0.1}
+            for m in ("TL", "scratch") for n in (1000, 3000) for s in (0, 1)]
+    rows += [{"domain": "d", "method": m, "size": None, "seed": None, "mean_map": 0.9, "auc": 0.5, "emd_0.5": 0.01}
+             for m in ("MC vs MC floor", "zero-shot")]
+    agg = aggregate(rows)
+    assert [m for m, _ in _size_panels(agg)] == ["mean_map", "auc", "emd_0.5"]
+    assert plot_study(agg, tmp_path / "size.png").stat().st_size > 0
+
+
+def test_learning_curves_plot(tmp_path: Path) -> None:
+    from nugan.reports import plot_learning_curves, save_figure
+    from nugan.reports.plots import learning_curve_metric
+
+    gan = [{"step": s, "seconds": 0.1 * s, "mean_map": 2.0 / (1 + s)} for s in (0, 100, 200)]
+    flow = [{"step": s, "seconds": 0.1 * s, "val_nll": -s, "mean_map": 1.0} for s in (100, 200)]
+    assert learning_curve_metric([gan]) == "mean_map" and learning_curve_metric([flow]) == "val_nll"
+    fig = plot_learning_curves({"TL": [gan, gan[:2]], "scratch": [gan]}, title="t")
+    assert save_figure(fig, tmp_path / "lc.png").stat().st_size > 0

@@ -3,7 +3,7 @@ style).
 
 * :func:`write_report` - self-contained ``index.html`` + PNGs (+ ``metrics.json``) in one folder.
 * Plot functions returning matplotlib Figures: :func:`plot_1d_comparison`, :func:`plot_2d_maps`,
-  :func:`plot_disc_scores`, :func:`plot_training_curves`, :func:`plot_metrics_table`;
+  :func:`plot_disc_scores`, :func:`plot_training_curves`, :func:`plot_learning_curves`, :func:`plot_metrics_table`;
   :func:`save_figure` writes a PNG atomically.
 """
 
@@ -19,6 +19,7 @@ from nugan.reports.plots import (
     plot_1d_comparison,
     plot_2d_maps,
     plot_disc_scores,
+    plot_learning_curves,
     plot_metrics_table,
     plot_training_curves,
     save_figure,
@@ -36,6 +37,7 @@ __all__ = [
     "plot_1d_comparison",
     "plot_2d_maps",
     "plot_disc_scores",
+    "plot_learning_curves",
     "plot_metrics_table",
     "plot_training_curves",
     "save_figure",

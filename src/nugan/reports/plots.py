@@ -33,6 +33,8 @@ __all__ = [
     "plot_2d_maps",
     "plot_disc_scores",
     "plot_training_curves",
+    "plot_learning_curves",
+    "learning_curve_metric",
     "plot_metrics_table",
     "save_figure",
 ]
@@ -377,6 +379,60 @@ def plot_training_curves(
             else:
                 ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
         ax_m.set_title("best checkpoint: star", loc="right", fontsize=11)
+        fig.suptitle(title, fontsize=15)
+        fig.subplots_adjust(wspace=0.3, left=0.07, right=0.98, top=0.86, bottom=0.14)
+    return fig
+
+
+def learning_curve_metric(histories: Sequence[Sequence[Mapping[str, Any]]]) -> str:
+    """The validation metric the runs selected on: 'val_nll_balanced' or 'val_nll' (flows), else 'mean_map'."""
+    keys = {k for hist in histories for h in hist for k, v in h.items() if v is not None}
+    return next((k for k in ("val_nll_balanced", "val_nll") if k in keys), "mean_map")
+
+
+_CURVE_LABELS = {"mean_map": r"validation $\langle$MAP$\rangle$", "val_nll": "validation NLL [nats/event]",
+                 "val_nll_balanced": r"validation NLL, $E_\nu$-balanced [nats/event]"}
+
+
+def plot_learning_curves(
+    runs: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
+    title: str = "learning curves",
+    metric: str | None = None,
+) -> Figure:
+    """Validation metric against optimiser step (left) and wall-clock seconds (right): one colour per method,
+    one thin line per seed, each run's selected (best) point starred.
+
+    Args:
+        runs: method label (e.g. 'TL', 'scratch') -> one history per seed (history.jsonl records with step,
+            seconds and the metric).
+        title: figure title.
+        metric: history key to plot; None takes :func:`learning_curve_metric` of all runs.
+    """
+    key = metric or learning_curve_metric([h for hs in runs.values() for h in hs])
+    with hep_style():
+        fig = Figure(figsize=(13.0, 4.8))
+        axes = fig.subplots(1, 2)
+        for i, (label, hists) in enumerate(runs.items()):
+            c = MODEL_COLORS[i % len(MODEL_COLORS)]
+            for j, hist in enumerate(hists):
+                rows = [h for h in hist if h.get(key) is not None and np.isfinite(float(h[key]))]
+                if not rows:
+                    continue
+                y = np.array([float(h[key]) for h in rows])
+                best = int(np.argmin(y))
+                for ax, xkey in zip(axes, ("step", "seconds"), strict=True):
+                    x = np.array([float(h.get(xkey) or 0.0) for h in rows])
+                    ax.plot(x, y, "-", color=c, lw=0.9, alpha=0.8, label=label if j == 0 else None)
+                    ax.plot(x[best], y[best], "*", ms=10, color=c)
+        for ax, xlab, lin in zip(axes, ("step", "wall-clock [s]"), (100.0, 1.0), strict=True):
+            ax.set_xscale("symlog", linthresh=lin)
+            ax.set_xlabel(xlab)
+            ax.set_ylabel(_CURVE_LABELS.get(key, key))
+            if ax.lines:
+                ax.legend(frameon=False, fontsize=10)
+            else:
+                ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
+        axes[1].set_title("selected checkpoint: star; one line per seed", loc="right", fontsize=11)
         fig.suptitle(title, fontsize=15)
         fig.subplots_adjust(wspace=0.3, left=0.07, right=0.98, top=0.86, bottom=0.14)
     return fig

@@ -37,6 +37,8 @@ __all__ = [
     "TRANSFER_DEFAULTS",
     "selection_note",
     "scratch_settings",
+    "converged_scratch_settings",
+    "pretraining_length",
     "budget_of",
 ]
 
@@ -68,9 +70,53 @@ def scratch_settings(transfer_cfg: TrainConfig, arch: str = "gan") -> TrainConfi
     return transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d)
 
 
+def converged_scratch_settings(transfer_cfg: TrainConfig, steps: int, arch: str = "gan", patience: int = 20,
+                               validations: int = 200) -> TrainConfig:
+    """Settings of a scratch baseline trained to convergence: the transfer run's data split and batch size, the
+    pre-training learning rates and final decay of the family, ``steps`` (e.g. the base model's pre-training
+    length, :func:`pretraining_length`), about ``validations`` validations over that budget (never more often
+    than the transfer run's) and early stopping after ``patience`` validations without improvement."""
+    from nugan.training.config import FLOW_TRAIN_DEFAULTS
+
+    base = FLOW_TRAIN_DEFAULTS if arch == "flow" else TrainConfig()
+    every = max(transfer_cfg.val_every, steps // max(validations, 1))
+    return transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d, lr_decay=base.lr_decay, steps=steps,
+                                val_every=every, patience=patience, start_margin=0.0)
+
+
+def _phase_steps(run_dir: Path) -> int:
+    """Steps of one training phase: ``steps_done`` of its summary.json, else ``steps_planned`` of its model.json."""
+    summary = run_dir / "summary.json"
+    if summary.exists():
+        return int(json.loads(summary.read_text())["steps_done"])
+    return int(json.loads((run_dir / "model.json").read_text()).get("steps_planned") or 0)
+
+
+def pretraining_length(base: str | Path | Bundle) -> tuple[int, list[str]]:
+    """Optimiser steps that made a base model: the sum over its phases, (steps, phase folders newest first).
+
+    A phase's steps are its summary.json ``steps_done`` (a run folder) or, without one, its model.json
+    ``steps_planned``; earlier phases are found through model.json ``parent.run``, a sibling folder of that name
+    (benchmarks/paper_reproduction.py writes base-phase1..3 beside base). Shipped models carry no earlier
+    phases: only their last phase is counted, so pass the length explicitly (``scratch_steps``) for them.
+    """
+    bundle = base if isinstance(base, (ModelBundle, FlowBundle)) else load_model(base)
+    run_dir = Path(bundle.info["path"]).parent
+    total, phases = 0, []
+    while (run_dir / "model.json").exists() and run_dir.name not in phases:
+        total += _phase_steps(run_dir)
+        phases.append(run_dir.name)
+        parent = (json.loads((run_dir / "model.json").read_text()).get("parent") or {}).get("run")
+        if not parent:
+            break
+        run_dir = run_dir.parent / parent
+    return total, phases
+
+
 def scratch_run(base: Bundle, transfer_cfg: TrainConfig) -> RunConfig:
     """Run configuration of the scratch baseline of a transfer run from ``base``: the base's architecture
-    (either family) with :func:`scratch_settings`."""
+    (either family) with :func:`scratch_settings` (pass :func:`converged_scratch_settings` through
+    ``RunConfig.train`` for a converged baseline)."""
     if isinstance(base, FlowBundle):
         return RunConfig(train=scratch_settings(transfer_cfg, "flow"), arch="flow", flow=base.config)
     return RunConfig(base.config, scratch_settings(transfer_cfg))

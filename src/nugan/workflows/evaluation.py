@@ -6,12 +6,17 @@ from typing import Any
 
 import numpy as np
 
+from nugan.metrics.emd import EmdResult
 from nugan.metrics.evaluate import compute_floor, evaluate_samples
 from nugan.metrics.floor import FloorSet
 from nugan.metrics.report import MetricsReport
 from nugan.workflows.domains import DomainSamples
 
-__all__ = ["floor_for", "evaluate_model", "headline"]
+__all__ = ["floor_for", "evaluate_model", "headline", "emd_by_energy", "floor_headline", "HEADLINE_SCHEMA"]
+
+#: Version of the headline dict (cached evaluations of an older version are recomputed): 2 adds the EMD at each
+#: fixed energy (``emd_0.5``, ``emd_1``, ``emd_3``).
+HEADLINE_SCHEMA = 2
 
 
 def floor_for(samples: DomainSamples, seed: int, auc: bool = True) -> FloorSet:
@@ -35,10 +40,28 @@ def evaluate_model(model: Any, samples: DomainSamples, name: str, seed: int, flo
     return rep
 
 
+def emd_by_energy(emd: EmdResult | None) -> dict[str, float]:
+    """EMD at each fixed energy (mean over variables): {'emd_0.5': ..., 'emd_1': ..., 'emd_3': ...}."""
+    if emd is None:
+        return {}
+    return {f"emd_{e:g}": float(np.mean(list(v.values()))) for e, v in sorted(emd.per_energy.items()) if v}
+
+
 def headline(rep: MetricsReport) -> dict[str, Any]:
-    """Flat dict of a report's headline numbers and their floors."""
-    d: dict[str, Any] = {"name": rep.name, **rep.headline()}
+    """Flat dict of a report's headline numbers, the EMD at each fixed energy, and their floors."""
+    d: dict[str, Any] = {"name": rep.name, "schema": HEADLINE_SCHEMA, **rep.headline(), **emd_by_energy(rep.emd)}
     d.update({f"floor_{k}": v for k, v in rep.floor_headline().items()})
+    if rep.floor is not None:
+        d.update({f"floor_{k}": v for k, v in emd_by_energy(rep.floor.emd).items()})
     if rep.info.get("test_nll"):
         d["nll"] = rep.info["test_nll"]["mean"]
+        d["nll_se"] = rep.info["test_nll"]["se"]
     return d
+
+
+def floor_headline(floor: FloorSet) -> dict[str, Any]:
+    """The MC-vs-MC floors in the keys of :func:`headline` (map3d, ..., emd, emd_0.5, ..., auc)."""
+    fm = floor.map
+    return {"map3d": fm.map3d if fm else None, "map3d_no_tails": fm.map3d_no_tails if fm else None,
+            "mean_map": fm.mean_map if fm else None, "emd": floor.emd.value if floor.emd else None,
+            **emd_by_energy(floor.emd), "auc": floor.auc.auc if floor.auc else None}
