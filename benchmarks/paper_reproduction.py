@@ -9,6 +9,8 @@ Usage (resumable: every stage skips work whose outputs exist, and training resum
         (the conditional flow base model: configs/pretrain_flow_cpu.toml into flow-base-phase1, then the
         E_nu-balanced continuation configs/continue_flow_balanced_cpu.toml into flow-base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
+        (sizes 1k, 3k, 10k, 30k, 100k x seeds 0, 1, 2; scratch trained to convergence with the base's summed
+        pre-training length as budget and early stopping; --scratch matched for the transfer run's budget)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
         --family flow --study-name study_flow study      (the same study with the flow base, flow-base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
@@ -32,7 +34,7 @@ from nugan.training import load_run_config, pretrain, transfer
 from nugan.training.runs import transfer_defaults
 from nugan.training.state import has_state
 from nugan.workflows.domains import DomainSamples
-from nugan.workflows.study import StudyConfig, aggregate, run_study, study_markdown
+from nugan.workflows.study import SCRATCH_MODES, StudyConfig, aggregate, run_study, study_markdown
 
 BASE_FILE = "numu_C12_base.parquet"
 TARGETS = {
@@ -87,13 +89,31 @@ def nuwro_provider(nuwro: Path):  # noqa: ANN201
     return provide
 
 
+def check_sizes(nuwro: Path, domains: list[str], sizes: list[int]) -> None:
+    """Refuse sizes larger than a target's training pool (its file minus the last TARGET_TEST rows)."""
+    import pyarrow.parquet as pq
+
+    for spec in domains:
+        pool = pq.ParquetFile(nuwro / TARGETS[spec]).metadata.num_rows - TARGET_TEST
+        if max(sizes) > pool:
+            raise SystemExit(f"{spec}: size {max(sizes)} exceeds its training pool of {pool} events")
+
+
+def base_dir_of(out: Path, family: str) -> Path:
+    """The base model of a family: OUT/base (GAN) or OUT/flow-base (flow)."""
+    return out / ("flow-base" if family == "flow" else "base")
+
+
 def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], seeds: list[int],
-                steps: int | None, name: str = "study", family: str = "gan") -> None:
+                steps: int | None, name: str = "study", family: str = "gan", scratch: str = "converged",
+                scratch_steps: int | None = None, scratch_patience: int = 20) -> None:
     defaults = transfer_defaults(family)
     train = defaults if steps is None else defaults.replace(steps=steps)
-    base_dir = out / ("flow-base" if family == "flow" else "base")
+    base_dir = base_dir_of(out, family)
+    check_sizes(nuwro, domains, sizes)
     cfg = StudyConfig(domains=tuple(domains), sizes=tuple(sizes), seeds=tuple(seeds), train=train,
-                      n_test=TARGET_TEST, data_seed=2026)
+                      n_test=TARGET_TEST, data_seed=2026, scratch=scratch, scratch_steps=scratch_steps,
+                      scratch_patience=scratch_patience)
     rows = run_study(base_dir, cfg, out / name, provider=nuwro_provider(nuwro))
     stem = "paper_reproduction" if name == "study" else f"paper_reproduction_{name}"
     agg = aggregate(rows)
@@ -104,7 +124,9 @@ def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], se
     (RESULTS / f"{stem}.json").write_text(json.dumps(
         {"rows": rows, "aggregate": agg, "base_model": {k: base_info.get(k) for k in (
             "best_step", "best_mean_map", "best_map3d", "best_map3d_no_tails", "data_fingerprint")},
-         "fine_tuning_steps": train.steps, "nuwro_events_per_s": speeds,
+         "family": family, "fine_tuning_steps": train.steps, "nuwro_events_per_s": speeds,
+         "scratch": {k: json.loads((out / name / "study.json").read_text())["config"][k] for k in (
+             "scratch", "scratch_budget", "scratch_budget_source", "scratch_patience")},
          "test_rule": __doc__.split("Test-set rule")[1].strip()}, indent=1))
     md = study_markdown(agg, cfg).replace("# Transfer-learning study", "# Paper reproduction on NuWro 25.11")
     md += "\n## Generation speed\n\n| generator | device | events/s |\n|---|---|---|\n"
@@ -120,11 +142,17 @@ def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], se
         md += "\n(nugan figures: `python benchmarks/generate.py`; no GPU was lent to the session that measured them.)\n"
     (RESULTS / f"{stem}.md").write_text(md)
     shutil.copy(out / name / "map_vs_size.png", RESULTS / f"{stem}_map_vs_size.png")
+    curves = RESULTS / f"{stem}_learning_curves"
+    curves.mkdir(exist_ok=True)
+    for png in sorted((out / name).glob("learning_curves_*.png")):
+        shutil.copy(png, curves / png.name)
     print(md)
 
 
-def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: int, name: str = "study") -> None:
-    """HTML report per domain: NuWro vs TL vs scratch vs zero-shot at the fixed energies."""
+def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: int, name: str = "study",
+                 family: str = "gan") -> None:
+    """HTML report per domain: NuWro vs TL vs scratch (converged when present, else matched) vs zero-shot at
+    the fixed energies."""
     import nugan
     from nugan.reports import write_report
 
@@ -134,8 +162,10 @@ def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: in
             print(f"{spec}: no NuWro fixed-energy samples, no report")
             continue
         d = out / name / spec / f"n{size}"
-        models = {"zero-shot": nugan.load(str(out / "base")), f"TL {size}": nugan.load(str(d / f"tl_f1_s{seed}")),
-                  f"scratch {size}": nugan.load(str(d / f"scratch_s{seed}"))}
+        converged = d / f"scratch_converged_s{seed}"
+        sdir, slabel = (converged, "scratch") if converged.exists() else (d / f"scratch_s{seed}", "scratch (matched)")
+        models = {"zero-shot": nugan.load(str(base_dir_of(out, family))),
+                  f"TL {size}": nugan.load(str(d / f"tl_f1_s{seed}")), f"{slabel} {size}": nugan.load(str(sdir))}
         idx = write_report(out / "reports" / spec, refs,
                            models={k: (lambda E, s, m=m: m.sample(E, seed=s)) for k, m in models.items()},
                            title=f"NuWro {spec}: TL vs scratch vs zero-shot ({size} training events)",
@@ -227,8 +257,16 @@ def main() -> None:
     ap.add_argument("--balance-config", type=Path,
                     default=Path(__file__).resolve().parents[1] / "configs/continue_balanced_cpu.toml")
     ap.add_argument("--domains", default=",".join(TARGETS))
-    ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--sizes", default="1000,3000,10000,30000,100000",
+                    help="target training sizes (at most 100000: 160k rows minus the 60k test rows)")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--scratch", choices=list(SCRATCH_MODES), default="converged",
+                    help="scratch baseline: trained to convergence (own budget, early stopping) or with the "
+                         "transfer run's budget")
+    ap.add_argument("--scratch-steps", type=int, default=None,
+                    help="converged scratch budget (default: the base's pre-training length over its phases)")
+    ap.add_argument("--scratch-patience", type=int, default=20,
+                    help="converged scratch: validations without improvement before stopping")
     ap.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: transfer defaults)")
     ap.add_argument("--family", choices=["gan", "flow"], default="gan",
                     help="study: transfer the GAN base (OUT/base) or the flow base (OUT/flow-base)")
@@ -254,10 +292,11 @@ def main() -> None:
         stage_base_eval(a.nuwro_dir, a.out)
     elif a.stage == "study":
         stage_study(a.nuwro_dir, a.out, domains, [int(x) for x in a.sizes.split(",")],
-                    [int(x) for x in a.seeds.split(",")], a.steps, a.study_name, a.family)
+                    [int(x) for x in a.seeds.split(",")], a.steps, a.study_name, a.family, a.scratch,
+                    a.scratch_steps, a.scratch_patience)
     else:
         stage_report(a.nuwro_dir, a.out, domains, int(a.sizes.split(",")[0]), int(a.seeds.split(",")[0]),
-                     a.study_name)
+                     a.study_name, a.family)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def test_demo_quick_runs_and_resumes(tmp_path: Path) -> None:
     assert "report:" in res.output and "MC vs MC floor" in res.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     names = [r["name"] for r in summary["rows"]]
-    assert names[:4] == ["base on C12", "zero-shot (C12 base)", "transfer learning", "scratch"]
+    assert names[:4] == ["base on C12", "zero-shot (C12 base)", "transfer learning", "scratch (matched budget)"]
     index = Path(summary["report"])
     assert index.exists() and "W at E_nu" in index.read_text()
     tl = tmp_path / "transfer" / "model.safetensors"

@@ -199,3 +199,15 @@ def test_learning_curves_plot(tmp_path: Path) -> None:
     assert learning_curve_metric([gan]) == "mean_map" and learning_curve_metric([flow]) == "val_nll"
     fig = plot_learning_curves({"TL": [gan, gan[:2]], "scratch": [gan]}, title="t")
     assert save_figure(fig, tmp_path / "lc.png").stat().st_size > 0
+
+
+def test_study_cli_scratch_option(tmp_path: Path, tiny_base: Path) -> None:
+    """`nugan study --scratch matched` labels its scratch rows; an unknown mode is refused before any work."""
+    args = ["study", "--base", str(tiny_base), "--domains", "numu-Ar40", "--sizes", "1200", "--seeds", "0",
+            "--n-test", "2000", "--n-fixed", "500", "--steps", "10", "--no-auc", "--out", str(tmp_path)]
+    r = runner.invoke(app, [*args, "--scratch", "sometimes"])
+    assert r.exit_code != 0 and "scratch must be" in r.output
+    r = runner.invoke(app, [*args, "--scratch", "matched"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads((tmp_path / "study.json").read_text())["rows"]
+    assert any(r["method"] == "scratch (matched budget)" and r["steps"] == 10 for r in rows)

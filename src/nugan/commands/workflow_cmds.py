@@ -33,9 +33,19 @@ def study_cmd(
     n_fixed: int = typer.Option(50_000, help="Events of each fixed-energy reference."),
     steps: int = typer.Option(None, help="Override the fine-tuning steps."),
     auc: bool = typer.Option(True, "--auc/--no-auc", help="Classifier two-sample AUC."),
+    scratch: str = typer.Option("converged", "--scratch",
+                                help="Scratch baseline: 'converged' (own budget, early stopping) or 'matched' "
+                                     "(the transfer run's steps)."),
+    scratch_steps: int = typer.Option(None, "--scratch-steps",
+                                      help="Converged scratch budget (default: the base's pre-training length; "
+                                           "give it for shipped bases, which record only their last phase)."),
+    scratch_patience: int = typer.Option(20, "--scratch-patience",
+                                         help="Converged scratch stops after this many validations without "
+                                              "improvement (about 200 validations over the budget)."),
     out: Path = typer.Option(Path("runs/study"), "--out", help="Output folder (resumable)."),
 ) -> None:
-    """Transfer learning vs scratch vs zero-shot on simulated domains, several sizes and seeds."""
+    """Transfer learning vs scratch vs zero-shot on simulated domains, several sizes and seeds (the model family,
+    GAN or flow, is the base's)."""
     from rich.table import Table
 
     from nugan.models.checkpoint import load_model
@@ -51,10 +61,11 @@ def study_cmd(
     train = defaults if steps is None else defaults.replace(steps=steps)
     cfg = StudyConfig(domains=doms, sizes=_ints(sizes, "--sizes"), seeds=_ints(seeds, "--seeds"),
                       freeze_depths=_ints(freeze_depths, "--freeze-depths"), n_test=n_test, n_fixed=n_fixed,
-                      train=train, auc=auc)
+                      train=train, auc=auc, scratch=scratch, scratch_steps=scratch_steps,
+                      scratch_patience=scratch_patience)
     rows = run_study(base, cfg, out, log=lambda m: console.print(m, markup=False))
     tab = Table(title="study: mean ± std over seeds")
-    for col in ("domain", "method", "size", "<MAP>", "EMD", "AUC"):
+    for col in ("domain", "method", "size", "<MAP>", "EMD", "EMD 0.5 GeV", "AUC", "steps"):
         tab.add_column(col)
     for a in aggregate(rows):
         def cell(m: str, a: dict = a) -> str:
@@ -62,9 +73,11 @@ def study_cmd(
             return "-" if v is None else f"{v:.3f}" + (f" ± {s:.3f}" if s else "")
 
         tab.add_row(a["domain"], a["method"], "-" if a["size"] is None else str(a["size"]),
-                    cell("mean_map"), cell("emd"), cell("auc"))
+                    cell("mean_map"), cell("emd"), cell("emd_0.5"), cell("auc"),
+                    "-" if a.get("steps") is None else f"{a['steps']:,.0f}")
     console.print(tab)
-    console.print(f"wrote {out / 'study.json'}, {out / 'study.md'} and {out / 'map_vs_size.png'}")
+    console.print(f"wrote {out / 'study.json'}, {out / 'study.md'}, {out / 'map_vs_size.png'} and "
+                  f"{out}/learning_curves_*.png")
 
 
 @user_errors

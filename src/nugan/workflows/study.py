@@ -44,7 +44,7 @@ from nugan.workflows.domains import EVAL_ENERGIES, Domain, DomainSamples, domain
 from nugan.workflows.evaluation import HEADLINE_SCHEMA, evaluate_model, floor_for, floor_headline, headline
 
 __all__ = ["StudyConfig", "run_study", "simulated_provider", "SampleProvider", "aggregate", "study_markdown",
-           "plot_study", "scratch_budget", "SCRATCH_MODES", "METRICS", "write_learning_curves"]
+           "plot_study", "scratch_budget", "SCRATCH_MODES", "METRICS", "COSTS", "write_learning_curves", "run_record"]
 
 #: Scratch baselines: trained to convergence with their own budget, or with the transfer run's budget.
 SCRATCH_MODES = ("converged", "matched")
@@ -52,6 +52,8 @@ SCRATCH_MODES = ("converged", "matched")
 #: Metrics of every row (None where not computed): MAP-3D, <MAP>, EMD (mean and at each fixed energy [GeV]),
 #: classifier AUC, test NLL [nats/event] (flows).
 METRICS = ("map3d", "map3d_no_tails", "mean_map", "emd", *(f"emd_{e:g}" for e in EVAL_ENERGIES), "auc", "nll")
+#: Cost columns of every row (None for rows without training): steps done, selected step, wall time [s].
+COSTS = ("steps", "best_step", "seconds")
 
 
 @dataclass(frozen=True)
@@ -266,8 +268,9 @@ def write_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: P
 
 def _row(common: dict[str, Any], method: str, size: int | None, seed: int | None,
          d: dict[str, Any]) -> dict[str, Any]:
-    """A study row: every key of :data:`METRICS` (None where not computed)."""
-    return {**common, "method": method, "size": size, "seed": seed, **{m: d.get(m) for m in METRICS}}
+    """A study row: every key of :data:`METRICS` and :data:`COSTS` (None where not computed or not trained)."""
+    return {**common, "method": method, "size": size, "seed": seed, **{m: d.get(m) for m in METRICS},
+            **dict.fromkeys(COSTS)}
 
 
 def _source_domain(model: Any) -> tuple[str, str, str]:  # noqa: ANN401
@@ -282,10 +285,6 @@ def _cfg_dict(cfg: StudyConfig) -> dict[str, Any]:
     d = asdict(cfg)
     d["train"] = asdict(cfg.train)
     return d
-
-
-#: Cost columns averaged over seeds besides :data:`METRICS`.
-COSTS = ("steps", "best_step", "seconds")
 
 
 def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
