@@ -211,3 +211,25 @@ def test_study_cli_scratch_option(tmp_path: Path, tiny_base: Path) -> None:
     assert r.exit_code == 0, r.output
     rows = json.loads((tmp_path / "study.json").read_text())["rows"]
     assert any(r["method"] == "scratch (matched budget)" and r["steps"] == 10 for r in rows)
+
+
+def test_study_with_a_flow_base(tmp_path: Path) -> None:
+    """A flow base: flow TL and converged scratch, rows with family 'flow', test NLL and validation NLL noise."""
+    from nugan.models.flow import FlowConfig
+    from nugan.physics import simulate
+
+    data = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=2000, seed=1)
+    run = RunConfig(train=TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, seed=1, threads=1),
+                    arch="flow", flow=FlowConfig(transforms=2, hidden=16, bins=6))
+    pretrain(data, run, tmp_path / "base", progress=False)
+    train = TrainConfig(steps=10, batch_size=128, val_every=5, val_fraction=0.2, threads=1, start_margin=2.0)
+    cfg = StudyConfig(domains=("numu-Ar40",), sizes=(1200,), seeds=(0,), n_test=2000, n_fixed=500, train=train,
+                      auc=False, scratch_patience=2)
+    rows = run_study(tmp_path / "base", cfg, tmp_path / "study", log=lambda m: None)
+    assert {r["family"] for r in rows} == {"flow"}
+    for method in ("TL", "scratch"):
+        r = next(r for r in rows if r["method"] == method)
+        assert r["nll"] is not None and r["val_best"] is not None and r["val_noise"] is not None
+        assert r["steps"] <= (10 if method == "TL" else 20)
+    assert next(r for r in rows if r["method"] == "MC vs MC floor")["nll"] is None
+    assert (tmp_path / "study" / "learning_curves_numu-Ar40_n1200.png").exists()
