@@ -84,7 +84,8 @@ def main() -> None:
     c12_flat = read_parquet(nuwro / "numu_C12_base.parquet")
     rows.append(reweight_row("flat 0.3-10 GeV", c12_flat[len(c12_flat) - N_TEST:], test, base, tl, a.seed))
     md = ["# Reweighting NuWro C12 events to Ar40 with flows", "",
-          f"Command: `python benchmarks/reweight_nuwro.py --nuwro-dir ../shared/data/nuwro --base {a.base}`. "
+          f"Command: `python benchmarks/reweight_nuwro.py --nuwro-dir ../shared/data/nuwro --base {a.base} "
+          f"--energy-balance {a.energy_balance:g}`. "
           f"Transfer: {a.base} -> NuWro nu_mu-Ar40 (first {N_TRAIN:,} rows), selected step {nll['best_step']} of "
           f"{nll['steps_done']}.", "",
           f"Test NLL on the last {N_TEST:,} NuWro Ar40 rows: zero-shot {nll['zero_shot']:.4f}, transferred "
@@ -96,7 +97,8 @@ def main() -> None:
            f"{r['ess_fraction']:.3f} | {r['mean_weight']:.4f} | {r['fraction_clipped']:.2e} |" for r in rows]
     text = "\n".join(md) + "\n"
     print(text)
-    atomic_write_text(a.results, json.dumps({"base": a.base, "nll": nll, "rows": rows}, indent=1, default=float))
+    atomic_write_text(a.results, json.dumps({"base": a.base, "energy_balance": a.energy_balance, "nll": nll,
+                                             "rows": rows}, indent=1, default=float))
     atomic_write_text(a.results.with_suffix(".md"), text)
     print(f"wrote {a.results} and {a.results.with_suffix('.md')}")
 

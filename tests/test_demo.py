@@ -69,3 +69,18 @@ def test_demo_quick_with_a_flow_base(tmp_path: Path) -> None:
         assert info["format"] == "nugan-flow-1", run_dir
     index = Path(json.loads((tmp_path / "d" / "summary.json").read_text())["report"])
     assert index.exists() and "discriminator output" not in index.read_text()
+
+
+def test_shipped_flow_models_load_sample_and_score() -> None:
+    import numpy as np
+
+    import nugan
+
+    assert {"numu-C12-flow", "nuwro-C12-flow"} <= set(shipped_models())
+    for name, source in (("numu-C12-flow", "simulator"), ("nuwro-C12-flow", "nuwro")):
+        m = nugan.load(name, device="cpu")
+        assert m.arch == "flow" and m.info["domain"]["source"] == source and m.energy_range == (0.3, 10.0)
+        t = m.sample(np.full(2000, 1.0), seed=0)
+        lp = m.log_prob(t)
+        assert len(t) == 2000 and np.isfinite(lp).all()
+        assert "reproduce" in m.info and m.info["weights_sha256"]
