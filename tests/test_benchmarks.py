@@ -49,3 +49,13 @@ def test_measurements_benchmark_writes_its_table(tmp_path: Path) -> None:
     t2k = {r["label"]: r for r in res["t2k-nd280-ccinc-c-2018"]}
     assert abs(t2k["NEUT 5.3.2 (release)"]["chi2"] - 218.7) < 0.1 and "model nuwro-C12" in t2k
     assert len(res["microboone-ccinc-ar-2019"]) == 3
+
+
+def test_sampling_speed_benchmark_writes_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+    proc = _run("sampling_speed.py", "--model", "numu-C12", "--model", "numu-C12-flow", "--threads", "1",
+                "--events", "20000", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["model"], r["arch"]) for r in rows] == [("numu-C12", "gan"), ("numu-C12-flow", "flow")]
+    assert all(r["events_per_s"] > 0 for r in rows) and out.with_suffix(".md").exists()
