@@ -39,10 +39,10 @@ from typing import Any
 # idle OpenMP threads sleep instead of spinning (big effect on a shared machine); before torch
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from nugan.atomic import atomic_write_text  # noqa: E402
+from nugan.atomic import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
 BATCHES = (1_000, 10_000, 100_000, 1_000_000)
@@ -85,7 +85,7 @@ def timed_rate(fn: Callable[[], int], min_seconds: float) -> tuple[float, int]:
             return n / dt, reps
 
 
-def build_model(spec: str | None, device: str):  # noqa: ANN201 - NuganModel
+def build_model(spec: str | None, device: str):
     """A checkpoint, or the default architecture with random weights (seed 0) over 0.3-10 GeV."""
     from nugan.generation.api import NuganModel
     from nugan.models import GANConfig, VariableTransform

@@ -77,7 +77,7 @@ def nuwro_source(nuwro: Path) -> DomainSamples:
     return DomainSamples("numu-C12", None, base_test, None, fixed_refs(nuwro, "numu-C12"), None)
 
 
-def nuwro_provider(nuwro: Path):  # noqa: ANN201
+def nuwro_provider(nuwro: Path):
     """Study sample provider over the NuWro files (test sets carved by the rule in the module docstring)."""
     source = nuwro_source(nuwro)
 

@@ -56,7 +56,7 @@ def nuwro_data_dir() -> Path:
     return _need(SHARED / "data" / "nuwro")
 
 
-def make_toy_events(n: int, seed: int = 0, target: str = "C12"):  # noqa: ANN201
+def make_toy_events(n: int, seed: int = 0, target: str = "C12"):
     """A physical toy sample (no simulator needed): E_nu log-uniform 0.3-10 GeV, QE-like ridge + spread."""
     import numpy as np
 
@@ -74,6 +74,6 @@ def make_toy_events(n: int, seed: int = 0, target: str = "C12"):  # noqa: ANN201
 
 
 @pytest.fixture
-def toy_events():  # noqa: ANN201
+def toy_events():
     """Factory fixture: ``toy_events(n, seed=0, target='C12')``."""
     return make_toy_events

@@ -25,7 +25,7 @@ from nugan.training.state import load_state
 runner = CliRunner()
 
 
-def nugan(*args: object):  # noqa: ANN201
+def nugan(*args: object):
     """Invoke the CLI; a wide terminal so that rich does not wrap paths and messages."""
     return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "2000"})
 
@@ -46,7 +46,7 @@ def files(tmp_path: Path, toy_events) -> dict[str, Path]:
     }
 
 
-def _pretrain(files: dict[str, Path], out: Path, *extra: object):  # noqa: ANN202
+def _pretrain(files: dict[str, Path], out: Path, *extra: object):
     res = nugan("pretrain", "--data", files["c12"], "--config", files["config"], "--out", out, *extra)
     assert res.exit_code == 0, res.output
     return res
@@ -199,7 +199,7 @@ def test_resume_continues_exactly(tmp_path: Path, files, monkeypatch: pytest.Mon
 
     orig, calls = loop.validation_metric, {"n": 0}
 
-    def die_at_second_validation(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+    def die_at_second_validation(*args, **kw):
         calls["n"] += 1
         if calls["n"] == 2:  # the state of step 10 is saved; the run dies during the step-20 validation
             raise KeyboardInterrupt

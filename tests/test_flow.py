@@ -34,7 +34,7 @@ def _run(steps: int = 20, seed: int = 3, **kw) -> RunConfig:
         arch="flow")
 
 
-def nugan(*args: object):  # noqa: ANN201
+def nugan(*args: object):
     return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "2000"})
 
 
@@ -159,7 +159,7 @@ def test_resume_is_bitwise_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     calls = {"n": 0}
     real = flow_loop.event_nll
 
-    def dies_at_second_validation(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def dies_at_second_validation(*a, **k):
         calls["n"] += 1
         if calls["n"] == 2:  # the state of step 10 is saved; the run dies during the step-20 validation
             raise KeyboardInterrupt

@@ -39,7 +39,7 @@ runner = CliRunner()
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def nugan(*args: object):  # noqa: ANN201
+def nugan(*args: object):
     """Invoke the CLI in-process with a wide terminal."""
     return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "2000"})
 
@@ -48,7 +48,7 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def clean_error(res, *needles: str) -> str:  # noqa: ANN001
+def clean_error(res, *needles: str) -> str:
     """Assert rc 2, no traceback, and that the message holds every needle; returns the flat output."""
     text = flat(res.output)
     assert res.exit_code == 2, res.output
@@ -79,7 +79,7 @@ def copy_model(base: dict[str, Path], dst: Path) -> Path:
     return dst
 
 
-def edit_json(run: Path, change) -> None:  # noqa: ANN001
+def edit_json(run: Path, change) -> None:
     info = json.loads((run / "model.json").read_text())
     change(info)
     (run / "model.json").write_text(json.dumps(info))
@@ -197,7 +197,7 @@ def test_item5_simulate_streams_without_spawning_or_rereading(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import nugan.events.parquet_io as pio
 
-    def no(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def no(*a, **k):
         raise AssertionError("must not be called")
 
     class NoSpawn(np.random.SeedSequence):

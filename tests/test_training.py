@@ -56,7 +56,7 @@ def test_resume_is_exact(tmp_path: Path, toy_events) -> None:
     calls = {"n": 0}
     orig = loop.validation_metric
 
-    def interrupt_after_first(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+    def interrupt_after_first(*args, **kw):
         calls["n"] += 1
         out = orig(*args, **kw)
         if calls["n"] == 2:  # state at step 10 already saved; die during the step-20 validation

@@ -23,7 +23,7 @@ class _Payload:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __reduce__(self):  # noqa: D105
+    def __reduce__(self):
         return (os.mkdir, (str(self.marker),))
 
 

@@ -117,7 +117,7 @@ def test_study_with_a_file_provider(tmp_path: Path, tiny_base: Path) -> None:
     from nugan.physics import simulate
     from nugan.workflows.domains import DomainSamples
 
-    def provider(spec: str, ddir: Path):  # noqa: ANN202
+    def provider(spec: str, ddir: Path):
         pool = simulate("numu", "Ar40", "default", energy=(0.3, 10.0), n_events=1500, seed=11)
         test = simulate("numu", "Ar40", "default", energy=(0.3, 10.0), n_events=3000, seed=12)
         src = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=3000, seed=13)

@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "load"]
 
 
-def load(path: str, device: str | None = None):  # noqa: ANN201 - returns nugan.generation.Generator
+def load(path: str, device: str | None = None):
     """Load a trained nugan model (checkpoint directory, file or shipped name) for sampling.
 
     ``nugan.load(CKPT).sample(E_nu, seed=...)`` returns an :class:`nugan.events.EventTable`.

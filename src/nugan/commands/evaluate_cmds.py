@@ -83,7 +83,7 @@ def load_references(reference: Path, fixed: list[Path] | None, energies: tuple[f
     return {"ref": ref, "ref2": ref2, "fixed": fixed_refs, "note": note}
 
 
-def check_domain(model: Any, ref: Any, cross_domain: bool) -> None:  # noqa: ANN401
+def check_domain(model: Any, ref: Any, cross_domain: bool) -> None:
     """Refuse a reference of another probe/target than the model unless ``cross_domain``."""
     d = model.info.get("domain", {})
     mp, mt = int(d.get("probe_pdg", 0)), str(d.get("target", "?"))
@@ -95,7 +95,7 @@ def check_domain(model: Any, ref: Any, cross_domain: bool) -> None:  # noqa: ANN
         console.print(f"[yellow]warning:[/] {msg} (zero-shot evaluation)")
 
 
-def _emit(table: Any, out: Path | None, data: dict[str, Any]) -> None:  # noqa: ANN401
+def _emit(table: Any, out: Path | None, data: dict[str, Any]) -> None:
     console.print(table.rich_table() if hasattr(table, "rich_table") else table)
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def _evaluate_all(models: list[str], refs: dict[str, Any], seed: int, auc: bool,
             if not m.energy_range[0] <= e <= m.energy_range[1]:
                 raise ValueError(f"evaluation energy {e} GeV is outside model {spec}'s range {m.energy_range} GeV")
 
-        def gen_fn(E, s, m=m):  # noqa: ANN001, ANN202
+        def gen_fn(E, s, m=m):
             return m.sample(E, seed=s)
 
         name = Path(spec).name or spec
@@ -137,7 +137,7 @@ def _evaluate_all(models: list[str], refs: dict[str, Any], seed: int, auc: bool,
     return reports
 
 
-def nll_summary(nll: Any) -> dict[str, float]:  # noqa: ANN401
+def nll_summary(nll: Any) -> dict[str, float]:
     """Mean per-event NLL [nats], its standard error and the event count."""
     import numpy as np
 

@@ -107,8 +107,8 @@ def predict(
                   f"in {time.perf_counter() - t0:.1f} s", highlight=False)
 
 
-def _one_row(wf, m, kind: str, spec: str, name: str | None, comp, n_events: int, seed: int,  # noqa: ANN001
-             allow_extrapolation: bool, device: str):  # noqa: ANN202
+def _one_row(wf, m, kind: str, spec: str, name: str | None, comp, n_events: int, seed: int,
+             allow_extrapolation: bool, device: str):
     """One prediction row of source ``kind`` ('model', 'events', 'simulator')."""
     if kind == "model":
         from nugan.generation.api import load_generator

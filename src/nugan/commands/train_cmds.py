@@ -11,7 +11,7 @@ from nugan.commands.common import console, user_errors
 __all__ = ["register"]
 
 
-def _load_data(files: list[Path], lenient: bool):  # noqa: ANN202
+def _load_data(files: list[Path], lenient: bool):
     from nugan.events.readers import read_events
     from nugan.events.table import EventTable
 
@@ -29,7 +29,7 @@ def _energy_range(text: str) -> tuple[float, float]:
     return float(parts[0]), float(parts[1])
 
 
-def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp: bool | None):  # noqa: ANN001, ANN202
+def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp: bool | None):
     changes = {k: v for k, v in (("steps", steps), ("seed", seed), ("device", device), ("amp", amp))
                if v is not None}
     import dataclasses
@@ -37,7 +37,7 @@ def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp
     return dataclasses.replace(run, train=run.train.replace(**changes)) if changes else run
 
 
-def _report(result, out: Path) -> bool:  # noqa: ANN001
+def _report(result, out: Path) -> bool:
     """Print the outcome (rank 0 only under torchrun) and close the process group; True on rank 0."""
     import torch.distributed as dist
 

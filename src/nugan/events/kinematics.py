@@ -10,7 +10,7 @@ import numpy as np
 
 from nugan.constants import M_MU, M_NUCLEON
 
-__all__ = ["p_mu", "omega", "Q2", "q3", "W", "W2", "bjorken_x", "inelasticity_y", "from_omega_Q2"]
+__all__ = ["p_mu", "omega", "Q2", "q3", "W", "W2", "bjorken_x", "inelasticity_y"]
 
 
 def p_mu(E_mu: np.ndarray) -> np.ndarray:
@@ -59,14 +59,3 @@ def inelasticity_y(E_nu: np.ndarray, E_mu: np.ndarray) -> np.ndarray:
     """Inelasticity y = omega / E_nu."""
     return omega(E_nu, E_mu) / np.asarray(E_nu, dtype=np.float64)
 
-
-def from_omega_Q2(
-    E_nu: np.ndarray, omega_: np.ndarray, Q2_: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse map (E_nu, omega, Q2) -> (E_mu, cos_theta); cos may fall outside [-1, 1] if unphysical."""
-    E_nu = np.asarray(E_nu, dtype=np.float64)
-    E_mu = E_nu - np.asarray(omega_, dtype=np.float64)
-    pm = p_mu(E_mu)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cos = (2.0 * E_nu * E_mu - M_MU**2 - np.asarray(Q2_, dtype=np.float64)) / (2.0 * E_nu * pm)
-    return E_mu, cos

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -184,11 +183,3 @@ def read_meta(path: str | os.PathLike[str]) -> SampleMeta:
         raise ValueError(f"{path}: no nugan metadata in the Parquet schema")
     return SampleMeta.from_json(md[META_KEY].decode())
 
-
-def iter_parquet(path: str | os.PathLike[str], batch_size: int = 1_000_000) -> Iterator[EventTable]:
-    """Stream a Parquet event file in chunks of up to ``batch_size`` rows."""
-    path = Path(path)
-    f = pq.ParquetFile(path)
-    for batch in f.iter_batches(batch_size=batch_size):
-        t = pa.Table.from_batches([batch]).replace_schema_metadata(f.schema_arrow.metadata)
-        yield _arrow_to_table(t, path)

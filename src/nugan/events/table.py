@@ -180,10 +180,6 @@ class EventTable:
             self.E_nu, self.E_mu, self.cos_theta, self.meta.replace(**changes), self.weight, self.channel
         )
 
-    def shuffled(self, seed: int) -> EventTable:
-        """Rows in a random order (reproducible from ``seed``)."""
-        return self[np.random.default_rng(seed).permutation(len(self))]
-
     def split(self, fraction: float, seed: int) -> tuple[EventTable, EventTable]:
         """Random disjoint split: (first with ``fraction`` of rows, rest)."""
         if not 0.0 < fraction < 1.0:

@@ -207,7 +207,7 @@ class MetricsReport:
         cap = html.escape(f"{self.name} (k = {self.k:g}, seed {self.seed})")
         return f'<table class="metrics"><caption>{cap}</caption>{head}{body}</table>'
 
-    def rich_table(self):  # noqa: ANN201 - rich is imported lazily
+    def rich_table(self):
         """A :class:`rich.table.Table` of :meth:`rows`."""
         from rich.table import Table
 
@@ -298,7 +298,7 @@ class ComparisonTable:
             + (f'<ul class="notes">{notes}</ul>' if notes else "")
         )
 
-    def rich_table(self):  # noqa: ANN201 - rich is imported lazily
+    def rich_table(self):
         """A :class:`rich.table.Table`; the floor row dimmed."""
         from rich.table import Table
 

@@ -48,7 +48,7 @@ def grv94_lo(x: np.ndarray, Q2: np.ndarray) -> dict[str, np.ndarray]:
     lx = np.log(1.0 / x)
     sx = np.sqrt(x)
 
-    def val(N, a, A, b, B, C, D):  # noqa: N803, ANN001, ANN202
+    def val(N, a, A, b, B, C, D):
         return N * x**a * (1.0 + A * x**b + x * (B + C * sx)) * (1.0 - x) ** D
 
     uv = val(2.284 + 0.802 * s + 0.055 * s2, 0.59 - 0.024 * s, -0.449 - 0.138 * s - 0.076 * s2,

@@ -165,7 +165,7 @@ def table_filename(pdg: int, target: str, model: ModelParams, grid: TableGrid) -
     return f"{probe_name(pdg)}_{target}_{model.name}_{h}.npz"
 
 
-def _accumulate(E: float, ev, grid: TableGrid) -> tuple[np.ndarray, float]:  # noqa: ANN001
+def _accumulate(E: float, ev, grid: TableGrid) -> tuple[np.ndarray, float]:
     """Histogram (n_t, n_x) of weights of WeightedEvents ``ev`` and the out-of-range weight."""
     from nugan.events.kinematics import Q2
 

@@ -279,7 +279,7 @@ def write_report(
         )
 
     # -- provenance
-    from nugan import __version__ as nugan_version  # noqa: PLC0415
+    from nugan import __version__ as nugan_version
 
     prov: list[tuple[str, Any]] = [
         ("written (UTC)", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S")),

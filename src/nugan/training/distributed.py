@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "init_distributed", "shutdown_distributed", "all_reduce_mean", "broadcast_flag"]
+__all__ = ["DistInfo", "init_distributed", "shutdown_distributed", "broadcast_flag"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,6 @@ def init_distributed(device: torch.device) -> DistInfo:
 def shutdown_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-
-
-def all_reduce_mean(x: torch.Tensor, info: DistInfo) -> torch.Tensor:
-    """Mean of a tensor over ranks (identity when not distributed)."""
-    if not info.enabled:
-        return x
-    y = x.clone()
-    dist.all_reduce(y)
-    return y / info.world_size
 
 
 def broadcast_flag(flag: bool, info: DistInfo, device: torch.device) -> bool:

@@ -75,7 +75,7 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
     return rec
 
 
-def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:  # noqa: ANN401
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     """'key: old -> new' for each leaf that differs."""
     if isinstance(old, dict) and isinstance(new, dict):
         out = []

@@ -67,7 +67,7 @@ def _finished(d: Path) -> bool:
 
 
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_MODEL,
-             log: Any = print) -> dict[str, Any]:  # noqa: ANN401
+             log: Any = print) -> dict[str, Any]:
     """Run (or resume) the demo in ``out``; returns the summary (also ``out/summary.json``)."""
     import nugan
     from nugan.metrics.evaluate import domain_distance
@@ -138,5 +138,5 @@ def _history(run_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in p.read_text().splitlines() if x.strip()] if p.exists() else []
 
 
-def _sampler(model: Any):  # noqa: ANN401, ANN202
+def _sampler(model: Any):
     return lambda E, s: model.sample(E, seed=s)

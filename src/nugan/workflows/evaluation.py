@@ -28,7 +28,7 @@ def floor_for(samples: DomainSamples, seed: int, auc: bool = True) -> FloorSet:
 def evaluate_model(model: Any, samples: DomainSamples, name: str, seed: int, floor: FloorSet | None,
                    auc: bool = True) -> MetricsReport:
     """Every metric of a loaded model (``nugan.load``) against the domain's references."""
-    def gen_fn(E, s):  # noqa: ANN001, ANN202
+    def gen_fn(E, s):
         return model.sample(E, seed=s)
 
     rep = evaluate_samples(gen_fn, samples.test, samples.fixed, seed=seed, name=name,

@@ -106,7 +106,7 @@ def _cached(path: Path) -> dict[str, Any] | None:
     return d if d.get("schema") == HEADLINE_SCHEMA else None
 
 
-def _store(path: Path, rep: Any) -> dict[str, Any]:  # noqa: ANN401
+def _store(path: Path, rep: Any) -> dict[str, Any]:
     """Store a report's headline figures atomically and return them."""
     d = headline(rep)
     atomic_write_text(path, json.dumps(d, indent=1))
@@ -141,7 +141,7 @@ def scratch_budget(base: str | Path, cfg: StudyConfig) -> tuple[int, str]:
     return steps, "pre-training length of " + " + ".join(reversed(phases))
 
 
-def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = print,  # noqa: ANN401
+def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = print,
               provider: SampleProvider | None = None) -> list[dict[str, Any]]:
     """Run (or resume) the study; returns one row per evaluated model, also in ``out/study.json``.
 
@@ -218,8 +218,8 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
     return rows
 
 
-def _scratch_run(base_model: Any, data: Any, tcfg: TrainConfig, cfg: StudyConfig,  # noqa: ANN401
-                 budget: tuple[int, str] | None, tl_dir: Path, ndir: Path, seed: int, log: Any,  # noqa: ANN401
+def _scratch_run(base_model: Any, data: Any, tcfg: TrainConfig, cfg: StudyConfig,
+                 budget: tuple[int, str] | None, tl_dir: Path, ndir: Path, seed: int, log: Any,
                  spec: str) -> tuple[str, Path]:
     """Train (or resume) the scratch baseline of one (size, seed): (row label, run folder)."""
     run = scratch_run(base_model.bundle, tcfg)
@@ -273,7 +273,7 @@ def _row(common: dict[str, Any], method: str, size: int | None, seed: int | None
             **dict.fromkeys(COSTS)}
 
 
-def _source_domain(model: Any) -> tuple[str, str, str]:  # noqa: ANN401
+def _source_domain(model: Any) -> tuple[str, str, str]:
     d = model.info.get("domain", {})
     from nugan.constants import probe_name
 
