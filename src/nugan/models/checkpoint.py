@@ -75,18 +75,15 @@ def check_finite(tensors: dict[str, torch.Tensor], where: str) -> None:
                          "the model diverged or the file is damaged")
 
 
-@dataclass
-class ModelBundle:
-    """A trained model in memory: networks, transform, config and its JSON description."""
+class _BundleDescription:
+    """What both model families share: the energy range and the JSON description. Subclasses set ``arch``
+    (the ``--arch`` name, also the JSON section of the architecture) and ``format`` (the JSON ``format``)."""
 
-    generator: Generator
-    discriminator: Discriminator
-    config: GANConfig
+    arch: str
+    format: str
+    config: GANConfig | FlowConfig
     transform: VariableTransform
-    info: dict[str, Any] = field(default_factory=dict)
-
-    #: Model family, as ``--arch`` names it.
-    arch = "gan"
+    info: dict[str, Any]
 
     @property
     def energy_range(self) -> tuple[float, float]:
@@ -95,10 +92,24 @@ class ModelBundle:
     def describe(self) -> dict[str, Any]:
         """The JSON description (architecture and transform refreshed from the objects)."""
         d = {k: v for k, v in self.info.items() if k != "path"}
-        d.update(format=FORMAT, gan=self.config.to_dict(), transform=self.transform.to_dict(),
-                 energy_range=list(self.energy_range))
+        d.update({"format": self.format, self.arch: self.config.to_dict(), "transform": self.transform.to_dict(),
+                  "energy_range": list(self.energy_range)})
         d.setdefault("nugan_version", __version__)
         return d
+
+
+@dataclass
+class ModelBundle(_BundleDescription):
+    """A trained model in memory: networks, transform, config and its JSON description."""
+
+    generator: Generator
+    discriminator: Discriminator
+    config: GANConfig
+    transform: VariableTransform
+    info: dict[str, Any] = field(default_factory=dict)
+
+    arch = "gan"
+    format = FORMAT
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every weight, prefixed by its network's name, on CPU."""
@@ -108,7 +119,7 @@ class ModelBundle:
 
 
 @dataclass
-class FlowBundle:
+class FlowBundle(_BundleDescription):
     """A conditional normalising flow in memory: network, transform, config and JSON description.
 
     ``generator`` is the flow seen as a sampler ``(z, e) -> u`` (latent dimension 2), so that sampling code
@@ -121,22 +132,11 @@ class FlowBundle:
     info: dict[str, Any] = field(default_factory=dict)
 
     arch = "flow"
+    format = FLOW_FORMAT
 
     @property
     def generator(self) -> FlowSampler:
         return FlowSampler(self.flow)
-
-    @property
-    def energy_range(self) -> tuple[float, float]:
-        return (self.transform.e_min, self.transform.e_max)
-
-    def describe(self) -> dict[str, Any]:
-        """The JSON description (architecture and transform refreshed from the objects)."""
-        d = {k: v for k, v in self.info.items() if k != "path"}
-        d.update(format=FLOW_FORMAT, flow=self.config.to_dict(), transform=self.transform.to_dict(),
-                 energy_range=list(self.energy_range))
-        d.setdefault("nugan_version", __version__)
-        return d
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every weight, prefixed ``flow.``, on CPU."""
@@ -152,10 +152,9 @@ def save_model(bundle: Bundle, directory: str | Path, name: str = "model") -> Pa
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     tensors = bundle.tensors()
-    fmt = FLOW_FORMAT if isinstance(bundle, FlowBundle) else FORMAT
     check_finite(tensors, str(directory / f"{name}.safetensors"))
     with atomic_path(directory / f"{name}.safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata={"format": fmt})
+        save_file(tensors, str(tmp), metadata={"format": bundle.format})
         digest = weights_sha256(tmp)
     js = directory / f"{name}.json"
     atomic_write_text(js, json.dumps({**bundle.describe(), "weights_sha256": digest}, indent=1, sort_keys=True))

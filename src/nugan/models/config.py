@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GANConfig", "check_field_types", "MAX_WIDTH", "MAX_BLOCKS", "MAX_LATENT"]
+__all__ = ["GANConfig", "check_field_types", "check_known_fields", "MAX_WIDTH", "MAX_BLOCKS", "MAX_LATENT"]
 
 #: Upper bounds of the architecture (far above any useful model; a typo such as 1e9 must not allocate GBs).
 MAX_WIDTH, MAX_BLOCKS, MAX_LATENT = 8192, 64, 4096
@@ -39,6 +39,14 @@ def check_field_types(obj: Any, what: str) -> None:
         v = getattr(obj, f.name)
         if not _fits(v, str(f.type)):
             raise ValueError(f"{what} field {f.name!r} must be {f.type}, got {v!r} ({type(v).__name__})")
+
+
+def check_known_fields(cls: type, d: dict[str, Any], what: str) -> None:
+    """Raise ValueError naming the keys of ``d`` that are not fields of the dataclass ``cls``."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ValueError(f"unknown {what} field(s) {sorted(unknown)}; known: {sorted(names)}")
 
 
 @dataclass(frozen=True)
@@ -111,10 +119,7 @@ class GANConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GANConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown GAN config field(s) {sorted(unknown)}; known: {sorted(names)}")
+        check_known_fields(cls, d, "GAN config")
         if isinstance(d.get("disc_features"), str):
             raise ValueError(f"gan config field 'disc_features' must be a list of names, got {d['disc_features']!r}")
         return cls(**d)

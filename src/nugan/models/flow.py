@@ -28,6 +28,8 @@ from torch import nn
 from zuko.flows.coupling import GeneralCouplingTransform
 from zuko.transforms import ComposedTransform, MonotonicRQSTransform
 
+from nugan.models.config import check_field_types, check_known_fields
+
 __all__ = ["FlowConfig", "ConditionalFlow", "FlowSampler", "flow_block_names", "freeze_flow_blocks"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -58,13 +60,13 @@ class FlowConfig:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
+        check_field_types(self, "flow config")
         for name in ("transforms", "hidden", "hidden_layers", "energy_features"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"flow config field {name} must be an integer >= 1, got {v!r}")
-        if isinstance(self.bins, bool) or not isinstance(self.bins, int) or self.bins < 2:
+            if getattr(self, name) < 1:
+                raise ValueError(f"flow config field {name} must be an integer >= 1, got {getattr(self, name)!r}")
+        if self.bins < 2:
             raise ValueError(f"flow config field bins must be an integer >= 2, got {self.bins!r}")
-        if not isinstance(self.bound, (int, float)) or not 0 < self.bound <= 50:
+        if not 0 < self.bound <= 50:
             raise ValueError(f"flow config field bound must be a number in (0, 50], got {self.bound!r}")
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"flow config field activation must be one of {sorted(_ACTIVATIONS)}, "
@@ -77,10 +79,7 @@ class FlowConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FlowConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown flow config field(s) {sorted(unknown)}; known: {sorted(names)}")
+        check_known_fields(cls, d, "flow config")
         return cls(**d)
 
 

@@ -27,18 +27,19 @@ import torch
 from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
 from nugan.models.checkpoint import FlowBundle, save_model
-from nugan.models.sampler import pick_device
 from nugan.training.config import TrainConfig
-from nugan.training.distributed import DistInfo, broadcast_flag, init_distributed
+from nugan.training.distributed import broadcast_flag
 from nugan.training.loop import (
     BatchSampler,
     FitResult,
     _lr_factor,
+    _set_train_mode,
     _update_ema,
     energy_balance_weights,
+    open_run,
     validation_metric,
 )
-from nugan.training.rundir import check_run_dir, finish_run, run_manifest, start_run
+from nugan.training.rundir import finish_run, run_manifest
 from nugan.training.state import load_state, save_state
 
 __all__ = ["fit_flow", "event_nll", "paired_improvement", "weighted_mean_se"]
@@ -89,12 +90,6 @@ def paired_improvement(nll_new: np.ndarray, nll_ref: np.ndarray,
     return weighted_mean_se(np.asarray(nll_new, dtype=np.float64) - np.asarray(nll_ref, dtype=np.float64), weights)
 
 
-def _set_train_mode(flow: torch.nn.Module, frozen: list[str]) -> None:
-    flow.train()
-    for name in frozen:
-        flow.get_submodule(f"blocks.{name}").eval()
-
-
 def fit_flow(
     bundle: FlowBundle,
     train: EventTable,
@@ -135,17 +130,8 @@ def fit_flow(
     """
     out = Path(out_dir)
     frozen = frozen or []
-    manifest = run_manifest(info or {}, cfg, frozen, bundle.energy_range)
-    check_run_dir(out, manifest, resume=resume, force=force)  # every rank, before any rank writes
-    out.mkdir(parents=True, exist_ok=True)
-    device = pick_device(cfg.device)
-    dinfo: DistInfo = init_distributed(device)
-    if dinfo.is_main:
-        start_run(out, manifest, resume=resume, force=force)
-    if dinfo.enabled and device.type == "cuda":
-        device = torch.device("cuda", dinfo.local_rank)
-    if cfg.threads and device.type == "cpu":
-        torch.set_num_threads(cfg.threads)
+    device, dinfo = open_run(out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg,
+                             resume=resume, force=force)
     flow = bundle.flow.to(device)
     params = [p for p in flow.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr_g, betas=cfg.betas)
@@ -166,10 +152,7 @@ def fit_flow(
     best, best_step, start, bad_vals = math.inf, -1, 0, 0
     start_nll: np.ndarray | None = None  # per-event validation NLL of the starting point (start_margin)
     if resume:
-        st = load_state(out)  # safetensors + JSON: never unpickles
-        missing = sorted(_STATE_KEYS - set(st))
-        if missing:
-            raise ValueError(f"{out}: training state lacks {missing}; it was not written by the flow training loop")
+        st = load_state(out, required=_STATE_KEYS)  # safetensors + JSON: never unpickles
         try:
             flow.load_state_dict(st["flow"])
             if cfg.ema > 0:

@@ -141,6 +141,23 @@ _STATE_KEYS = frozenset({"generator", "discriminator", "opt_g", "opt_d", "rng_cp
                          "step", "bad_vals"})
 
 
+def open_run(out: Path, manifest: dict[str, Any], cfg: TrainConfig, *, resume: bool,
+             force: bool) -> tuple[torch.device, DistInfo]:
+    """Start (or resume) a run in ``out`` for either training loop: check the run directory on every rank before
+    any rank writes, join the process group, write ``run.json`` on rank 0, pick the rank's device and CPU threads."""
+    check_run_dir(out, manifest, resume=resume, force=force)
+    out.mkdir(parents=True, exist_ok=True)
+    device = pick_device(cfg.device)
+    dinfo = init_distributed(device)
+    if dinfo.is_main:
+        start_run(out, manifest, resume=resume, force=force)
+    if dinfo.enabled and device.type == "cuda":
+        device = torch.device("cuda", dinfo.local_rank)
+    if cfg.threads and device.type == "cpu":
+        torch.set_num_threads(cfg.threads)
+    return device, dinfo
+
+
 def _lr_factor(step: int, cfg: TrainConfig) -> float:
     return cfg.lr_decay + (1 - cfg.lr_decay) * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0)))
 
@@ -193,17 +210,8 @@ def fit(
     """
     out = Path(out_dir)
     frozen = frozen or {"generator": [], "discriminator": []}
-    manifest = run_manifest(info or {}, cfg, frozen, bundle.energy_range)
-    check_run_dir(out, manifest, resume=resume, force=force)  # every rank, before any rank writes
-    out.mkdir(parents=True, exist_ok=True)
-    device = pick_device(cfg.device)
-    dinfo: DistInfo = init_distributed(device)
-    if dinfo.is_main:
-        start_run(out, manifest, resume=resume, force=force)
-    if dinfo.enabled and device.type == "cuda":
-        device = torch.device("cuda", dinfo.local_rank)
-    if cfg.threads and device.type == "cpu":
-        torch.set_num_threads(cfg.threads)
+    device, dinfo = open_run(out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg,
+                             resume=resume, force=force)
     G, D = bundle.generator.to(device), bundle.discriminator.to(device)
     opt_g = torch.optim.Adam([p for p in G.parameters() if p.requires_grad], lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=cfg.lr_d, betas=cfg.betas)
@@ -231,10 +239,7 @@ def fit(
     best, best_step, start, bad_vals = math.inf, -1, 0, 0
     start_margin = 0.0  # <MAP> by which a trained step must beat the starting point (cfg.start_margin x noise)
     if resume:
-        st = load_state(out)  # safetensors + JSON: never unpickles (a state file cannot run code)
-        missing = sorted(_STATE_KEYS - set(st))
-        if missing:
-            raise ValueError(f"{out}: training state lacks {missing}; it was not written by this training loop")
+        st = load_state(out, required=_STATE_KEYS)  # safetensors + JSON: never unpickles (cannot run code)
         try:
             G.load_state_dict(st["generator"])
             D.load_state_dict(st["discriminator"])

@@ -97,8 +97,10 @@ def save_state(state: dict[str, Any], run_dir: str | Path) -> Path:
     return path
 
 
-def load_state(run_dir: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read the state written by :func:`save_state`; clear errors for a missing, legacy or corrupt file."""
+def load_state(run_dir: str | Path, device: str | torch.device = "cpu",
+               required: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Read the state written by :func:`save_state`; clear errors for a missing, legacy or corrupt file, or one
+    that lacks any of the ``required`` entries (a state written by another training loop)."""
     path = state_path(run_dir)
     legacy = Path(run_dir) / LEGACY_STATE_FILE
     if not path.is_file():
@@ -123,4 +125,7 @@ def load_state(run_dir: str | Path, device: str | torch.device = "cpu") -> dict[
     state = unflatten(skel, tensors, str(path))
     if not isinstance(state, dict):
         raise ValueError(f"{path}: training state is not a mapping")
+    missing = sorted(required - set(state))
+    if missing:
+        raise ValueError(f"{path}: training state lacks {missing}; it was not written by this training loop")
     return state
