@@ -156,6 +156,21 @@ def test_converged_scratch_settings() -> None:
     assert converged_scratch_settings(TRANSFER_DEFAULTS, 500, "flow").val_every == TRANSFER_DEFAULTS.val_every
     with pytest.raises(ValueError, match="scratch must be"):
         StudyConfig(scratch="long")
+    # validated at least once an epoch: 10k events, 20% validation, batch 1024 -> 8 steps an epoch -> every 10
+    small = converged_scratch_settings(TRANSFER_DEFAULTS, 72_000, "gan", validations=200, n_events=10_000)
+    assert small.val_every == 10 and small.patience == 20
+    big = converged_scratch_settings(TRANSFER_DEFAULTS, 72_000, "gan", validations=200, n_events=1_000_000)
+    assert big.val_every == 360
+
+
+def test_epoch_capped() -> None:
+    from nugan.training.runs import FLOW_TRANSFER_DEFAULTS, epoch_capped
+
+    cfg = FLOW_TRANSFER_DEFAULTS.replace(val_every=100, batch_size=1024, val_fraction=0.2)
+    assert epoch_capped(cfg, 100_000).val_every == 79  # 80,000 training events / 1024 = 78.1 -> 79 steps
+    assert epoch_capped(cfg, 1_000_000).val_every == 100  # an epoch is longer than val_every: unchanged
+    assert epoch_capped(cfg, 1_000).val_every == 10  # never more often than min_every
+    assert epoch_capped(cfg, 1_000, min_every=1).val_every == 1
 
 
 def test_study_scratch_modes(tmp_path: Path, tiny_base: Path) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "selection_note",
     "scratch_settings",
     "converged_scratch_settings",
+    "epoch_capped",
     "pretraining_length",
     "budget_of",
 ]
@@ -70,18 +71,29 @@ def scratch_settings(transfer_cfg: TrainConfig, arch: str = "gan") -> TrainConfi
     return transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d)
 
 
+def epoch_capped(cfg: TrainConfig, n_events: int, min_every: int = 10) -> TrainConfig:
+    """``cfg`` validating at least once per epoch of its ``n_events`` training sample (but not more often than
+    every ``min_every`` steps): with 10k events and batch 1024 an epoch is 8 steps, so the default ``val_every``
+    of 100 would see only every 12th epoch and a model that over-fits within a few epochs could not be caught."""
+    n_train = max(1, int(round(n_events * (1.0 - cfg.val_fraction))))
+    epoch = -(-n_train // cfg.batch_size)
+    return cfg.replace(val_every=max(min_every, min(cfg.val_every, epoch)))
+
+
 def converged_scratch_settings(transfer_cfg: TrainConfig, steps: int, arch: str = "gan", patience: int = 20,
-                               validations: int = 200) -> TrainConfig:
+                               validations: int = 200, n_events: int | None = None) -> TrainConfig:
     """Settings of a scratch baseline trained to convergence: the transfer run's data split and batch size, the
     pre-training learning rates and final decay of the family, ``steps`` (e.g. the base model's pre-training
     length, :func:`pretraining_length`), about ``validations`` validations over that budget (never more often
-    than the transfer run's) and early stopping after ``patience`` validations without improvement."""
+    than the transfer run's), at least once per epoch of ``n_events`` when given (:func:`epoch_capped`), and early
+    stopping after ``patience`` validations without improvement."""
     from nugan.training.config import FLOW_TRAIN_DEFAULTS
 
     base = FLOW_TRAIN_DEFAULTS if arch == "flow" else TrainConfig()
     every = max(transfer_cfg.val_every, steps // max(validations, 1))
-    return transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d, lr_decay=base.lr_decay, steps=steps,
-                                val_every=every, patience=patience, start_margin=0.0)
+    out = transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d, lr_decay=base.lr_decay, steps=steps,
+                               val_every=every, patience=patience, start_margin=0.0)
+    return out if n_events is None else epoch_capped(out, n_events)
 
 
 def _phase_steps(run_dir: Path) -> int:

@@ -34,6 +34,7 @@ from nugan.training.config import TrainConfig
 from nugan.training.runs import (
     TRANSFER_DEFAULTS,
     converged_scratch_settings,
+    epoch_capped,
     pretraining_length,
     scratch,
     scratch_run,
@@ -186,7 +187,7 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
             data = pool[:n]
             curves: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
             for seed in cfg.seeds:
-                tcfg = cfg.train.replace(seed=seed)
+                tcfg = epoch_capped(cfg.train.replace(seed=seed), n)
                 for depth in cfg.freeze_depths:
                     name = f"TL freeze{depth}" if len(cfg.freeze_depths) > 1 else "TL"
                     rdir = ddir / f"n{n}" / f"tl_f{depth}_s{seed}"
@@ -225,7 +226,8 @@ def _scratch_run(base_model: Any, data: Any, tcfg: TrainConfig, cfg: StudyConfig
     run = scratch_run(base_model.bundle, tcfg)
     if budget is not None:
         name, sdir = "scratch", ndir / f"scratch_converged_s{seed}"
-        train = converged_scratch_settings(tcfg, budget[0], run.arch, cfg.scratch_patience, cfg.scratch_validations)
+        train = converged_scratch_settings(tcfg, budget[0], run.arch, cfg.scratch_patience, cfg.scratch_validations,
+                                           n_events=len(data))
         run, match = replace(run, train=train), None
         how = f"own budget {budget[0]} steps, patience {cfg.scratch_patience} x {train.val_every}"
     else:
