@@ -55,6 +55,7 @@ __all__ = [
     "write_nuhepmc",
     "load_nuhepmc",
     "check_nuhepmc",
+    "refuse_hepmc2",
 ]
 
 NUHEPMC_VERSION = (1, 0, 0)
@@ -86,6 +87,7 @@ _U_GEV = 0.93149410242
 _ME_GEV = 0.51099895e-3
 _MEV = 1e-3
 _ENDING = b"HepMC::Asciiv3-END_EVENT_LISTING"
+_HEPMC2_LISTING = b"HepMC::IO_GenEvent"  # HepMC2 (IO_GenEvent) listing lines; HepMC3 writes Asciiv3
 _LAB_POS = [0.0, 0.0, 0.0]  # no macroscopic geometry (E.R.5)
 
 
@@ -283,9 +285,21 @@ def _za(pdg: int) -> tuple[int, int]:
     return 0, 0
 
 
+def refuse_hepmc2(path: str | os.PathLike[str], head: bytes) -> None:
+    """Raise if ``head`` (the first bytes of a file) opens a HepMC2 (IO_GenEvent) listing.
+
+    Both HepMC2 and HepMC3 files start with a ``HepMC::Version`` line (HepMC3 can also write the
+    HepMC2 format), so the listing line that follows tells them apart.
+    """
+    lines = head.lstrip().splitlines()[:2]
+    if any(line.strip().startswith(_HEPMC2_LISTING) for line in lines):
+        raise ValueError(f"{path}: HepMC2 file; nugan reads HepMC3 / NuHepMC only")
+
+
 def _check_complete(path: Path) -> None:
-    """Raise unless the file ends with the HepMC3 end-of-listing line (not truncated)."""
+    """Raise for a HepMC2 file, or unless the file ends with the HepMC3 end-of-listing line."""
     with open(path, "rb") as f:
+        refuse_hepmc2(path, f.read(256))
         f.seek(max(0, path.stat().st_size - 256))
         tail = f.read()
     if _ENDING not in tail:

@@ -79,11 +79,11 @@ def _root_format(path: Path) -> str:
 def _text_format(path: Path, head: bytes) -> str | None:
     """'nuhepmc' or 'csv' from the first bytes of a text file, else None."""
     from nugan.events.csv_io import csv_header
+    from nugan.events.nuhepmc import refuse_hepmc2
 
+    refuse_hepmc2(path, head)  # before the HepMC3 test: a HepMC2 file starts 'HepMC::Version' too
     if any(head.lstrip().startswith(m) for m in _HEPMC3):
         return "nuhepmc"
-    if head.lstrip().startswith(b"HepMC::IO_GenEvent"):
-        raise ValueError(f"{path}: HepMC2 file; nugan reads HepMC3 / NuHepMC only")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as err:
