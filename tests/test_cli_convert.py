@@ -89,7 +89,7 @@ def test_convert_to_nuhepmc_needs_cross_section(tmp_path: Path) -> None:
                      "--xsec", "1.5e-38")
     assert code == 0, out
     back = read_events(tmp_path / "o.hepmc3")
-    assert back.meta.target == "Ar40" and back.meta.xsec_cm2 == pytest.approx(1.5e-38)
+    assert back.meta.target == "Ar40" and back.meta.xsec_cm2 == pytest.approx(1.5e-38, rel=1e-6, abs=0)
     assert back.channel.tolist() == [0, 2]
 
 

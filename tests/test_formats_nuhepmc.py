@@ -49,7 +49,7 @@ def test_round_trip_nuwro_parquet_nuhepmc_parquet(nuwro_root_fixture: Path, tmp_
     for col in ("E_nu", "E_mu", "cos_theta"):
         np.testing.assert_allclose(getattr(back, col), getattr(src, col), rtol=1e-12, atol=1e-14)
     assert np.array_equal(back.channel, src.channel)
-    assert back.meta.xsec_cm2 == pytest.approx(src.meta.xsec_cm2, rel=1e-12)
+    assert back.meta.xsec_cm2 == pytest.approx(src.meta.xsec_cm2, rel=1e-12, abs=0)
     assert (back.meta.source, back.meta.seed, back.meta.target) == ("nuwro", 3001, "C12")
 
 
@@ -108,7 +108,7 @@ def test_writer_requires_cross_section(tmp_path: Path) -> None:
         write_nuhepmc(t, tmp_path / "x.hepmc3")
     assert not any(tmp_path.iterdir())
     write_nuhepmc(t, tmp_path / "x.hepmc3", xsec_cm2=2e-38)
-    assert read_events(tmp_path / "x.hepmc3").meta.xsec_cm2 == pytest.approx(2e-38, rel=1e-12)
+    assert read_events(tmp_path / "x.hepmc3").meta.xsec_cm2 == pytest.approx(2e-38, rel=1e-12, abs=0)
 
 
 def test_writer_removes_temp_on_error_and_rejects_other_domain(tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_reader_on_foreign_mev_per_atom_file(tmp_path: Path) -> None:
     m = t.meta
     assert (m.probe_pdg, m.target, m.source, m.generator_version) == (14, "Ar40", "othergen", "3.1")
     # 0.4 pb per atom = 1e-38 cm^2 per nucleon for all 6 events; 4 of 6 kept
-    assert m.xsec_cm2 == pytest.approx(1e-38 * 4 / 6, rel=1e-12)
+    assert m.xsec_cm2 == pytest.approx(1e-38 * 4 / 6, rel=1e-12, abs=0)
 
 
 def test_truncated_hepmc_file_is_reported(tmp_path: Path) -> None:
