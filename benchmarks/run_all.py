@@ -156,7 +156,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("demo", ("python", "benchmarks/demo.py", "--results-dir", "{results}"),
           ("demo.json", "demo.md"), 5, timing=True, note="make demo from an empty folder: wall time, memory, table"),
     Entry("tune_t2k", ("python", "benchmarks/tune_t2k.py", "--nuwro-dir", "{nuwro}"),
-          ("tune_t2k.*",), None, nuwro=True, note="writes benchmarks/results/ only"),
+          ("tune_t2k*",), None, nuwro=True, note="writes benchmarks/results/ only"),
 )
 BY_NAME = {e.name: e for e in REGISTRY}
 
@@ -285,7 +285,8 @@ def plan(entries: list[Entry], a: argparse.Namespace) -> list[Plan]:
     """What runs and what is skipped (and why), before anything runs."""
     provided: set[str] = set()  # run folders that entries planned before this one will leave
     providers = {n: e.name for e in entries for n in e.provides}
-    have_nuwro, have_gpu = nuwro_ok(a.nuwro_dir), None
+    have_nuwro = nuwro_ok(a.nuwro_dir)
+    have_gpu = gpu_present() if any(e.gpu == "required" for e in entries) else False
     plans = []
     for e in entries:
         p = Plan(e)
@@ -299,7 +300,7 @@ def plan(entries: list[Entry], a: argparse.Namespace) -> list[Plan]:
             p.skip = f"{e.script} is not in this checkout"
         elif e.nuwro and not have_nuwro:
             p.skip = f"needs the NuWro samples: {a.nuwro_dir} has no numu_C12_base.parquet (--nuwro-dir)"
-        elif e.gpu == "required" and not (have_gpu := gpu_present() if have_gpu is None else have_gpu):
+        elif e.gpu == "required" and not have_gpu:
             p.skip = "needs a GPU"
         elif "{results}" not in " ".join(e.argv) and a.results_dir.resolve() != (ROOT / DEFAULT_RESULTS).resolve():
             p.skip = f"writes to {DEFAULT_RESULTS} only (not --results-dir)"
@@ -372,8 +373,9 @@ def execute(plans: list[Plan], a: argparse.Namespace) -> int:
         status = "ok" if not unwritten else f"did not write {', '.join(unwritten)}"
         if unwritten:
             failed.add(e.name)
-        summary.append((e.name, status + f" ({len(fresh)} files stamped)", f"{minutes:.1f}"))
-        print(f"[{i}/{len(todo)}] {e.name}: {status}, {len(fresh)} files stamped, {minutes:.1f} min", flush=True)
+        stamped = f"{len(fresh)} file{'' if len(fresh) == 1 else 's'} stamped"
+        summary.append((e.name, f"{status} ({stamped})", f"{minutes:.1f}"))
+        print(f"[{i}/{len(todo)}] {e.name}: {status}, {stamped}, {minutes:.1f} min", flush=True)
     for p in plans:
         if p.skip:
             summary.append((p.entry.name, f"skipped: {p.skip}", "-"))
