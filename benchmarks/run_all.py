@@ -82,10 +82,10 @@ class Entry:
 
 NUWRO_BASE = "runs/paper/base"
 UPSTREAM = {u.path: u for u in (
-    Upstream("runs/base/numu-C12-phase4", ("bash", "benchmarks/pretrain_base.sh"), 6 * 60,
+    Upstream("runs/base/numu-C12-phase4", ("bash", "benchmarks/pretrain_base.sh"), 3 * 60,
              note="the eight-phase numu-C12 rebuild (phase 4 is what the results read); it re-ships numu-C12"),
     Upstream(NUWRO_BASE, ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
-                          "runs/paper", "pretrain"), 8 * 60, nuwro=True,
+                          "runs/paper", "pretrain"), 3 * 60, nuwro=True,
              note="the four-phase NuWro base model (the shipped nuwro-C12)"),
 )}
 
