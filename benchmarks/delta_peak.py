@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from provenance import stamp
 
 from nugan.atomic import atomic_write_text
 from nugan.events import EventTable, kinematics, read_parquet
@@ -76,6 +77,7 @@ def main() -> None:
     if args.out:
         atomic_write_text(Path(args.out), json.dumps({"command": "python benchmarks/delta_peak.py",
                                                       "args": vars(args), "rows": rows}, indent=1))
+        stamp(args.out)
         print(f"wrote {args.out}")
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from provenance import provenance, stamp
 
 import nugan
 from nugan.atomic import atomic_write_text
@@ -125,6 +126,9 @@ def main() -> None:
                                        f"--domain {a.domain}", *(f"--model {m}" for m in a.model)]),
                                        "threads": a.threads, "floor": fl, "rows": rows}, indent=1, default=float))
     atomic_write_text(out.with_suffix(".md"), md)
+    prov = provenance()
+    stamp(out, prov=prov)
+    stamp(out.with_suffix(".md"), prov=prov)
     print(f"wrote {out} and {out.with_suffix('.md')}")
 
 

@@ -41,6 +41,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
+from provenance import stamp
 
 from nugan.atomic import atomic_write_text
 
@@ -271,6 +272,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(out, indent=1))
+    stamp(args.out)
     print(f"\nwrote {args.out}")
 
 

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from provenance import stamp
+
 from nugan.atomic import atomic_write_text
 from nugan.events.readers import read_events
 from nugan.generation.api import load_generator
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = {"n_events": args.n_events, "seed": args.seed, "nuwro": args.nuwro or None,
            "seconds": time.perf_counter() - t0, "table_markdown": text, "results": results}
     atomic_write_text(args.out, json.dumps(doc, indent=1) + "\n")
+    stamp(args.out)
     print(f"wrote {args.out}")
     return 0
 

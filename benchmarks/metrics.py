@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from provenance import stamp
 
 from nugan.atomic import atomic_write_text
 from nugan.events import EventTable, SampleMeta
@@ -146,6 +147,7 @@ def main() -> None:
         "note": "wall seconds, best of --repeat (AUC: one run); shared machine, load varies",
     }
     atomic_write_text(out, json.dumps(payload, indent=1))
+    stamp(out)
     print(f"wrote {out}")
 
 

@@ -10,12 +10,20 @@ Usage (resumable: every stage skips work whose outputs exist, and training resum
         E_nu-balanced continuation configs/continue_flow_balanced_cpu.toml into flow-base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper study
         (sizes 1k, 3k, 10k, 30k, 100k x seeds 0, 1, 2; scratch trained to convergence with the base's summed
-        pre-training length as budget and early stopping; --scratch matched for the transfer run's budget)
+        pre-training length as budget and early stopping; --scratch matched for the transfer run's budget;
+        the committed results/paper_reproduction.* come from --sizes 10000,100000 --scratch matched,
+        benchmarks/run_all.py's entry paper_reproduction)
+    python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
+        --domains numu-Ar40,numubar-C12 --sizes 10000 --seeds 0 report
+        (HTML reports under runs/paper/reports/; the W, E_mu and cos_theta plots of PAPER_PLOTS are also written
+        to results/paper_<domain>_<plot>.png)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
         --family flow --study-name study_flow study      (the same study with the flow base, flow-base)
     python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper \
         --domains numubar-C12 --steps 4000 --study-name numubar_4000 study
-        (a variant: its own run folder and results/paper_reproduction_numubar_4000.*)
+        (a variant: its own run folder and results/paper_reproduction_numubar_4000.*, not committed)
+
+Result files go to benchmarks/results/ (``--results-dir``), each stamped with its provenance (provenance.py).
 
 Test-set rule (fixed, never trained on): the LAST rows of each file are the test set: 200,000 rows of
 numu_C12_base (800k) and 60,000 rows of each 160k target file. Training uses the first rows only:
@@ -29,6 +37,9 @@ import json
 import shutil
 from pathlib import Path
 
+from provenance import provenance, stamp
+
+from nugan.atomic import atomic_write_text
 from nugan.events import EventTable, read_parquet
 from nugan.training import load_run_config, pretrain, transfer
 from nugan.training.runs import transfer_defaults
@@ -52,6 +63,8 @@ FIXED = {  # domain -> file stem of shared/data/nuwro/fixed_energy/<stem>_E<E>.p
 BASE_TEST = 200_000
 TARGET_TEST = 60_000
 RESULTS = Path(__file__).resolve().parent / "results"
+#: report plots copied to results/paper_<domain>_<name>.png: dist_<name>.png of the report's fixed energies
+PAPER_PLOTS = ("E1_w", "E3_w", "E1_e-mu", "E1_cos-theta", "E0.5_e-mu")
 
 
 def carve(table: EventTable, n_test: int) -> tuple[EventTable, EventTable]:
@@ -104,9 +117,31 @@ def base_dir_of(out: Path, family: str) -> Path:
     return out / ("flow-base" if family == "flow" else "base")
 
 
+def speed_section(results: Path, speeds: dict[str, float]) -> str:
+    """Markdown "Generation speed": NuWro's rate from each sample's JSON, and nugan's rows of results/generate.json
+    (written by benchmarks/generate.py; copied with its date and load average, not measured here)."""
+    md = "\n## Generation speed\n\n| generator | device | events/s |\n|---|---|---|\n"
+    md += "".join(f"| NuWro 25.11 ({k}) | 1 CPU core (from the sample JSON) | {v:.0f} |\n" for k, v in speeds.items())
+    gen = results / "generate.json"
+    if gen.exists():
+        g = json.loads(gen.read_text())
+        for r in g["results"]:
+            if r["what"].startswith("nugan"):
+                dev = g["devices"].get(r["device"], r["device"])
+                md += (f"| {r['what']} ({r['events_per_call']:.0e} events/call) | {dev}, "
+                       f"{g['torch_threads']} threads | {r['events_per_s']:.0f} |\n")
+        when = g.get("created_utc") or g.get("provenance", {}).get("date", "?")
+        load = g.get("load_average_1min")
+        md += (f"\n(nugan rows copied from generate.json (`python benchmarks/generate.py`), measured {when} UTC with "
+               f"load average {'?' if load is None else f'{load:.2f}'} on {g.get('cpu_count', '?')} cores: "
+               "timings depend on the load, see its provenance; the shipped models' own rates are in "
+               "sampling_speed.md.)\n")
+    return md
+
+
 def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], seeds: list[int],
                 steps: int | None, name: str = "study", family: str = "gan", scratch: str = "converged",
-                scratch_steps: int | None = None, scratch_patience: int = 20) -> None:
+                scratch_steps: int | None = None, scratch_patience: int = 20, results: Path = RESULTS) -> None:
     defaults = transfer_defaults(family)
     train = defaults if steps is None else defaults.replace(steps=steps)
     base_dir = base_dir_of(out, family)
@@ -117,11 +152,11 @@ def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], se
     rows = run_study(base_dir, cfg, out / name, provider=nuwro_provider(nuwro))
     stem = "paper_reproduction" if name == "study" else f"paper_reproduction_{name}"
     agg = aggregate(rows)
-    RESULTS.mkdir(exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
     base_info = json.loads((base_dir / "model.json").read_text())
     speeds = {k: json.loads((nuwro / v.replace(".parquet", ".json")).read_text())["generation_rate_events_per_s"]
               for k, v in {"numu-C12": BASE_FILE, **TARGETS}.items()}
-    (RESULTS / f"{stem}.json").write_text(json.dumps(
+    atomic_write_text(results / f"{stem}.json", json.dumps(
         {"rows": rows, "aggregate": agg, "base_model": {k: base_info.get(k) for k in (
             "best_step", "best_mean_map", "best_map3d", "best_map3d_no_tails", "data_fingerprint")},
          "family": family, "fine_tuning_steps": train.steps, "nuwro_events_per_s": speeds,
@@ -129,30 +164,25 @@ def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], se
              "scratch", "scratch_budget", "scratch_budget_source", "scratch_patience")},
          "test_rule": __doc__.split("Test-set rule")[1].strip()}, indent=1))
     md = study_markdown(agg, cfg).replace("# Transfer-learning study", "# Paper reproduction on NuWro 25.11")
-    md += "\n## Generation speed\n\n| generator | device | events/s |\n|---|---|---|\n"
-    md += "".join(f"| NuWro 25.11 ({k}) | 1 CPU core (from the sample JSON) | {v:.0f} |\n" for k, v in speeds.items())
-    gen = RESULTS / "generate.json"
-    if gen.exists():
-        g = json.loads(gen.read_text())
-        for r in g["results"]:
-            if r["what"].startswith("nugan"):
-                dev = g["devices"].get(r["device"], r["device"])
-                md += (f"| {r['what']} ({r['events_per_call']:.0e} events/call) | {dev}, "
-                       f"{g['torch_threads']} threads | {r['events_per_s']:.0f} |\n")
-        md += "\n(nugan figures: `python benchmarks/generate.py`; no GPU was lent to the session that measured them.)\n"
-    (RESULTS / f"{stem}.md").write_text(md)
-    shutil.copy(out / name / "map_vs_size.png", RESULTS / f"{stem}_map_vs_size.png")
-    curves = RESULTS / f"{stem}_learning_curves"
+    md += speed_section(results, speeds)
+    atomic_write_text(results / f"{stem}.md", md)
+    written = [results / f"{stem}.json", results / f"{stem}.md", results / f"{stem}_map_vs_size.png"]
+    shutil.copy(out / name / "map_vs_size.png", written[-1])
+    curves = results / f"{stem}_learning_curves"
     curves.mkdir(exist_ok=True)
     for png in sorted((out / name).glob("learning_curves_*.png")):
         shutil.copy(png, curves / png.name)
+        written.append(curves / png.name)
+    prov = provenance()
+    for f in written:
+        stamp(f, prov=prov)
     print(md)
 
 
 def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: int, name: str = "study",
-                 family: str = "gan") -> None:
+                 family: str = "gan", results: Path = RESULTS) -> None:
     """HTML report per domain: NuWro vs TL vs scratch (converged when present, else matched) vs zero-shot at
-    the fixed energies."""
+    the fixed energies; its :data:`PAPER_PLOTS` go to ``results/paper_<domain>_<plot>.png`` (stamped)."""
     import nugan
     from nugan.reports import write_report
 
@@ -171,6 +201,15 @@ def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: in
                            title=f"NuWro {spec}: TL vs scratch vs zero-shot ({size} training events)",
                            reference_label="NuWro 25.11", observables=("E_mu", "cos_theta", "W", "Q2"))
         print(f"report: {idx}")
+        results.mkdir(parents=True, exist_ok=True)
+        prov = provenance()
+        for plot in PAPER_PLOTS:
+            src = idx.parent / f"dist_{plot}.png"
+            if src.exists():
+                dest = results / f"paper_{spec}_{plot}.png"
+                shutil.copy(src, dest)
+                stamp(dest, prov=prov)
+                print(f"plot: {dest}")
 
 
 #: Widening of the third phase (see docs/training.md): a K-category latent code for the generator and the
@@ -227,7 +266,7 @@ def stage_pretrain_flow(nuwro: Path, out: Path, config: Path, balance_config: Pa
     print(f"flow base model written to {run_dir}")
 
 
-def stage_base_eval(nuwro: Path, out: Path) -> None:
+def stage_base_eval(nuwro: Path, out: Path, results: Path = RESULTS) -> None:
     """The base model on its own test set (last 200k rows of the C12 base sample), floors from half splits."""
     import nugan
     from nugan.workflows.evaluation import evaluate_model, floor_for
@@ -235,13 +274,17 @@ def stage_base_eval(nuwro: Path, out: Path) -> None:
     source = nuwro_source(nuwro)
     # no second NuWro sample: floor_for takes half splits of the test set and of the fixed-energy samples
     rep = evaluate_model(nugan.load(str(out / "base")), source, "nuwro-C12 base", 0, floor_for(source, 0))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "nuwro_base_model.md").write_text(
+    results.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(
+        results / "nuwro_base_model.md",
         "# NuWro-trained base model `nuwro-C12` on its test set (last 200,000 rows of numu_C12_base)\n\n"
         "Command: `python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper "
         "base-eval`; floor: half split of the test set (MAP, AUC) and of the NuWro fixed-energy samples (EMD).\n\n"
         + rep.to_markdown())
-    (RESULTS / "nuwro_base_model.json").write_text(json.dumps(rep.to_dict(), indent=1, default=float))
+    atomic_write_text(results / "nuwro_base_model.json", json.dumps(rep.to_dict(), indent=1, default=float))
+    prov = provenance()
+    for f in ("nuwro_base_model.md", "nuwro_base_model.json"):
+        stamp(results / f, prov=prov)
     print(rep.to_markdown())
 
 
@@ -276,6 +319,8 @@ def main() -> None:
                     default=Path(__file__).resolve().parents[1] / "configs/pretrain_flow_cpu.toml")
     ap.add_argument("--flow-balance-config", type=Path,
                     default=Path(__file__).resolve().parents[1] / "configs/continue_flow_balanced_cpu.toml")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS,
+                    help="where result files go (default benchmarks/results)")
     ap.add_argument("stage", choices=["pretrain", "pretrain-flow", "base-eval", "study", "report"])
     a = ap.parse_args()
     domains = [d for d in a.domains.split(",") if d]
@@ -289,14 +334,14 @@ def main() -> None:
     elif a.stage == "pretrain-flow":
         stage_pretrain_flow(a.nuwro_dir, a.out, a.flow_config, a.flow_balance_config)
     elif a.stage == "base-eval":
-        stage_base_eval(a.nuwro_dir, a.out)
+        stage_base_eval(a.nuwro_dir, a.out, a.results_dir)
     elif a.stage == "study":
         stage_study(a.nuwro_dir, a.out, domains, [int(x) for x in a.sizes.split(",")],
                     [int(x) for x in a.seeds.split(",")], a.steps, a.study_name, a.family, a.scratch,
-                    a.scratch_steps, a.scratch_patience)
+                    a.scratch_steps, a.scratch_patience, a.results_dir)
     else:
         stage_report(a.nuwro_dir, a.out, domains, int(a.sizes.split(",")[0]), int(a.seeds.split(",")[0]),
-                     a.study_name, a.family)
+                     a.study_name, a.family, a.results_dir)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import argparse
 import json
 from pathlib import Path
 
+from provenance import provenance, stamp
+
 import nugan
 from nugan.atomic import atomic_write_text
 from nugan.events import EventTable, read_parquet
@@ -100,6 +102,9 @@ def main() -> None:
     atomic_write_text(a.results, json.dumps({"base": a.base, "energy_balance": a.energy_balance, "nll": nll,
                                              "rows": rows}, indent=1, default=float))
     atomic_write_text(a.results.with_suffix(".md"), text)
+    prov = provenance()
+    stamp(a.results, prov=prov)
+    stamp(a.results.with_suffix(".md"), prov=prov)
     print(f"wrote {a.results} and {a.results.with_suffix('.md')}")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from provenance import provenance, stamp
 
 import nugan
 from nugan.atomic import atomic_write_text
@@ -65,6 +66,9 @@ def main() -> None:
     atomic_write_text(a.out, json.dumps({"events": a.events, "load_average": load, "torch": torch.__version__,
                                          "rows": rows}, indent=1))
     atomic_write_text(a.out.with_suffix(".md"), text)
+    prov = provenance()
+    stamp(a.out, prov=prov)
+    stamp(a.out.with_suffix(".md"), prov=prov)
     print(f"wrote {a.out} and {a.out.with_suffix('.md')}")
 
 

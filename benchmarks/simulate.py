@@ -1,7 +1,7 @@
 """Throughput of the built-in simulator (table sampler path), one process.
 
-Usage: python benchmarks/simulate.py [--events N] [--repeat R]
-Prints a table and writes benchmarks/results/simulate.json.
+Usage: python benchmarks/simulate.py [--events N] [--repeat R] [--out FILE.json]
+Prints a table and writes benchmarks/results/simulate.json (stamped with its provenance).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from provenance import stamp
 
 from nugan.atomic import atomic_write_text
 from nugan.physics.simulate import iter_chunks, make_config
@@ -45,17 +46,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--events", type=int, default=2_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "simulate.json")
     args = ap.parse_args()
     rows = [run_case(p, t, e, args.events, args.repeat) for p, t, e in CASES]
     print(f"{'probe':8s} {'target':6s} {'energy':>12s} {'events':>10s} {'best s':>8s} {'events/s':>12s}")
     for r in rows:
         print(f"{r['probe']:8s} {r['target']:6s} {str(r['energy']):>12s} {r['events']:>10d} {r['best_s']:>8.3f} "
               f"{r['events_per_s']:>12,d}")
-    out = Path(__file__).resolve().parent / "results" / "simulate.json"
+    out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     info = {"python": platform.python_version(), "numpy": np.__version__, "cpu": platform.processor(),
             "threads": os.environ.get("OMP_NUM_THREADS", ""), "note": "single process, table sampler path"}
     atomic_write_text(out, json.dumps({"info": info, "results": rows}, indent=1))
+    stamp(out)
     print(f"wrote {out}")
 
 

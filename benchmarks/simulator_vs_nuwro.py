@@ -1,12 +1,14 @@
 """Compare the built-in simulator with the reference NuWro samples.
 
-Usage: python benchmarks/simulator_vs_nuwro.py --nuwro-dir PATH/shared/data/nuwro [--events N]
+Usage: python benchmarks/simulator_vs_nuwro.py --nuwro-dir PATH/shared/data/nuwro [--events N] [--out FILE.json]
 
 For each fixed-energy NuWro file (fixed_energy/*_E{0.5,1.0,3.0}.parquet, default model only) the simulator
 (model 'default') is run at the same energy; per observable (E_mu, cos_theta, W, Q2, omega) it reports
 the 1-D Wasserstein distance divided by the NuWro standard deviation, the total cross-section ratio, the
 channel fractions (with W < 1.6 / W > 1.6 split, NuWro's RES/DIS definition) and the peak positions of W.
-Also flat-flux 0.3-10 GeV flux-averaged cross sections. Writes benchmarks/results/simulator_vs_nuwro.json.
+Also flat-flux 0.3-10 GeV flux-averaged cross sections against NuWro's, read from the JSON sidecars of the
+default-model flat samples (``cross_section_total_cm2_per_nucleon`` of numu_C12_base.json, numu_Ar40.json,
+numubar_C12.json). Writes benchmarks/results/simulator_vs_nuwro.json (``--out``), stamped with its provenance.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from provenance import stamp
 from scipy.stats import wasserstein_distance
 
 from nugan.atomic import atomic_write_text
@@ -24,7 +27,25 @@ from nugan.events import read_parquet
 from nugan.physics import simulate
 
 OBS = ("E_mu", "cos_theta", "W", "Q2", "omega")
-FLAT_REF = {("numu", "C12"): 3.459e-38, ("numu", "Ar40"): 3.580e-38, ("numubar", "C12"): 1.610e-38}
+#: (probe, target) -> NuWro's default-model flat-flux (0.3-10 GeV) sample whose sidecar JSON holds its sigma
+FLAT_SAMPLES = {("numu", "C12"): "numu_C12_base", ("numu", "Ar40"): "numu_Ar40", ("numubar", "C12"): "numubar_C12"}
+PDG = {"numu": 14, "numubar": -14}
+TARGET_ZA = {"C12": (6, 12), "Ar40": (18, 40)}
+
+
+def nuwro_flat_sigma(nuwro_dir: Path, probe: str, target: str) -> tuple[float, str]:
+    """NuWro's flux-averaged sigma [cm^2 per nucleon] of the flat 0.3-10 GeV sample, and the sidecar it came from.
+
+    Refuses a sidecar whose beam, target or energy range is not the one asked for."""
+    side = nuwro_dir / f"{FLAT_SAMPLES[probe, target]}.json"
+    if not side.exists():
+        raise SystemExit(f"error: {side} not found (the NuWro sample's JSON sidecar holds its cross section)")
+    info = json.loads(side.read_text())
+    got = (info.get("beam_pdg"), info.get("target_Z"), info.get("target_A"), info.get("beam_energy_param_MeV"))
+    want = (PDG[probe], *TARGET_ZA[target], "300 10000")
+    if got != want:
+        raise SystemExit(f"error: {side}: beam/target/energy {got}, expected {want}")
+    return float(info["cross_section_total_cm2_per_nucleon"]), side.name
 
 
 def _peak(w: np.ndarray, lo: float, hi: float) -> float:
@@ -64,6 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--nuwro-dir", type=Path, required=True, help="folder with NuWro Parquet samples")
     ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "simulator_vs_nuwro.json")
     args = ap.parse_args()
     fixed = args.nuwro_dir / "fixed_energy"
     if not fixed.is_dir():
@@ -81,13 +103,17 @@ def main() -> None:
               f"W>1.6 {r['inel_Wge1.6_nuwro']:.3f}/{r['inel_Wge1.6_sim']:.3f}  W_QE {r['W_peak_QE_nuwro']:.3f}/"
               f"{r['W_peak_QE_sim']:.3f}  W_D {r['W_peak_Delta_nuwro']:.3f}/{r['W_peak_Delta_sim']:.3f}")
     flat = []
-    for (probe, target), ref in FLAT_REF.items():
+    for probe, target in FLAT_SAMPLES:
+        ref, source = nuwro_flat_sigma(args.nuwro_dir, probe, target)
         s = simulate(probe, target, "default", energy=(0.3, 10.0), n_events=1000, seed=0).meta.xsec_cm2
-        flat.append({"probe": probe, "target": target, "sigma_sim": s, "sigma_nuwro": ref, "ratio": s / ref})
-        print(f"flat 0.3-10 GeV {probe}-{target}: sim {s / 1e-38:.3f} vs NuWro {ref / 1e-38:.3f} (x{s / ref:.3f})")
-    out = Path(__file__).resolve().parent / "results" / "simulator_vs_nuwro.json"
+        flat.append({"probe": probe, "target": target, "sigma_sim": s, "sigma_nuwro": ref, "ratio": s / ref,
+                     "nuwro_source": source})
+        print(f"flat 0.3-10 GeV {probe}-{target}: sim {s / 1e-38:.3f} vs NuWro {ref / 1e-38:.3f} (x{s / ref:.3f}, "
+              f"{source})")
+    out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps({"fixed_energy": rows, "flat": flat}, indent=1, default=float))
+    stamp(out)
     print(f"wrote {out}")
 
 

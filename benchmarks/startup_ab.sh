@@ -10,7 +10,7 @@ HERE=$(pwd)
 OLD=$(mktemp -d)
 trap 'rm -rf "$OLD"' EXIT
 git archive "$REV" src | tar -x -C "$OLD"
-mkdir -p "$OLD/benchmarks" && cp benchmarks/generate.py "$OLD/benchmarks/"
+mkdir -p "$OLD/benchmarks" && cp benchmarks/generate.py benchmarks/provenance.py "$OLD/benchmarks/"
 FIXTURE=$HERE/../shared/fixtures/nuwro_numu_C12_small.root
 INSPECT=()
 if [ -f "$FIXTURE" ]; then INSPECT=(--inspect-file "$FIXTURE"); fi

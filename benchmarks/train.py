@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from provenance import stamp
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -233,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(payload, indent=1))
+    stamp(out)
     console.print(f"wrote {out}")
 
 
