@@ -38,7 +38,7 @@ def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp
 
 
 def _report(result, out: Path) -> bool:
-    """Print the outcome (rank 0 only under torchrun; training has left its process group); True on rank 0."""
+    """Print the outcome (rank 0 only under torchrun); True on rank 0."""
     from nugan.training.distributed import is_main_process
 
     if not is_main_process():

@@ -1,30 +1,31 @@
 """DistributedDataParallel set-up for ``torchrun`` (gloo on CPU, nccl on GPU).
 
 Training owns the process group: :func:`join` (called when a training loop opens its run) initialises it under
-torchrun, and :func:`leave` (called when the loop ends, also on an error) destroys it again if :func:`join` created
-it. A group initialised by the caller is the caller's, and is left alone.
+torchrun the first time and destroys it when the process exits; later runs of the same process join the same
+group (re-creating a group in one process can hang its rendezvous). A group initialised by the caller is the
+caller's, and is left alone. Commands need no ``torch.distributed``: :func:`is_main_process` says which rank prints.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "init_distributed", "join", "leave", "shutdown_distributed", "broadcast_flag",
-           "gather_tensors", "is_main_process"]
+__all__ = ["DistInfo", "init_distributed", "join", "shutdown_distributed", "broadcast_flag", "gather_tensors",
+           "is_main_process"]
 
 
 @dataclass(frozen=True)
 class DistInfo:
-    """Rank layout of this process (world_size 1 without torchrun); ``owns_group``: training created the group."""
+    """Rank layout of this process (world_size 1 without torchrun)."""
 
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    owns_group: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -36,21 +37,15 @@ class DistInfo:
 
 
 def join(device: torch.device) -> DistInfo:
-    """Join the process group when launched by torchrun (WORLD_SIZE > 1), initialising it unless the caller
-    already did; a no-op otherwise."""
+    """This process's place in the process group when launched by torchrun (WORLD_SIZE > 1): the group is
+    initialised on first use (gloo on CPU, nccl on CUDA) and destroyed at exit; a no-op without torchrun."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
-    owns = not dist.is_initialized()
-    if owns:
+    if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), owns)
-
-
-def leave(info: DistInfo) -> None:
-    """Destroy the process group if :func:`join` created it."""
-    if info.owns_group and dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        atexit.register(shutdown_distributed)
+    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def init_distributed(device: torch.device) -> DistInfo:
@@ -65,7 +60,7 @@ def shutdown_distributed() -> None:
 
 
 def is_main_process() -> bool:
-    """True on rank 0 of a torchrun launch (or without one); usable after training has left its group."""
+    """True on rank 0 of a torchrun launch, and without one."""
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank() == 0
     return int(os.environ.get("RANK", "0")) == 0

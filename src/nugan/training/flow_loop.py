@@ -195,7 +195,7 @@ def fit_flow(
         flow_run = run.parallel(flow)
         batches = TrainBatches(train, bundle.transform, cfg, run.dinfo, run.device)
         ts = TrainState({"flow": flow}, {"opt": opt}, EMA(flow, cfg.ema), "flow", Selector(cfg.patience))
-        st = ts.start(out, cfg, run.dinfo, run.device, resume=resume, what="flow")
+        st = ts.restore_or_seed(out, cfg, run.dinfo, run.device, resume=resume, what="flow")
         validate = _Validation(bundle, val, cfg, ts, run, info, frozen, st.get("start_nll"))
         start, amp = ts.step, run.autocast()
         run.start(start, "training flow", progress)

@@ -187,7 +187,7 @@ def fit(
         batches = TrainBatches(train, bundle.transform, cfg, run.dinfo, run.device)
         ts = TrainState({"generator": G, "discriminator": D}, {"opt_g": nets.opt_g, "opt_d": nets.opt_d},
                         EMA(G, cfg.ema), "generator", Selector(cfg.patience))
-        st = ts.start(out, cfg, run.dinfo, run.device, resume=resume, what="model")
+        st = ts.restore_or_seed(out, cfg, run.dinfo, run.device, resume=resume, what="model")
         ts.selector.margin = st.get("start_margin", 0.0)  # <MAP> by which a step must beat the starting point
         start, amp, validate = ts.step, run.autocast(), _Validation(bundle, val, cfg, ts, run, info, frozen)
         run.start(start, "training", progress)

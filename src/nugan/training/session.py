@@ -1,8 +1,7 @@
 """What both training loops do around their steps: open the run (run directory, device, process group), the
 learning-rate schedule, the progress bar, history records and checkpoints, the best model, and the summary.
 
-:func:`open_run` returns a :class:`Run`, a context manager: leaving it stops the progress bar and leaves the
-process group that training joined (:mod:`nugan.training.distributed`).
+:func:`open_run` returns a :class:`Run`, a context manager: leaving it stops the progress bar.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from nugan.atomic import atomic_write_text
 from nugan.models.checkpoint import Bundle, save_model
 from nugan.models.sampler import pick_device
 from nugan.training.config import TrainConfig
-from nugan.training.distributed import DistInfo, broadcast_flag, join, leave
+from nugan.training.distributed import DistInfo, broadcast_flag, join
 from nugan.training.rundir import check_run_dir, finish_run, start_run
 from nugan.training.selection import Selector
 from nugan.training.state import TrainState
@@ -177,7 +176,6 @@ class Run:
                  tb: TracebackType | None) -> None:
         if self._bar is not None:
             self._bar.stop()
-        leave(self.dinfo)
 
 
 def open_run(out: Path, manifest: dict[str, Any], cfg: TrainConfig, *, resume: bool, force: bool) -> Run:
@@ -187,12 +185,8 @@ def open_run(out: Path, manifest: dict[str, Any], cfg: TrainConfig, *, resume: b
     out.mkdir(parents=True, exist_ok=True)
     device = pick_device(cfg.device)
     dinfo = join(device)
-    try:
-        if dinfo.is_main:
-            start_run(out, manifest, resume=resume, force=force)
-    except BaseException:
-        leave(dinfo)
-        raise
+    if dinfo.is_main:
+        start_run(out, manifest, resume=resume, force=force)
     if dinfo.enabled and device.type == "cuda":
         device = torch.device("cuda", dinfo.local_rank)
     if cfg.threads and device.type == "cpu":

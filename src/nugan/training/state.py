@@ -215,8 +215,8 @@ class TrainState:
         if dinfo.is_main:
             save_state(self.to_dict(rng, extra), run_dir)
 
-    def start(self, run_dir: Path, cfg: TrainConfig, dinfo: DistInfo, device: torch.device, *, resume: bool,
-              what: str) -> dict[str, Any]:
+    def restore_or_seed(self, run_dir: Path, cfg: TrainConfig, dinfo: DistInfo, device: torch.device, *,
+                        resume: bool, what: str = "model") -> dict[str, Any]:
         """Restore the state of ``run_dir`` when resuming (returned, for the loop's own entries), else seed the
         RNG of a fresh run (returns {}). ``what`` names the model in errors ("model", "flow")."""
         if not resume:
