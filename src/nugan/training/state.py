@@ -180,8 +180,9 @@ class TrainState:
     """Everything a run needs to continue exactly, saved to ``state.safetensors`` at every validation.
 
     ``nets`` and ``optimisers`` are saved under their keys (``generator``, ``opt_g``, ...), the moving average of
-    ``nets[averaged]`` under ``<averaged>_ema``, then the RNG states, ``history``, the selector's ``best``,
-    ``best_step``, ``bad_vals`` and ``step`` (steps done). The loop keeps ``history`` and ``step`` up to date.
+    ``nets[averaged]`` under ``<averaged>_ema``, then the RNG states, ``history``, the selector's ``best`` and
+    ``best_step``, ``step`` (steps done) and the selector's ``bad_vals``. The loop keeps ``history`` and ``step``
+    up to date.
     """
 
     nets: dict[str, nn.Module]
