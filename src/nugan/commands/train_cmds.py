@@ -38,14 +38,10 @@ def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp
 
 
 def _report(result, out: Path) -> bool:
-    """Print the outcome (rank 0 only under torchrun) and close the process group; True on rank 0."""
-    import torch.distributed as dist
+    """Print the outcome (rank 0 only under torchrun); True on rank 0."""
+    from nugan.training.distributed import is_main_process
 
-    from nugan.training.distributed import shutdown_distributed
-
-    main_rank = not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
-    shutdown_distributed()
-    if not main_rank:
+    if not is_main_process():
         return False
     nll = f"validation NLL {result.best_val_nll:.4f} nats/event, " if result.best_val_nll is not None else ""
     console.print(

@@ -13,39 +13,28 @@ variables, which differs by the transform's log-Jacobian (:meth:`VariableTransfo
 
 from __future__ import annotations
 
-import copy
-import json
 import math
-import time
-from contextlib import nullcontext
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
-from nugan.models.checkpoint import FlowBundle, save_model
+from nugan.models.checkpoint import FlowBundle
+from nugan.training.batches import TrainBatches, energy_balance_weights
 from nugan.training.config import TrainConfig
-from nugan.training.distributed import broadcast_flag
-from nugan.training.loop import (
-    BatchSampler,
-    FitResult,
-    _lr_factor,
-    _set_train_mode,
-    _update_ema,
-    energy_balance_weights,
-    open_run,
-    validation_metric,
-)
-from nugan.training.rundir import finish_run, run_manifest
-from nugan.training.state import load_state, save_state
+from nugan.training.ema import EMA
+from nugan.training.loop import validation_metric
+from nugan.training.rundir import run_manifest
+from nugan.training.seeds import validation_seed
+from nugan.training.selection import Selector
+from nugan.training.session import FitResult, Run, adam, finite_or_none, open_run, save_best, set_lr, set_train_mode
+from nugan.training.state import TrainState
 
-__all__ = ["fit_flow", "event_nll", "paired_improvement", "weighted_mean_se"]
+__all__ = ["fit_flow", "flow_step", "event_nll", "paired_improvement", "weighted_mean_se"]
 
-_STATE_KEYS = frozenset({"flow", "flow_ema", "opt", "rng_cpu", "history", "best", "best_step", "step",
-                         "bad_vals"})
 _NLL_BATCH = 65_536
 
 
@@ -90,6 +79,76 @@ def paired_improvement(nll_new: np.ndarray, nll_ref: np.ndarray,
     return weighted_mean_se(np.asarray(nll_new, dtype=np.float64) - np.asarray(nll_ref, dtype=np.float64), weights)
 
 
+def flow_step(flow_run: torch.nn.Module, opt: torch.optim.Optimizer, e: torch.Tensor, u: torch.Tensor,
+              cfg: TrainConfig, amp: AbstractContextManager[Any], step: int, out: Path) -> torch.Tensor:
+    """Step ``step``: one Adam step on the batch's mean negative log-likelihood of the network variables (gradient
+    norm clipped to ``cfg.grad_clip``); returns the loss. A non-finite loss stops training (``out`` is named)."""
+    with amp:
+        loss = -flow_run(u, e).float().mean()
+    if not torch.isfinite(loss):
+        raise ValueError(f"{out}: training loss became {loss.item()} at step {step}; lower lr_g "
+                         f"or set grad_clip (the last good state is in {out})")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.grad_clip)
+    opt.step()
+    return loss
+
+
+class _Validation:
+    """Validation NLL of the averaged flow (and its sampled <MAP>), model selection on it and the best model's
+    files; against the starting point (step 0) a step must win by ``cfg.start_margin`` standard errors of the
+    paired per-event difference."""
+
+    def __init__(self, bundle: FlowBundle, val: EventTable, cfg: TrainConfig, ts: TrainState, run: Run,
+                 info: dict[str, Any] | None, frozen: list[str], start_nll: torch.Tensor | None) -> None:
+        self.bundle, self.val, self.ts, self.run, self.info = bundle, val, ts, run, info
+        self.seed, self.margin = validation_seed(cfg.seed), cfg.start_margin
+        self.weights = energy_balance_weights(val.E_nu, cfg.energy_balance)  # None without energy balancing
+        self.start_nll = None if start_nll is None else start_nll.double().numpy()  # per event, of step 0
+        self.described = {"steps_planned": cfg.steps, "batch_size": cfg.batch_size, "frozen": frozen,
+                          "seed": cfg.seed}
+
+    def __call__(self, done: int, loss: float | None) -> dict[str, Any]:
+        """Validate after ``done`` steps: a history record; the flow saved as the model if it is the best."""
+        self.bundle.flow = self.ts.ema.module
+        nll = event_nll(self.bundle, self.val, self.run.device)
+        mean, se = weighted_mean_se(nll)
+        rec: dict[str, Any] = {"step": done, "loss": loss, "val_nll": mean, "val_nll_se": se,
+                               **validation_metric(self.bundle, self.val, self.seed, self.bundle.energy_range,
+                                                   self.run.device),
+                               "seconds": self.run.seconds()}
+        score = mean
+        if self.weights is not None:  # selection on the energy-balanced validation NLL, the objective trained
+            score, bse = weighted_mean_se(nll, self.weights)
+            rec.update(val_nll_balanced=score, val_nll_balanced_se=bse)
+        improved = self.improves(done, nll, score, rec)
+        rec = finite_or_none(rec)
+        self.ts.history.append(rec)
+        if self.ts.selector.update(done, score, improved).improved:
+            save_best(self.bundle, self.run.out, self.info, best_step=done, best_val_nll=score,
+                      best_mean_map=rec["mean_map"], best_map3d=rec["map3d"], best_map3d_no_tails=rec["map3d_no_tails"],
+                      **self.described)
+        return rec
+
+    def improves(self, done: int, nll: np.ndarray, score: float, rec: dict[str, Any]) -> bool:
+        """Whether ``score`` is the new best; against the starting point, by the paired test (its gain and
+        standard error go into ``rec``). Step 0 keeps its per-event NLL for that test."""
+        better = self.ts.selector.beats(score)
+        if done == 0:
+            self.start_nll = nll
+        elif better and self.ts.selector.holds_start and self.start_nll is not None and self.margin > 0:
+            gain, gse = paired_improvement(nll, self.start_nll, self.weights)
+            rec.update(gain_vs_start=gain, gain_vs_start_se=gse)
+            better = gain < -self.margin * gse
+        return better
+
+    def state(self) -> dict[str, Any]:
+        """The loop's own entry of the train state: the starting point's per-event NLL."""
+        return {"start_nll": None if self.start_nll is None else torch.as_tensor(self.start_nll)}
+
+
 def fit_flow(
     bundle: FlowBundle,
     train: EventTable,
@@ -128,150 +187,38 @@ def fit_flow(
         ValueError: ``out_dir`` holds a run and neither ``resume`` nor ``force`` is given; a resume with other
             data or configuration; a non-finite loss or training that ends without a finite validation NLL.
     """
-    out = Path(out_dir)
-    frozen = frozen or []
-    device, dinfo = open_run(out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg,
-                             resume=resume, force=force)
-    flow = bundle.flow.to(device)
-    params = [p for p in flow.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr_g, betas=cfg.betas)
-    flow_run: torch.nn.Module = flow
-    if dinfo.enabled:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        flow_run = DDP(flow, device_ids=[device.index] if device.type == "cuda" else None)
-    sampler = BatchSampler(len(train), cfg.batch_size, cfg.seed, energy_balance_weights(train.E_nu, cfg.energy_balance))
-    t = bundle.transform
-    e_all = torch.as_tensor(t.encode_energy(train.E_nu), dtype=torch.float32).unsqueeze(1).to(device)
-    u_all = torch.as_tensor(t.encode_muon(train.E_nu, train.E_mu, train.cos_theta), dtype=torch.float32).to(device)
-    flow_ema = copy.deepcopy(flow).eval() if cfg.ema > 0 else flow
-    for p in flow_ema.parameters() if cfg.ema > 0 else ():
-        p.requires_grad_(False)
-
-    history: list[dict[str, Any]] = []
-    best, best_step, start, bad_vals = math.inf, -1, 0, 0
-    start_nll: np.ndarray | None = None  # per-event validation NLL of the starting point (start_margin)
-    if resume:
-        st = load_state(out, required=_STATE_KEYS)  # safetensors + JSON: never unpickles
-        try:
-            flow.load_state_dict(st["flow"])
-            if cfg.ema > 0:
-                flow_ema.load_state_dict(st["flow_ema"])
-            opt.load_state_dict(st["opt"])
-        except (RuntimeError, ValueError, KeyError) as err:
-            raise ValueError(f"{out}: the training state does not fit this flow's architecture or optimiser "
-                             f"(was the run started with another config?): {str(err).splitlines()[0]}") from err
-        torch.set_rng_state(st["rng_cpu"])
-        history, best, best_step, start, bad_vals = (st["history"], st["best"], st["best_step"], st["step"],
-                                                     st["bad_vals"])
-        if start > cfg.steps:
-            raise ValueError(f"{out}: the training state is at step {start} but train.steps is {cfg.steps}; "
-                             "resume with at least as many steps")
-        if st.get("start_nll") is not None:
-            start_nll = st["start_nll"].double().numpy()
-    else:
-        torch.manual_seed(cfg.seed * 1000 + 17 + dinfo.rank)
-
-    amp = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.amp else nullcontext()
-    local_batch = cfg.batch_size // dinfo.world_size
-    val_seed = cfg.seed + 7919
-    val_w = energy_balance_weights(val.E_nu, cfg.energy_balance)  # None without energy balancing
-    t0, steps_run, stopped_early = time.perf_counter(), 0, False
-
-    def record(done: int, loss: float | None) -> dict[str, Any]:
-        """Validate the averaged flow at step ``done``; save it if it is the best so far."""
-        nonlocal best, best_step, bad_vals, start_nll
-        bundle.flow = flow_ema
-        nll = event_nll(bundle, val, device)
-        mean, se = weighted_mean_se(nll)
-        rec: dict[str, Any] = {"step": done, "loss": loss, "val_nll": mean, "val_nll_se": se,
-                               **validation_metric(bundle, val, val_seed, bundle.energy_range, device),
-                               "seconds": time.perf_counter() - t0}
-        score = mean
-        if val_w is not None:  # selection on the energy-balanced validation NLL, the objective training optimises
-            score, bse = weighted_mean_se(nll, val_w)
-            rec.update(val_nll_balanced=score, val_nll_balanced_se=bse)
-        better = score < best
-        if done == 0:
-            start_nll = nll
-        elif better and best_step == 0 and start_nll is not None and cfg.start_margin > 0:
-            gain, gse = paired_improvement(nll, start_nll, val_w)
-            rec.update(gain_vs_start=gain, gain_vs_start_se=gse)
-            better = gain < -cfg.start_margin * gse
-        rec = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in rec.items()}
-        history.append(rec)
-        if better:
-            best, best_step, bad_vals = score, done, 0
-            bundle.info.update(info or {})
-            bundle.info.update(best_step=done, best_val_nll=best, best_mean_map=rec["mean_map"],
-                               best_map3d=rec["map3d"], best_map3d_no_tails=rec["map3d_no_tails"],
-                               steps_planned=cfg.steps, batch_size=cfg.batch_size, frozen=frozen, seed=cfg.seed)
-            save_model(bundle, out, "model")
-        else:
-            bad_vals += 1
-        return rec
-
-    bar = task = None
-    if progress and dinfo.is_main:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        bar = Progress(TextColumn("[bold]training flow"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[status]}"), TimeRemainingColumn(), transient=False)
-        task = bar.add_task("train", total=cfg.steps, completed=min(start, cfg.steps), status="")
-        bar.start()
-    if validate_start and start == 0 and dinfo.is_main:
-        record(0, None)
-    loss = torch.zeros(())
-    try:
+    out, frozen = Path(out_dir), frozen or []
+    with open_run(out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg, resume=resume,
+                  force=force) as run:
+        flow = bundle.flow.to(run.device)
+        opt = adam(flow, cfg.lr_g, cfg)
+        flow_run = run.parallel(flow)
+        batches = TrainBatches(train, bundle.transform, cfg, run.dinfo, run.device)
+        ts = TrainState({"flow": flow}, {"opt": opt}, EMA(flow, cfg.ema), "flow", Selector(cfg.patience))
+        st = ts.restore_or_seed(out, cfg, run.dinfo, run.device, resume=resume, what="flow")
+        validate = _Validation(bundle, val, cfg, ts, run, info, frozen, st.get("start_nll"))
+        start, amp = ts.step, run.autocast()
+        run.start(start, "training flow", progress)
+        if validate_start and start == 0 and run.is_main:
+            validate(0, None)  # the starting point competes in selection
+        stopped_early = False
         for step in range(start, cfg.steps):
-            for g in opt.param_groups:
-                g["lr"] = cfg.lr_g * _lr_factor(step, cfg)
-            idx = sampler.indices(step)[dinfo.rank * local_batch:(dinfo.rank + 1) * local_batch]
-            idx_t = torch.as_tensor(idx, device=device)
-            _set_train_mode(flow, frozen)
-            with amp:
-                loss = -flow_run(u_all[idx_t], e_all[idx_t]).float().mean()
-            if not torch.isfinite(loss):
-                raise ValueError(f"{out}: training loss became {loss.item()} at step {step}; lower lr_g "
-                                         f"or set grad_clip (the last good state is in {out})")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            opt.step()
-            if cfg.ema > 0:
-                _update_ema(flow_ema, flow, min(cfg.ema, (1.0 + step) / (10.0 + step)))
-            steps_run += 1
-            done = step + 1
-            if done % cfg.val_every == 0 or done == cfg.steps:
-                stop = False
-                if dinfo.is_main:
-                    rec = record(done, loss.item())
-                    save_state({"flow": flow.state_dict(), "flow_ema": flow_ema.state_dict(),
-                                "opt": opt.state_dict(), "rng_cpu": torch.get_rng_state(), "history": history,
-                                "best": best, "best_step": best_step, "step": done, "bad_vals": bad_vals,
-                                "start_nll": None if start_nll is None else torch.as_tensor(start_nll)}, out)
-                    atomic_write_text(out / "history.jsonl", "".join(json.dumps(r) + "\n" for r in history))
-                    if bar is not None and task is not None:
-                        bar.update(task, status=f"val NLL {rec['val_nll']:.4f} (best {best:.4f} @ {best_step})")
-                    stop = cfg.patience is not None and bad_vals >= cfg.patience
-                if broadcast_flag(stop, dinfo, device):
+            set_lr(opt, cfg.lr_g, step, cfg)
+            e, u = batches.at(step)
+            set_train_mode(flow, frozen)
+            loss = flow_step(flow_run, opt, e, u, cfg, amp, step, out)
+            ts.ema.update(flow, step)
+            ts.step = done = step + 1
+            if run.validates(done):  # validate and select on rank 0, checkpoint (every rank's RNG), stop?
+                rec = validate(done, loss.item()) if run.is_main else None
+                run.checkpoint(ts, **validate.state())
+                if rec is not None:
+                    run.show("val NLL", rec["val_nll"], ts.selector, 4)
+                if run.agree(rec is not None and ts.selector.stop):
                     stopped_early = True
                     break
-            if bar is not None and task is not None:
-                bar.update(task, completed=done)
-    finally:
-        if bar is not None:
-            bar.stop()
-    bundle.flow = flow_ema
-    seconds = time.perf_counter() - t0
-    best_map = next((r["mean_map"] for r in history if r["step"] == best_step), math.nan)
-    result = FitResult(best_map, best_step, start + steps_run, stopped_early, seconds,
-                       steps_run * cfg.batch_size / max(seconds, 1e-9), history, str(out), best_val_nll=best)
-    if dinfo.is_main and (not math.isfinite(best) or not (out / "model.json").exists()):
-        raise ValueError(f"{out}: training ended without a finite validation NLL (the flow diverged); no model was "
-                         "saved: lower lr_g or check the data")
-    if dinfo.is_main:
-        atomic_write_text(out / "summary.json", json.dumps(result.to_dict(), indent=1))
-        finish_run(out)
-    return result
+            run.advance(done)
+        bundle.flow = ts.ema.module
+        best_map = next((r["mean_map"] for r in ts.history if r["step"] == ts.selector.best_step), math.nan)
+        return run.finish(ts, start, stopped_early, best_map, "validation NLL (the flow diverged); no model was "
+                          "saved: lower lr_g or check the data", best_val_nll=ts.selector.best)

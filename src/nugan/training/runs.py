@@ -21,6 +21,7 @@ from nugan.models.transforms import VariableTransform
 from nugan.training.config import RunConfig, TrainConfig
 from nugan.training.flow_loop import fit_flow
 from nugan.training.loop import FitResult, fit
+from nugan.training.seeds import init_seed, split_seed
 
 __all__ = [
     "split_train_val",
@@ -142,7 +143,7 @@ def split_train_val(data: EventTable, cfg: TrainConfig) -> tuple[EventTable, Eve
             f"training sample too small: {len(data)} events give {n_val} for validation and "
             f"{len(data) - n_val} for training (batch size {cfg.batch_size})"
         )
-    val, train = data.split(n_val / len(data), seed=cfg.seed + 101)
+    val, train = data.split(n_val / len(data), seed=split_seed(cfg.seed))
     return train, val
 
 
@@ -164,7 +165,7 @@ def _data_info(t: EventTable) -> dict[str, Any]:
 def new_bundle(gan: GANConfig, train: EventTable, energy_range: tuple[float, float] | None,
                seed: int) -> ModelBundle:
     """Freshly initialised networks (seeded) and a transform fitted on ``train``."""
-    torch.manual_seed(seed)
+    torch.manual_seed(init_seed(seed))
     transform = VariableTransform.fit(train.E_nu, train.E_mu, train.cos_theta, energy_range)
     return ModelBundle(Generator(gan), Discriminator(gan, transform), gan, transform, {})
 
@@ -172,7 +173,7 @@ def new_bundle(gan: GANConfig, train: EventTable, energy_range: tuple[float, flo
 def new_flow_bundle(cfg: FlowConfig, train: EventTable, energy_range: tuple[float, float] | None,
                     seed: int) -> FlowBundle:
     """A freshly initialised flow (seeded) and a transform fitted on ``train``."""
-    torch.manual_seed(seed)
+    torch.manual_seed(init_seed(seed))
     transform = VariableTransform.fit(train.E_nu, train.E_mu, train.cos_theta, energy_range)
     return FlowBundle(ConditionalFlow(cfg), cfg, transform, {})
 
