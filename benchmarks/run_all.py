@@ -81,12 +81,16 @@ class Entry:
 
 
 NUWRO_BASE = "runs/paper/base"
+NUWRO_FLOW_BASE = "runs/paper/flow-base"
 UPSTREAM = {u.path: u for u in (
     Upstream("runs/base/numu-C12-phase4", ("bash", "benchmarks/pretrain_base.sh"), 3 * 60,
              note="the eight-phase numu-C12 rebuild (phase 4 is what the results read); it re-ships numu-C12"),
     Upstream(NUWRO_BASE, ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
                           "runs/paper", "pretrain"), 3 * 60, nuwro=True,
              note="the four-phase NuWro base model (the shipped nuwro-C12)"),
+    Upstream(NUWRO_FLOW_BASE, ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
+                               "runs/paper", "pretrain-flow"), 90, nuwro=True,
+             note="the NuWro flow base model (the shipped nuwro-C12-flow)"),
 )}
 
 REGISTRY: tuple[Entry, ...] = (
@@ -132,6 +136,14 @@ REGISTRY: tuple[Entry, ...] = (
            "paper_reproduction_learning_curves/*.png"), 60, nuwro=True, needs=(NUWRO_BASE,),
           provides=("runs/paper/study",), after=("generate",),
           note="its markdown copies the nugan speed rows of generate.json"),
+    Entry("paper_reproduction_study_flow", ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}",
+                                            "--out", "runs/paper", "--family", "flow", "--study-name", "study_flow",
+                                            "--sizes", "10000,100000", "--seeds", "0,1,2", "--results-dir",
+                                            "{results}", "study"),
+          ("paper_reproduction_study_flow.json", "paper_reproduction_study_flow.md",
+           "paper_reproduction_study_flow_map_vs_size.png", "paper_reproduction_study_flow_learning_curves/*.png"),
+          150, nuwro=True, needs=(NUWRO_FLOW_BASE,), after=("generate",),
+          note="converged scratch; 2 processes of 2 domains each (--domains) halve the wall time"),
     Entry("paper_plots", ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
                           "runs/paper", "--domains", "numu-Ar40,numubar-C12", "--sizes", "10000", "--seeds", "0",
                           "--results-dir", "{results}", "report"),
