@@ -388,7 +388,7 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
     model_json = save_model(tuned.bundle, out / "model")
 
     doc: dict[str, Any] = {
-        "measurement": m.id, "title": m.title, "base": cfg.base, "command": command, "config": cfg.to_dict(),
+        "measurement": m.id, "title": m.title, "base_model": cfg.base, "command": command, "config": cfg.to_dict(),
         "target_composition": comp, "flux_outside_fraction": drawn.flux_outside_fraction,
         "n_bins": m.n_bins, "n_slices": m.binning.n_slices, "fold_scheme": "round robin over cos_theta slices",
         "folds": [list(f) for f in folds], "lambda": lam_best, "lambda_scan": scan,
@@ -482,15 +482,23 @@ def tune_markdown(doc: Mapping[str, Any]) -> str:
     """The tune's tables: chi2 of tuned / base / stored predictions, the lambda scan, AUCs, sigma(E)."""
     held = bool(doc["folds"])
     k = len(doc["folds"])
-    lines = [f"Tune of `{doc['base']}` to `{doc['measurement']}` (lambda {doc['lambda']:g})", "",
+    lines = [f"Tune of `{doc['base_model']}` to `{doc['measurement']}` (lambda {doc['lambda']:g})", "",
              f"`{doc['command']}`", ""]
     head = "| prediction | " + (f"held-out chi2 / ndf ({k} folds) | " if held else "")
     lines += [head + "chi2 / ndf (all bins) | shape-only chi2 / ndf |",
               "|---|" + ("---:|" if held else "") + "---:|---:|"]
-    labels = {"tuned": "tuned", "base": f"base {doc['base']}", **doc.get("stored_labels", {})}
+    labels = {"tuned": "tuned", "base": f"base {doc['base_model']}", **doc.get("stored_labels", {})}
     for key, label in labels.items():
         if key in doc:
             lines.append(f"| {label} | {_cells(doc[key], held)} |")
+    if held:
+        keys = [key for key in labels if key in doc]
+        lines += ["", "| fold (held-out cos_theta slices) | " + " | ".join(labels[key] for key in keys) + " |",
+                  "|---|" + "---:|" * len(keys)]
+        for j, slices in enumerate(doc["folds"]):
+            cells = [f"{doc[key]['heldout_per_fold'][j]['chi2']:.1f} / {doc[key]['heldout_per_fold'][j]['ndf']}"
+                     for key in keys]
+            lines.append(f"| {j} ({', '.join(map(str, slices))}) | " + " | ".join(cells) + " |")
     t = doc["tuned"]
     lines += ["", f"Tuned: importance-weighted chi2 on the tuning sample {t['chi2_importance_weighted']:.1f}, "
                   f"KL(base || tuned) {t['kl_nats']:.4f} nats, effective sample fraction {t['ess_fraction']:.3f}, "
@@ -500,8 +508,12 @@ def tune_markdown(doc: Mapping[str, Any]) -> str:
         lines.append("sigma(E) factor s(E): " + ", ".join(f"{e} GeV {v:.3f}" for e, v in sig["factor_at"].items())
                      + ".")
     if doc["lambda_scan"]:
-        lines += ["", "| lambda | tuned held-out chi2 / ndf |", "|---:|---:|"]
-        lines += [f"| {r['lambda']:g} | {r['heldout_chi2']:.1f} / {r['heldout_ndf']} |" for r in doc["lambda_scan"]]
+        lines += ["", "| lambda | tuned held-out chi2 / ndf | fold tunes: mean KL(base \\|\\| tuned) [nats] | mean ESS "
+                  "fraction |", "|---:|---:|---:|---:|"]
+        for r in doc["lambda_scan"]:
+            kl = np.mean([f["kl_nats"] for f in r["folds"]])
+            ess = np.mean([f["ess_fraction"] for f in r["folds"]])
+            lines.append(f"| {r['lambda']:g} | {r['heldout_chi2']:.1f} / {r['heldout_ndf']} | {kl:.4f} | {ess:.3f} |")
     if doc.get("auc"):
         lines += ["", "| tuned vs base | classifier AUC | floor (base vs base) |", "|---|---:|---:|"]
         lines += [f"| {name} | {a['auc']:.4f} +- {a['auc_se']:.4f} | {a['floor']:.4f} +- {a['floor_se']:.4f} |"
