@@ -1,7 +1,7 @@
 """Tune the NuWro-trained carbon flow to T2K ND280, cross-validated; then transfer it to argon and predict MicroBooNE.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/tune_t2k.py --nuwro-dir ../shared/data/nuwro \
-        [--out runs/tune_t2k] [--lambda 1000,10000] [--folds 4]
+        [--out runs/tune_t2k] [--lambda 1000,10000,100000] [--folds 4]
 
 1. ``nugan tune`` (:func:`nugan.workflows.tune.run_tune`) of ``nuwro-C12-flow`` on ``t2k-nd280-ccinc-c-2018``: k-fold
    over the cos_theta slices (round robin) for every lambda of the grid, the lambda with the lowest held-out chi2
@@ -41,6 +41,7 @@ from nugan.workflows import predict as wf
 from nugan.workflows.tune import TuneConfig, parse_lambdas, run_tune, tune_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
 T2K = "t2k-nd280-ccinc-c-2018"
 UB = "microboone-ccinc-ar-2019"
 N_TRAIN, N_TEST = 100_000, 60_000
@@ -55,6 +56,13 @@ def git_commit() -> str | None:
     except OSError:
         return None
     return r.stdout.strip() or None
+
+
+def command_line() -> str:
+    """This run's command line, the script path relative to the repository."""
+    script = Path(sys.argv[0]).resolve()
+    shown = script.relative_to(REPO) if script.is_relative_to(REPO) else Path(script.name)
+    return " ".join(["python", str(shown), *sys.argv[1:]])
 
 
 def transfer_to_argon(model: str, pool: Any, run: Path, seed: int) -> dict[str, Any]:
@@ -139,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base", default="nuwro-C12-flow")
     ap.add_argument("--out", type=Path, default=Path("runs/tune_t2k"))
     ap.add_argument("--lambda", dest="lambdas", action="append", default=None,
-                    help="KL weight grid (default 1000,10000)")
+                    help="KL weight grid (default 1000,10000,100000)")
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--events", type=int, default=300_000)
     ap.add_argument("--steps", type=int, default=200)
@@ -152,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     tune_dir = a.out / "tune"
-    cfg = TuneConfig(T2K, a.base, tune_dir, folds=a.folds, lambdas=parse_lambdas(a.lambdas or ["1000,10000"]),
+    cfg = TuneConfig(T2K, a.base, tune_dir, folds=a.folds, lambdas=parse_lambdas(a.lambdas or ["1000,10000,100000"]),
                      events=a.events, steps=a.steps, seed=a.seed, predict_events=a.predict_events,
                      auc_events=a.auc_events, allow_extrapolation=True, force=True)
     if a.reuse and (tune_dir / "tune.json").exists():
@@ -167,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                            "genie": _four(doc["genie"]), "lambda": doc["lambda"],
                            "lambda_scan": [{k: r[k] for k in ("lambda", "heldout_chi2", "heldout_ndf")}
                                            for r in doc["lambda_scan"]],
-                           "auc": doc["auc"], "command": "python " + " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                           "auc": doc["auc"], "command": command_line(),
                            "git_commit": git_commit(), "threads": torch.get_num_threads(), "t2k": doc}
     if (a.nuwro_dir / "numu_Ar40.parquet").exists():
         res["argon"] = argon_part(a.nuwro_dir, a.out, Path(doc["model"]), a.base, doc, a)

@@ -16,7 +16,7 @@ Loss (:func:`tune_flow`) = chi2(prediction of the fitted bins; the inverse of th
 
 Each step uses a minibatch of the N events (their log q evaluated afresh) while the others keep the value of their
 last visit (a per-event cache, refreshed once per pass over the sample), and the minibatch's gradient is scaled
-by N / batch: an estimate of the full-sample gradient at a tenth of its cost. After the last step the cache is
+by N / batch: an estimate of the full-sample gradient at batch / N of its cost. After the last step the cache is
 refreshed exactly, so the chi2, KL and effective sample size reported are those of the final model.
 
 :func:`slice_folds` splits the cos_theta slices into folds (round robin) for held-out scoring
@@ -334,7 +334,8 @@ class TuneResult:
     Attributes:
         flow: the tuned flow. sigma: its sigma(E) coefficients. chi2: importance-weighted chi2 of the fitted bins
             on the tuning sample; ndf: their number; chi2_start: the same at the base. prediction: (n_bins,)
-            importance-weighted prediction [cm^2/(GeV/c)]. kl: KL(base || tuned) on the whole KL sample [nats].
+            importance-weighted prediction [cm^2/(GeV/c)]. kl: KL(base || tuned) [nats] on ``kl_test`` (or the
+            whole KL sample).
         ess_fraction: effective sample fraction of the final weights. steps_done: Adam steps taken.
         stopped: why the tune stopped early (None: all steps). frozen: frozen block names. history: per step
             {step, loss, chi2, kl, prior, ess}. seconds: wall time.
@@ -391,7 +392,8 @@ def _batches(n: int, size: int, gen: torch.Generator) -> Callable[[], torch.Tens
 
 
 def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget, kl_sample: DensitySample,
-              settings: TuneSettings, on_step: Callable[[dict[str, float]], None] | None = None) -> TuneResult:
+              settings: TuneSettings, on_step: Callable[[dict[str, float]], None] | None = None,
+              kl_test: DensitySample | None = None) -> TuneResult:
     """Tune a copy of ``base`` so that the reweighted ``sample`` fits ``target`` (see the module docstring).
 
     Args:
@@ -401,6 +403,8 @@ def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget,
         kl_sample: base events for KL(base || tuned), e.g. over the model's whole energy range.
         settings: lambda, steps, batches, learning rates, prior, freezing, ESS threshold.
         on_step: called after every step with that step's record.
+        kl_test: independent base events on which the final KL is estimated (the KL sample itself, which the tune
+            minimises on, gives an estimate biased low); None: the KL sample.
 
     Raises:
         ValueError: an empty sample, a sample whose design does not match ``settings.sigma_degree``, or a
@@ -483,7 +487,8 @@ def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget,
         pred = weighted_prediction(sample, target, delta, coeffs)
         chi2_end = float(target.chi2(pred))
         ess_end = effective_sample_fraction(log_w0 + design @ coeffs + delta)
-    kl_end = float((kl_sample.log_p0 - network_log_prob(flow, kl_sample.u, kl_sample.e)).mean())
+    check = kl_test if kl_test is not None else kl_sample
+    kl_end = float((check.log_p0 - network_log_prob(flow, check.u, check.e)).mean())
     for p in flow.parameters():
         p.requires_grad_(False)
     return TuneResult(flow, tuple(float(c) for c in coeffs.detach()), chi2_end, target.ndf, chi2_start,

@@ -257,12 +257,12 @@ class _Progress:
                             status=f"chi2 {rec['chi2']:.1f}  KL {rec['kl']:.4f}  ESS {rec['ess']:.3f}")
 
 
-def _tune_once(base: NuganModel, sample: WeightedSample, kl: DensitySample, m: Measurement, bins: np.ndarray,
-               factor: float, settings: TuneSettings, progress: _Progress) -> TuneResult:
+def _tune_once(base: NuganModel, sample: WeightedSample, kl: tuple[DensitySample, DensitySample], m: Measurement,
+               bins: np.ndarray, factor: float, settings: TuneSettings, progress: _Progress) -> TuneResult:
     if not isinstance(base.bundle, FlowBundle):
         raise ValueError("only a flow can be tuned")
     target = TuneTarget.of(m, bins, factor)
-    res = tune_flow(base.bundle.flow, sample, target, kl, settings, progress.step)
+    res = tune_flow(base.bundle.flow, sample, target, kl[0], settings, progress.step, kl_test=kl[1])
     progress.done += settings.steps - res.steps_done  # an early stop skips the rest of its steps
     if res.stopped:
         progress.log(f"[yellow]warning:[/] {progress.label}: {res.stopped}")
@@ -328,9 +328,12 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(cfg.seed, spawn_key=(13,))))
     kev = base.sample(rng.uniform(lo, hi, cfg.kl_events), seed=cfg.seed + 7)
     kl = density_sample(b.flow, b.transform, kev.E_nu, kev.E_mu, kev.cos_theta)
+    kev = base.sample(rng.uniform(lo, hi, cfg.kl_events), seed=cfg.seed + 8)  # independent: the reported KL
+    kl_test = density_sample(b.flow, b.transform, kev.E_nu, kev.E_mu, kev.cos_theta)
     t_prep = time.perf_counter() - t0
     log(f"{m.id}: {m.n_bins} bins in {m.binning.n_slices} slices; base {cfg.base}; fixed sample of {len(sample):,} "
-        f"events ({sample.n_outside:,} outside every bin), {len(kl):,} flat-E_nu events for the KL term "
+        f"events ({sample.n_outside:,} outside every bin), {len(kl):,} flat-E_nu events for the KL term and as many "
+        "to report it "
         f"({t_prep:.1f} s)")
     if drawn.flux_outside_fraction:
         log(f"note: {drawn.flux_outside_fraction:.2%} of the flux above the CC threshold lies outside the model's "
@@ -353,7 +356,7 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
             for j, held in enumerate(folds):
                 fitted = [s for s in all_slices if s not in held]
                 bar.label = f"lambda {lam:g}, fold {j + 1}/{len(folds)}"
-                res = _tune_once(base, sample, kl, m, other_bins(m.binning, held), drawn.factor,
+                res = _tune_once(base, sample, (kl, kl_test), m, other_bins(m.binning, held), drawn.factor,
                                  cfg.settings(lam), bar)
                 tune_seconds.append(res.seconds)
                 rec = _tune_record(res, lam, fitted, held, m, cfg.base)
@@ -375,7 +378,7 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
                 bar.log(f"lambda {lam:g}: held-out chi2 {held_sum.chi2:.1f} / {held_sum.ndf} over {len(folds)} folds")
         lam_best = min(scan, key=lambda r: r["heldout_chi2"])["lambda"] if scan else cfg.lambdas[0]
         bar.label = f"lambda {lam_best:g}, all bins"
-        res = _tune_once(base, sample, kl, m, np.arange(m.n_bins), drawn.factor, cfg.settings(lam_best), bar)
+        res = _tune_once(base, sample, (kl, kl_test), m, np.arange(m.n_bins), drawn.factor, cfg.settings(lam_best), bar)
         tune_seconds.append(res.seconds)
     rec = _tune_record(res, lam_best, all_slices, [], m, cfg.base)
     tuned = tuned_model(base, cfg.base, res, m, rec, command)
