@@ -21,7 +21,7 @@ def tune(
                                                  "the tune on all bins."),
     lambdas: list[str] = typer.Option(None, "--lambda", help="KL weight(s) lambda; repeat or comma-separate for a "
                                                              "grid (the lowest held-out chi2 is chosen). "
-                                                             "Default 1000."),
+                                                             "Default 10000."),
     events: int = typer.Option(300_000, "--events", help="Size of the fixed, importance-weighted base sample."),
     steps: int = typer.Option(200, "--steps", help="Adam steps per tune."),
     seed: int = typer.Option(0, "--seed", help="Seed of the samples and minibatches (>= 0)."),

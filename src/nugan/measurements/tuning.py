@@ -298,7 +298,7 @@ class TuneSettings:
         ess_min: stop when the effective sample fraction of the weights falls below it. seed: minibatch order.
     """
 
-    kl_weight: float = 1000.0
+    kl_weight: float = 10_000.0
     steps: int = 200
     batch: int = 10_000
     kl_batch: int = 5_000
