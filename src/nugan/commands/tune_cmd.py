@@ -25,7 +25,8 @@ def tune(
     events: int = typer.Option(300_000, "--events", help="Size of the fixed, importance-weighted base sample."),
     steps: int = typer.Option(200, "--steps", help="Adam steps per tune."),
     seed: int = typer.Option(0, "--seed", help="Seed of the samples and minibatches (>= 0)."),
-    kl_events: int = typer.Option(100_000, "--kl-events", help="Base events at flat E_nu for the KL term."),
+    kl_events: int = typer.Option(100_000, "--kl-events", help="Base events at flat E_nu for the KL term (as many "
+                                                               "again, independent, for the reported KL)."),
     batch: int = typer.Option(10_000, "--batch", help="Events of the fixed sample per step."),
     kl_batch: int = typer.Option(5_000, "--kl-batch", help="KL events per step."),
     lr: float = typer.Option(3e-5, "--lr", help="Adam learning rate of the flow."),

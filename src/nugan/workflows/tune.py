@@ -77,7 +77,8 @@ class TuneConfig:
         measurement: measurement ID. base: the base flow (shipped name, run dir, model.json). out: output folder.
         folds: k of the k-fold over cos_theta slices (0: no cross-validation, only the tune on all bins).
         lambdas: KL weights to compare by held-out chi2 (one value: no choice). events: size of the fixed sample.
-        kl_events: base events at flat E_nu for the KL term. steps, batch, kl_batch, lr, lr_sigma: optimisation.
+        kl_events: base events at flat E_nu for the KL term (and as many, independent, to report it).
+        steps, batch, kl_batch, lr, lr_sigma: optimisation.
         sigma_degree, sigma_prior, fit_normalisation: the sigma(E) correction (:class:`TuneSettings`).
         seed: seed of the samples and minibatches (the fresh predictions use seed + 1).
         predict_events: events of every fresh prediction. auc_events: events per sample of each AUC.
