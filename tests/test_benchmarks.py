@@ -61,3 +61,16 @@ def test_sampling_speed_benchmark_writes_its_table(tmp_path: Path) -> None:
     rows = json.loads(out.read_text())["rows"]
     assert [(r["model"], r["arch"]) for r in rows] == [("numu-C12", "gan"), ("numu-C12-flow", "flow")]
     assert all(r["events_per_s"] > 0 for r in rows) and out.with_suffix(".md").exists()
+
+
+def test_tune_benchmark_without_nuwro_data_skips_the_argon_part(tmp_path: Path) -> None:
+    out = tmp_path / "tune_t2k.json"
+    proc = _run("tune_t2k.py", "--nuwro-dir", str(tmp_path / "absent"), "--out", str(tmp_path / "runs"),
+                "--lambda", "1000", "--folds", "2", "--events", "3000", "--steps", "2", "--predict-events", "3000",
+                "--auc-events", "300", "--results", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    for key in ("tuned", "base", "neut", "genie"):
+        assert res[key]["heldout_ndf"] == 71 and res[key]["ndf"] == 71
+    assert res["argon"] is None and "not found" in res["argon_skipped"] and res["command"].startswith("python")
+    assert out.with_suffix(".md").exists() and (tmp_path / "tune_t2k_slices.png").exists()

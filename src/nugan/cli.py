@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nugan.commands.generate_cmd",
     "nugan.commands.weights_cmd",
     "nugan.commands.measurements_cmd",
+    "nugan.commands.tune_cmd",
 )
 
 app = typer.Typer(

@@ -1,7 +1,8 @@
 """Published measurements and predictions for them: binning, flux folding, forward folding, chi2.
 
-Stage between :mod:`nugan.metrics` and :mod:`nugan.reports`: imports physics/events only. The orchestration that
-samples a model lives in :mod:`nugan.workflows.predict`.
+Stage between :mod:`nugan.metrics` and :mod:`nugan.reports`: imports physics/events, and the flow (models) for
+:mod:`nugan.measurements.tuning` (tuning a flow to a measurement; not imported here, it needs torch). The
+orchestration that samples a model lives in :mod:`nugan.workflows.predict` and :mod:`nugan.workflows.tune`.
 """
 
 from nugan.measurements.binning import SliceBinning, muon_momentum

@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -21,7 +21,10 @@ from nugan.measurements.releases import Measurement
 from nugan.reports.html import CSS
 from nugan.reports.plots import MODEL_COLORS, hep_style
 
-__all__ = ["plot_slices", "markdown_table", "write_prediction_html"]
+if TYPE_CHECKING:
+    from nugan.measurements.tuning import SigmaCorrection
+
+__all__ = ["plot_slices", "plot_sigma_correction", "markdown_table", "write_prediction_html"]
 
 _STORED_STYLE = "--"
 
@@ -72,6 +75,30 @@ def plot_slices(measurement: Measurement, rows: Sequence[Mapping[str, Any]], nco
         fig.legend(handles, labels, loc="lower right", fontsize=9, frameon=False)
         fig.suptitle(f"{m.id}: {m.unit_label}", fontsize=12)
         fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.92, wspace=0.28, hspace=0.45)
+    return fig
+
+
+def plot_sigma_correction(correction: SigmaCorrection, measurement: Measurement) -> Figure:
+    """The tune's sigma(E) factor s(E) over the model's range, with the measurement's flux (normalised) behind it."""
+    E = np.geomspace(correction.e_min, correction.e_max, 300)
+    e, c = measurement.flux_edges, measurement.flux_content
+    with hep_style():
+        fig = Figure(figsize=(7.0, 4.6))
+        ax = fig.add_subplot(1, 1, 1)
+        ax.plot(E, correction.factor(E), color=MODEL_COLORS[0], lw=2, label="s(E) = tuned / base sigma(E)")
+        ax.axhline(1.0, color="black", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(r"$E_\nu$ [GeV]")
+        ax.set_ylabel("s(E)")
+        ax.set_xlim(correction.e_min, correction.e_max)
+        ax2 = ax.twinx()
+        dens = c / np.diff(e)
+        ax2.stairs(dens / dens.max(), e, color="0.6", fill=True, alpha=0.3, label=f"{measurement.id} flux")
+        ax2.set_ylim(0, 1.05)
+        ax2.set_yticks([])
+        ax.legend(loc="upper left", frameon=False, fontsize=10)
+        ax2.legend(loc="upper right", frameon=False, fontsize=10)
+        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.15, top=0.95)
     return fig
 
 

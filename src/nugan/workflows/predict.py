@@ -36,8 +36,8 @@ from nugan.measurements import (
 )
 from nugan.physics.flux import Flux, clip_hist
 
-__all__ = ["PredictionRow", "check_coverage", "stored_rows", "model_row", "events_row", "simulator_row",
-           "write_outputs", "DEFAULT_EVENTS"]
+__all__ = ["PredictionRow", "FluxFoldedSample", "check_coverage", "stored_rows", "flux_folded_sample", "model_row",
+           "events_row", "simulator_row", "write_outputs", "DEFAULT_EVENTS"]
 
 DEFAULT_EVENTS = 1_000_000
 #: Lowest E_nu [GeV] given to the built-in simulator (see :func:`simulator_row`).
@@ -93,10 +93,34 @@ def _flux_over(m: Measurement, lo: float, hi: float) -> tuple[Flux, float]:
     return Flux(m.flux_label, edges=edges, content=content), m.flux_fraction(lo, hi) / m.flux_fraction(a, b)
 
 
-def model_row(m: Measurement, model: Any, composition: Mapping[str, float], n_events: int = DEFAULT_EVENTS,
-              seed: int = 0, allow_extrapolation: bool = False, label: str | None = None) -> PredictionRow:
-    """Row of a loaded nugan model (``nugan.load``): flux x sigma folded, sampled, binned, compared."""
-    t0 = time.perf_counter()
+@dataclass(frozen=True, eq=False)
+class FluxFoldedSample:
+    """Events of a nugan model drawn through a measurement's flux x the model's sigma(E), with their weights.
+
+    Attributes:
+        events: the sampled events (E_nu from flux x sigma over the covered part of the flux, the muon from the
+            model). weights: each event's share of the flux-averaged cross section [cm^2 per nucleon].
+        factor: target composition factor (:func:`~nugan.measurements.composition_factor`).
+        flux_outside_fraction: share of the CC-relevant flux outside the model's range (contributes nothing).
+        energy_range: the covered E_nu range [GeV]. source: description for a prediction row.
+    """
+
+    events: EventTable
+    weights: np.ndarray
+    factor: float
+    flux_outside_fraction: float
+    energy_range: tuple[float, float]
+    source: str
+
+
+def flux_folded_sample(m: Measurement, model: Any, composition: Mapping[str, float],
+                       n_events: int = DEFAULT_EVENTS, seed: int = 0, allow_extrapolation: bool = False,
+                       label: str | None = None) -> FluxFoldedSample:
+    """Draw ``n_events`` of a loaded nugan model (``nugan.load``) through the measurement's flux x its sigma(E).
+
+    The sample :func:`model_row` bins: E_nu from ``numpy`` PCG64 seeded ``SeedSequence(seed, spawn_key=(7,))``,
+    the muon from ``model.sample(E, seed=seed)``; all weights equal (:func:`weights_flux_folded`).
+    """
     name = label or model.name or "model"
     xs = model.xsec
     if xs is None:
@@ -110,9 +134,18 @@ def model_row(m: Measurement, model: Any, composition: Mapping[str, float], n_ev
     E = flux.sample(int(n_events), rng, xs.total)
     events = model.sample(E, seed=seed)
     w = weights_flux_folded(int(n_events), flux.averaged_sigma(xs.total), share)[: len(events)]
-    values = predict_from_events(m, events.E_mu, events.cos_theta, w, factor)
-    return _row(m, name, values, f"model {name} ({xs.source})", n_events=int(n_events),
-                flux_outside_fraction=miss, factor=factor, seconds=time.perf_counter() - t0)
+    return FluxFoldedSample(events, w, factor, miss, (lo, hi), f"model {name} ({xs.source})")
+
+
+def model_row(m: Measurement, model: Any, composition: Mapping[str, float], n_events: int = DEFAULT_EVENTS,
+              seed: int = 0, allow_extrapolation: bool = False, label: str | None = None) -> PredictionRow:
+    """Row of a loaded nugan model (``nugan.load``): flux x sigma folded, sampled, binned, compared."""
+    t0 = time.perf_counter()
+    name = label or model.name or "model"
+    s = flux_folded_sample(m, model, composition, n_events, seed, allow_extrapolation, name)
+    values = predict_from_events(m, s.events.E_mu, s.events.cos_theta, s.weights, s.factor)
+    return _row(m, name, values, s.source, n_events=int(n_events), flux_outside_fraction=s.flux_outside_fraction,
+                factor=s.factor, seconds=time.perf_counter() - t0)
 
 
 def events_row(m: Measurement, table: EventTable, composition: Mapping[str, float], label: str,
