@@ -38,19 +38,49 @@ def nugan(*args: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", action="append", default=None,
-                    help="models to show (default: runs/base/numu-C12-phase4 and numu-C12)")
+    ap.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help="models to show (default: runs/base/numu-C12-phase4 and numu-C12)",
+    )
     ap.add_argument("--work", type=Path, default=Path("runs/base_plots"), help="test sample and report folder")
     ap.add_argument("--results-dir", type=Path, default=RESULTS)
     a = ap.parse_args()
     models = a.model or ["runs/base/numu-C12-phase4", "numu-C12"]
     ref = a.work / "c12_test_901.parquet"
     if not ref.exists():
-        nugan("simulate", "--probe", "numu", "--target", "C12", "--model", "default", "--energy", "0.3:10",
-              "--flux", "flat", "--events", "200000", "--seed", "901", "-o", str(ref))
+        nugan(
+            "simulate",
+            "--probe",
+            "numu",
+            "--target",
+            "C12",
+            "--model",
+            "default",
+            "--energy",
+            "0.3:10",
+            "--flux",
+            "flat",
+            "--events",
+            "200000",
+            "--seed",
+            "901",
+            "-o",
+            str(ref),
+        )
     report = a.work / "report"
-    nugan("report", *[x for m in models for x in ("--model", m)], "--reference", str(ref), "--energies", "1,3",
-          "--no-auc", "--out", str(report))
+    nugan(
+        "report",
+        *[x for m in models for x in ("--model", m)],
+        "--reference",
+        str(ref),
+        "--energies",
+        "1,3",
+        "--no-auc",
+        "--out",
+        str(report),
+    )
     a.results_dir.mkdir(parents=True, exist_ok=True)
     prov = provenance()
     for src, name in PLOTS.items():

@@ -41,8 +41,7 @@ def references(args: argparse.Namespace, E: float) -> dict[str, EventTable]:
     if args.nuwro_fixed:
         path = Path(args.nuwro_fixed) / f"{args.probe}_{args.target}_E{E:.1f}.parquet"
         return {f"NuWro ({path.name})": read_parquet(path)}
-    kw = {"probe": args.probe, "target": args.target, "model": args.sim_model, "energy": E,
-          "n_events": args.events}
+    kw = {"probe": args.probe, "target": args.target, "model": args.sim_model, "energy": E, "n_events": args.events}
     return {"simulator": simulate(seed=7001, **kw), "simulator (2nd)": simulate(seed=7002, **kw)}
 
 
@@ -72,11 +71,15 @@ def main() -> None:
         for name, t in samples.items():
             r, err = peak_contrast(w_of(t), win)
             rows.append({"E_nu": E, "sample": name, "n": len(t), "contrast": r, "error": err, **win.to_dict()})
-            print(f"E={E:4.1f} GeV  {name:40s} n={len(t):7d}  dip {win.dip:.3f}  Delta {win.delta:.3f} GeV  "
-                  f"contrast {r:.3f} +- {err:.3f}")
+            print(
+                f"E={E:4.1f} GeV  {name:40s} n={len(t):7d}  dip {win.dip:.3f}  Delta {win.delta:.3f} GeV  "
+                f"contrast {r:.3f} +- {err:.3f}"
+            )
     if args.out:
-        atomic_write_text(Path(args.out), json.dumps({"command": "python benchmarks/delta_peak.py",
-                                                      "args": vars(args), "rows": rows}, indent=1))
+        atomic_write_text(
+            Path(args.out),
+            json.dumps({"command": "python benchmarks/delta_peak.py", "args": vars(args), "rows": rows}, indent=1),
+        )
         stamp(args.out)
         print(f"wrote {args.out}")
 

@@ -30,8 +30,13 @@ from provenance import ROOT, provenance, stamp
 from nugan.atomic import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
-COLUMNS = (("MAP-3D", "map3d", 3), ("MAP-3D w/o tails", "map3d_no_tails", 3), ("<MAP>", "mean_map", 3),
-           ("EMD", "emd", 4), ("AUC", "auc", 3))
+COLUMNS = (
+    ("MAP-3D", "map3d", 3),
+    ("MAP-3D w/o tails", "map3d_no_tails", 3),
+    ("<MAP>", "mean_map", 3),
+    ("EMD", "emd", 4),
+    ("AUC", "auc", 3),
+)
 
 
 def run_demo(work: Path, quick: bool) -> dict[str, Any]:
@@ -43,18 +48,29 @@ def run_demo(work: Path, quick: bool) -> dict[str, Any]:
     subprocess.run(cmd, check=True, env=env)
     wall = time.perf_counter() - t0
     rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"wall_s": round(wall, 1), "peak_rss_gb": round(rss_kib / 1024**2, 2), "load_average_1min_before": load,
-            "cpus": os.cpu_count(), "quick": quick}
+    return {
+        "wall_s": round(wall, 1),
+        "peak_rss_gb": round(rss_kib / 1024**2, 2),
+        "load_average_1min_before": load,
+        "cpus": os.cpu_count(),
+        "quick": quick,
+    }
 
 
 def markdown(doc: dict[str, Any]) -> str:
     m, s = divmod(round(doc["wall_s"]), 60)
-    lines = [f"# `nugan demo{' --quick' if doc['quick'] else ''}` (what `make demo` runs)", "",
-             f"Wall time {m} min {s:02d} s, peak memory {doc['peak_rss_gb']:.2f} GB, {doc['cpus']} CPU cores "
-             f"(load average {doc['load_average_1min_before']:.2f} before the start); from an empty output folder, "
-             "`.venv` already set up.", "",
-             f"Transfer learning: {doc['selection']}.", "",
-             "| model | " + " | ".join(c for c, _, _ in COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
+    lines = [
+        f"# `nugan demo{' --quick' if doc['quick'] else ''}` (what `make demo` runs)",
+        "",
+        f"Wall time {m} min {s:02d} s, peak memory {doc['peak_rss_gb']:.2f} GB, {doc['cpus']} CPU cores "
+        f"(load average {doc['load_average_1min_before']:.2f} before the start); from an empty output folder, "
+        "`.venv` already set up.",
+        "",
+        f"Transfer learning: {doc['selection']}.",
+        "",
+        "| model | " + " | ".join(c for c, _, _ in COLUMNS) + " |",
+        "|---|" + "---:|" * len(COLUMNS),
+    ]
 
     def f(v: float | None, d: int) -> str:
         return "-" if v is None else f"{v:.{d}f}"
@@ -82,8 +98,10 @@ def main() -> None:
 
         summary = json.loads((work / "summary.json").read_text())
         doc["selection"] = selection_note(work / "transfer")
-        doc["steps"] = {name: json.loads((work / name / "summary.json").read_text()).get("steps_done")
-                        for name in ("transfer", "scratch")}
+        doc["steps"] = {
+            name: json.loads((work / name / "summary.json").read_text()).get("steps_done")
+            for name in ("transfer", "scratch")
+        }
         doc["rows"] = summary["rows"]
     finally:
         if tmp:

@@ -38,7 +38,7 @@ ENERGIES = (0.5, 1.0, 3.0)
 
 def nuwro_refs(nuwro: Path) -> tuple[EventTable, EventTable | None, dict[float, EventTable], dict | None]:
     base = read_parquet(nuwro / "numu_C12_base.parquet").with_meta(energy_range=(0.3, 10.0))
-    test = base[len(base) - 200_000:]
+    test = base[len(base) - 200_000 :]
     fixed = {e: read_parquet(nuwro / "fixed_energy" / f"numu_C12_E{e:.1f}.parquet") for e in ENERGIES}
     return test, None, fixed, None
 
@@ -77,8 +77,11 @@ def sampling_rate(model: nugan.NuganModel, n: int = 1_000_000) -> float:
 def training_record(model: nugan.NuganModel) -> dict[str, object]:
     """Steps, batch size and wall time of the model's training as recorded in its JSON (None where absent)."""
     info = model.info
-    return {"best_step": info.get("best_step"), "batch_size": info.get("batch_size"),
-            "train_seconds": info.get("train_seconds")}
+    return {
+        "best_step": info.get("best_step"),
+        "batch_size": info.get("batch_size"),
+        "train_seconds": info.get("train_seconds"),
+    }
 
 
 def main() -> None:
@@ -99,32 +102,66 @@ def main() -> None:
     for spec in a.model:
         m = nugan.load(spec, device="cpu")
         t0 = time.perf_counter()
-        rep = evaluate_samples(lambda E, s, m=m: m.sample(E, seed=s), test, fixed, seed=a.seed, name=spec,
-                               floor=floor, energy_range=(0.3, 10.0))
-        row = {"model": spec, "arch": m.arch, **rep.headline(),
-               "auc_se": rep.auc.auc_se if rep.auc else None,
-               "auc_by_energy": {f"{e:g}": r.auc for e, r in rep.auc_by_energy.items()},
-               "emd_by_energy": {f"{e:g}": float(np.mean(list(d.values()))) for e, d in rep.emd.per_energy.items()}
-               if rep.emd else {},
-               "delta_contrast": delta_contrasts(m, fixed, a.seed + 1),
-               "test_nll": None, **training_record(m), "eval_seconds": time.perf_counter() - t0}
+        rep = evaluate_samples(
+            lambda E, s, m=m: m.sample(E, seed=s),
+            test,
+            fixed,
+            seed=a.seed,
+            name=spec,
+            floor=floor,
+            energy_range=(0.3, 10.0),
+        )
+        row = {
+            "model": spec,
+            "arch": m.arch,
+            **rep.headline(),
+            "auc_se": rep.auc.auc_se if rep.auc else None,
+            "auc_by_energy": {f"{e:g}": r.auc for e, r in rep.auc_by_energy.items()},
+            "emd_by_energy": {f"{e:g}": float(np.mean(list(d.values()))) for e, d in rep.emd.per_energy.items()}
+            if rep.emd
+            else {},
+            "delta_contrast": delta_contrasts(m, fixed, a.seed + 1),
+            "test_nll": None,
+            **training_record(m),
+            "eval_seconds": time.perf_counter() - t0,
+        }
         if m.arch == "flow":
             nll = -m.log_prob(test)
             row["test_nll"] = {"mean": float(nll.mean()), "se": float(nll.std(ddof=1) / np.sqrt(len(nll)))}
         row["events_per_s"] = sampling_rate(m)
         rows.append(row)
-        print(f"{spec}: AUC {row['auc']:.4f}, MAP-3D {row['map3d']:.3f}, EMD {row['emd']:.4f}, "
-              f"{row['events_per_s']:,.0f} events/s")
+        print(
+            f"{spec}: AUC {row['auc']:.4f}, MAP-3D {row['map3d']:.3f}, EMD {row['emd']:.4f}, "
+            f"{row['events_per_s']:,.0f} events/s"
+        )
     fh = rep.floor_headline()
-    fl = {**fh, "auc_by_energy": {f"{e:g}": r.auc for e, r in floor.auc_by_energy.items()},
-          "emd_by_energy": {f"{e:g}": float(np.mean(list(d.values()))) for e, d in floor.emd.per_energy.items()}
-          if floor.emd else {}, "delta_contrast": ref_delta}
+    fl = {
+        **fh,
+        "auc_by_energy": {f"{e:g}": r.auc for e, r in floor.auc_by_energy.items()},
+        "emd_by_energy": {f"{e:g}": float(np.mean(list(d.values()))) for e, d in floor.emd.per_energy.items()}
+        if floor.emd
+        else {},
+        "delta_contrast": ref_delta,
+    }
     md = table(rows, fl, a)
     print(md)
     out = a.out or RESULTS / f"flow_vs_gan_{a.domain}.json"
-    atomic_write_text(out, json.dumps({"domain": a.domain, "command": " ".join(["python benchmarks/flow_vs_gan.py",
-                                       f"--domain {a.domain}", *(f"--model {m}" for m in a.model)]),
-                                       "threads": a.threads, "floor": fl, "rows": rows}, indent=1, default=float))
+    atomic_write_text(
+        out,
+        json.dumps(
+            {
+                "domain": a.domain,
+                "command": " ".join(
+                    ["python benchmarks/flow_vs_gan.py", f"--domain {a.domain}", *(f"--model {m}" for m in a.model)]
+                ),
+                "threads": a.threads,
+                "floor": fl,
+                "rows": rows,
+            },
+            indent=1,
+            default=float,
+        ),
+    )
     atomic_write_text(out.with_suffix(".md"), md)
     prov = provenance()
     stamp(out, prov=prov)
@@ -134,11 +171,16 @@ def main() -> None:
 
 def table(rows: list[dict], fl: dict, a: argparse.Namespace) -> str:
     """Markdown: one row per model plus the floor row."""
-    ref = "NuWro 25.11 (last 200k rows of numu_C12_base; fixed-energy NuWro samples)" if a.domain == "nuwro" \
+    ref = (
+        "NuWro 25.11 (last 200k rows of numu_C12_base; fixed-energy NuWro samples)"
+        if a.domain == "nuwro"
         else "built-in simulator (200k flat, seeds 901/902; 50k per fixed energy)"
-    head = ("| model | AUC | AUC 0.5 / 1 / 3 GeV | MAP-3D | w/o tails | <MAP> | EMD | EMD 0.5 / 1 / 3 GeV | "
-            "Delta contrast 1 / 3 GeV | test NLL [nats] | events/s |\n"
-            "|---|---:|---|---:|---:|---:|---:|---|---|---:|---:|\n")
+    )
+    head = (
+        "| model | AUC | AUC 0.5 / 1 / 3 GeV | MAP-3D | w/o tails | <MAP> | EMD | EMD 0.5 / 1 / 3 GeV | "
+        "Delta contrast 1 / 3 GeV | test NLL [nats] | events/s |\n"
+        "|---|---:|---|---:|---:|---:|---:|---|---|---:|---:|\n"
+    )
 
     def trio(d: dict, digits: int) -> str:
         return " / ".join(f"{d[k]:.{digits}f}" if d.get(k) is not None else "-" for k in ("0.5", "1", "3"))
@@ -147,17 +189,23 @@ def table(rows: list[dict], fl: dict, a: argparse.Namespace) -> str:
     for r in rows:
         nll = f"{r['test_nll']['mean']:.4f} ± {r['test_nll']['se']:.4f}" if r["test_nll"] else "-"
         dc = r["delta_contrast"]
-        lines.append(f"| {r['model']} ({r['arch']}) | {r['auc']:.4f} ± {r['auc_se']:.4f} | "
-                     f"{trio(r['auc_by_energy'], 3)} | {r['map3d']:.3f} | {r['map3d_no_tails']:.3f} | "
-                     f"{r['mean_map']:.3f} | {r['emd']:.4f} | {trio(r['emd_by_energy'], 4)} | "
-                     f"{dc['1']:.2f} / {dc['3']:.2f} | {nll} | {r['events_per_s']:,.0f} |")
+        lines.append(
+            f"| {r['model']} ({r['arch']}) | {r['auc']:.4f} ± {r['auc_se']:.4f} | "
+            f"{trio(r['auc_by_energy'], 3)} | {r['map3d']:.3f} | {r['map3d_no_tails']:.3f} | "
+            f"{r['mean_map']:.3f} | {r['emd']:.4f} | {trio(r['emd_by_energy'], 4)} | "
+            f"{dc['1']:.2f} / {dc['3']:.2f} | {nll} | {r['events_per_s']:,.0f} |"
+        )
     fd = fl["delta_contrast"]
-    lines.append(f"| *MC vs MC floor / reference* | *{fl['auc']:.4f}* | *{trio(fl['auc_by_energy'], 3)}* | "
-                 f"*{fl['map3d']:.3f}* | *{fl['map3d_no_tails']:.3f}* | *{fl['mean_map']:.3f}* | "
-                 f"*{fl['emd']:.4f}* | *{trio(fl['emd_by_energy'], 4)}* | *{fd['1']:.2f} / {fd['3']:.2f}* | - | - |")
-    return (f"# GAN vs flow on {a.domain} nu_mu-C12\n\nReference: {ref}. Command: `python benchmarks/flow_vs_gan.py "
-            f"--domain {a.domain} {' '.join('--model ' + m for m in a.model)}`; sampling rate in-process, "
-            f"{a.threads} torch threads, 1e6 events over 0.3-10 GeV.\n\n" + head + "\n".join(lines) + "\n")
+    lines.append(
+        f"| *MC vs MC floor / reference* | *{fl['auc']:.4f}* | *{trio(fl['auc_by_energy'], 3)}* | "
+        f"*{fl['map3d']:.3f}* | *{fl['map3d_no_tails']:.3f}* | *{fl['mean_map']:.3f}* | "
+        f"*{fl['emd']:.4f}* | *{trio(fl['emd_by_energy'], 4)}* | *{fd['1']:.2f} / {fd['3']:.2f}* | - | - |"
+    )
+    return (
+        f"# GAN vs flow on {a.domain} nu_mu-C12\n\nReference: {ref}. Command: `python benchmarks/flow_vs_gan.py "
+        f"--domain {a.domain} {' '.join('--model ' + m for m in a.model)}`; sampling rate in-process, "
+        f"{a.threads} torch threads, 1e6 events over 0.3-10 GeV.\n\n" + head + "\n".join(lines) + "\n"
+    )
 
 
 if __name__ == "__main__":

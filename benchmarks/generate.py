@@ -110,8 +110,15 @@ def bench_nugan(model: Any, batches: tuple[int, ...], min_seconds: float) -> lis
     for n in batches:
         E = np.exp(np.random.default_rng(1).uniform(np.log(lo), np.log(hi), n))
         rate, reps = timed_rate(lambda E=E: len(model.sample(E, seed=7)), min_seconds)
-        rows.append({"what": "nugan sample", "device": str(model.device), "events_per_call": n,
-                     "events_per_s": rate, "repetitions": reps})
+        rows.append(
+            {
+                "what": "nugan sample",
+                "device": str(model.device),
+                "events_per_call": n,
+                "events_per_s": rate,
+                "repetitions": reps,
+            }
+        )
         print(f"  {model.device} {n:>9,} events/call: {rate:>12,.0f} events/s")
     return rows
 
@@ -125,8 +132,13 @@ def bench_pipeline(model: Any, n: int) -> dict[str, Any]:
         generate_to_file(model, plan, Path(tmp) / "warm.parquet", progress=False)
         res = generate_to_file(model, plan, Path(tmp) / "bench.parquet", progress=False)
     print(f"  {model.device} pipeline to Parquet, {n:,} events: {res.events_per_s:,.0f} events/s")
-    return {"what": "nugan generate -> parquet", "device": str(model.device), "events_per_call": n,
-            "events_per_s": res.events_per_s, "repetitions": 1}
+    return {
+        "what": "nugan generate -> parquet",
+        "device": str(model.device),
+        "events_per_call": n,
+        "events_per_s": res.events_per_s,
+        "repetitions": 1,
+    }
 
 
 def bench_simulator(n: int, energy: tuple[float, float], min_seconds: float) -> dict[str, Any] | None:
@@ -136,14 +148,18 @@ def bench_simulator(n: int, energy: tuple[float, float], min_seconds: float) -> 
     except ImportError:
         return None
     try:
-        rate, reps = timed_rate(lambda: len(simulate("numu", "C12", "default", energy, "flat", n, 3)),
-                                min_seconds)
+        rate, reps = timed_rate(lambda: len(simulate("numu", "C12", "default", energy, "flat", n, 3)), min_seconds)
     except (ValueError, FileNotFoundError) as err:
         print(f"  simulator not measured: {err}")
         return None
     print(f"  simulator (numpy, 1 process) {n:,} events/call: {rate:,.0f} events/s")
-    return {"what": "built-in simulator", "device": "cpu", "events_per_call": n, "events_per_s": rate,
-            "repetitions": reps}
+    return {
+        "what": "built-in simulator",
+        "device": "cpu",
+        "events_per_call": n,
+        "events_per_s": rate,
+        "repetitions": reps,
+    }
 
 
 def nuwro_rates(nuwro_dir: Path | None) -> list[dict[str, Any]]:
@@ -160,8 +176,14 @@ def nuwro_rates(nuwro_dir: Path | None) -> list[dict[str, Any]]:
             continue
         rate = info.get("generation_rate_events_per_s") if isinstance(info, dict) else None
         if rate:
-            rows.append({"what": "NuWro", "sample": info.get("sample", p.stem),
-                         "events_per_s": float(rate), "version": info.get("nuwro_version", "")})
+            rows.append(
+                {
+                    "what": "NuWro",
+                    "sample": info.get("sample", p.stem),
+                    "events_per_s": float(rate),
+                    "version": info.get("nuwro_version", ""),
+                }
+            )
     return rows
 
 
@@ -171,20 +193,27 @@ def time_command(args: list[str], runs: int) -> dict[str, Any]:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "nugan.cli", *args], env=env, capture_output=True,
-                              text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "nugan.cli", *args], env=env, capture_output=True, text=True, check=False
+        )
         times.append(time.perf_counter() - t0)
         if proc.returncode != 0:
             raise SystemExit(f"nugan {' '.join(args)} failed (rc {proc.returncode}):\n{proc.stderr[-2000:]}")
     label = "nugan " + " ".join(Path(a).name if os.sep in a else a for a in args)
     median = float(np.median(times))
     print(f"  {label:<60} {median:7.2f} s (median of {runs}: {', '.join(f'{t:.2f}' for t in times)})")
-    return {"what": "command", "command": label, "median_s": median, "runs_s": times,
-            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+    return {
+        "what": "command",
+        "command": label,
+        "median_s": median,
+        "runs_s": times,
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
 
 
-def bench_commands(models: list[str], events: list[int], runs: int, inspect_file: Path | None,
-                   tmp: Path) -> list[dict[str, Any]]:
+def bench_commands(
+    models: list[str], events: list[int], runs: int, inspect_file: Path | None, tmp: Path
+) -> list[dict[str, Any]]:
     """Whole-command timings: --help, inspect of small files, generate --events N per shipped model."""
     from nugan.models.checkpoint import shipped_models
 
@@ -197,8 +226,9 @@ def bench_commands(models: list[str], events: list[int], runs: int, inspect_file
     for m in (m for m in models if m in shipped):
         for n in events:
             out = tmp / f"{m}-{n}.parquet"
-            rows.append(time_command(["generate", "-m", m, "-n", str(n), "-o", str(out), "--seed", "1",
-                                      "--no-progress"], runs))
+            rows.append(
+                time_command(["generate", "-m", m, "-n", str(n), "-o", str(out), "--seed", "1", "--no-progress"], runs)
+            )
             if small is None and n <= 1000:
                 small = out
     for f in (inspect_file, small):
@@ -216,8 +246,10 @@ def print_table(rows: list[dict[str, Any]], nuwro: list[dict[str, Any]]) -> None
         print(f"{r['what']:<28}{r['device']:<8}{r['events_per_call']:>13,}{r['events_per_s']:>15,.0f}")
     if nuwro:
         rates = np.array([r["events_per_s"] for r in nuwro])
-        print(f"{'NuWro (' + str(len(nuwro)) + ' samples)':<28}{'cpu':<8}{'':>13}{np.median(rates):>15,.0f}"
-              f"  (median; {rates.min():,.0f}-{rates.max():,.0f})")
+        print(
+            f"{'NuWro (' + str(len(nuwro)) + ' samples)':<28}{'cpu':<8}{'':>13}{np.median(rates):>15,.0f}"
+            f"  (median; {rates.min():,.0f}-{rates.max():,.0f})"
+        )
 
 
 def main() -> None:
@@ -233,8 +265,12 @@ def main() -> None:
     ap.add_argument("--command-runs", type=int, default=3, help="runs per whole-command timing (0: none)")
     ap.add_argument("--command-events", default="10,1000000", help="--events of the timed generate commands")
     ap.add_argument("--command-models", default=",".join(COMMAND_MODELS), help="shipped models to time")
-    ap.add_argument("--inspect-file", type=Path, default=INSPECT_FIXTURE if INSPECT_FIXTURE.exists() else None,
-                    help="small event file for the inspect timing")
+    ap.add_argument(
+        "--inspect-file",
+        type=Path,
+        default=INSPECT_FIXTURE if INSPECT_FIXTURE.exists() else None,
+        help="small event file for the inspect timing",
+    )
     ap.add_argument("--commands-only", action="store_true", help="only the whole-command timings")
     args = ap.parse_args()
     if args.threads:
@@ -247,9 +283,13 @@ def main() -> None:
     if args.command_runs > 0:
         print(f"whole commands (fresh process each; load average {os.getloadavg()[0]:.2f})")
         with tempfile.TemporaryDirectory() as tmp:
-            rows += bench_commands([m for m in args.command_models.split(",") if m],
-                                   [int(float(e)) for e in args.command_events.split(",") if e],
-                                   args.command_runs, args.inspect_file, Path(tmp))
+            rows += bench_commands(
+                [m for m in args.command_models.split(",") if m],
+                [int(float(e)) for e in args.command_events.split(",") if e],
+                args.command_runs,
+                args.inspect_file,
+                Path(tmp),
+            )
     for dev in [] if args.commands_only else devices:
         model = build_model(args.model, dev)
         lo, hi = model.energy_range
@@ -264,10 +304,14 @@ def main() -> None:
     print_table(rows, nuwro)
     out = {
         "model": args.model or "default GANConfig architecture, random weights (seed 0)",
-        "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "torch_version": torch.__version__,
-        "devices": names, "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "results": rows, "nuwro": nuwro,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "torch_version": torch.__version__,
+        "devices": names,
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "results": rows,
+        "nuwro": nuwro,
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -43,10 +43,12 @@ def rows_for(mid: str, args: argparse.Namespace) -> list[wf.PredictionRow]:
     rows = wf.stored_rows(m)
     nuwro = Path(args.nuwro) if args.nuwro else None
     if mid == T2K:
-        samples = [("NuWro 25.11 (C12)", "numu_C12_base", {"C12": 1.0}),
-                   ("NuWro 25.11 (C12, H counted as zero)", "numu_C12_base", {"C12": 12.0, "H1": 1.0}),
-                   ("NuWro 25.11 altmodel (C12)", "numu_C12_altmodel", {"C12": 1.0}),
-                   ("NuWro 25.11 altmodel2 (C12)", "numu_C12_altmodel2", {"C12": 1.0})]
+        samples = [
+            ("NuWro 25.11 (C12)", "numu_C12_base", {"C12": 1.0}),
+            ("NuWro 25.11 (C12, H counted as zero)", "numu_C12_base", {"C12": 12.0, "H1": 1.0}),
+            ("NuWro 25.11 altmodel (C12)", "numu_C12_altmodel", {"C12": 1.0}),
+            ("NuWro 25.11 altmodel2 (C12)", "numu_C12_altmodel2", {"C12": 1.0}),
+        ]
         sim_target, comp = "C12", {"C12": 1.0}
     else:
         samples = [("NuWro 25.11 (Ar40)", "numu_Ar40", {"Ar40": 1.0})]
@@ -64,13 +66,17 @@ def rows_for(mid: str, args: argparse.Namespace) -> list[wf.PredictionRow]:
         if mid == T2K:
             rows.append(wf.model_row(m, model, comp, args.n_events, args.seed, True, f"model {name}"))
         else:
-            rows.append(wf.model_row(m, model, {"C12": 1.0}, args.n_events, args.seed, True,
-                                     f"model {name} (C12 standing in for Ar)"))
+            rows.append(
+                wf.model_row(
+                    m, model, {"C12": 1.0}, args.n_events, args.seed, True, f"model {name} (C12 standing in for Ar)"
+                )
+            )
     if mid == UB:
         for path in args.argon_model or []:
             model = load_generator(path, device="cpu")
-            rows.append(wf.model_row(m, model, {"Ar40": 1.0}, args.n_events, args.seed, True,
-                                     f"model {Path(path).name} (Ar40)"))
+            rows.append(
+                wf.model_row(m, model, {"Ar40": 1.0}, args.n_events, args.seed, True, f"model {Path(path).name} (Ar40)")
+            )
     return rows
 
 
@@ -89,20 +95,27 @@ def table(results: dict[str, list[dict]]) -> str:
                 cells += ["-", "-"]
                 continue
             miss = r["flux_outside_fraction"]
-            cells += [f"{r['chi2']:.1f}/{r['ndf']} ({r['chi2_shape']:.1f}/{r['ndf_shape']})",
-                      "-" if miss is None else f"{miss:.1%}"]
+            cells += [
+                f"{r['chi2']:.1f}/{r['ndf']} ({r['chi2_shape']:.1f}/{r['ndf_shape']})",
+                "-" if miss is None else f"{miss:.1%}",
+            ]
         lines.append(f"| {lab} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--nuwro", default="../shared/data/nuwro", help="folder of the NuWro flat-flux samples "
-                                                                    "('' to skip them)")
+    ap.add_argument(
+        "--nuwro", default="../shared/data/nuwro", help="folder of the NuWro flat-flux samples ('' to skip them)"
+    )
     ap.add_argument("--n-events", type=int, default=1_000_000, help="events per model / simulator prediction")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--argon-model", action="append", default=None,
-                    help="an argon model (run dir) for the MicroBooNE rows, e.g. runs/reweight/ar40-flow")
+    ap.add_argument(
+        "--argon-model",
+        action="append",
+        default=None,
+        help="an argon model (run dir) for the MicroBooNE rows, e.g. runs/reweight/ar40-flow",
+    )
     ap.add_argument("--measurements", nargs="+", default=[T2K, UB])
     ap.add_argument("--values", action="store_true", help="keep every row's bin values in the JSON")
     ap.add_argument("--out", default="benchmarks/results/measurements.json")
@@ -122,8 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         results[mid] = dicts
     text = table(results)
     print(text)
-    doc = {"n_events": args.n_events, "seed": args.seed, "nuwro": args.nuwro or None,
-           "seconds": time.perf_counter() - t0, "table_markdown": text, "results": results}
+    doc = {
+        "n_events": args.n_events,
+        "seed": args.seed,
+        "nuwro": args.nuwro or None,
+        "seconds": time.perf_counter() - t0,
+        "table_markdown": text,
+        "results": results,
+    }
     atomic_write_text(args.out, json.dumps(doc, indent=1) + "\n")
     stamp(args.out)
     print(f"wrote {args.out}")

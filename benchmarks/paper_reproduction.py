@@ -69,7 +69,7 @@ PAPER_PLOTS = ("E1_w", "E3_w", "E1_e-mu", "E1_cos-theta", "E0.5_e-mu")
 
 def carve(table: EventTable, n_test: int) -> tuple[EventTable, EventTable]:
     """(train pool = first rows, test = last ``n_test`` rows)."""
-    return table[: len(table) - n_test], table[len(table) - n_test:]
+    return table[: len(table) - n_test], table[len(table) - n_test :]
 
 
 def fixed_refs(nuwro: Path, domain: str) -> dict[float, EventTable]:
@@ -128,41 +128,81 @@ def speed_section(results: Path, speeds: dict[str, float]) -> str:
         for r in g["results"]:
             if r["what"].startswith("nugan"):
                 dev = g["devices"].get(r["device"], r["device"])
-                md += (f"| {r['what']} ({r['events_per_call']:.0e} events/call) | {dev}, "
-                       f"{g['torch_threads']} threads | {r['events_per_s']:.0f} |\n")
+                md += (
+                    f"| {r['what']} ({r['events_per_call']:.0e} events/call) | {dev}, "
+                    f"{g['torch_threads']} threads | {r['events_per_s']:.0f} |\n"
+                )
         when = g.get("created_utc") or g.get("provenance", {}).get("date", "?")
         load = g.get("load_average_1min")
-        md += (f"\n(nugan rows copied from generate.json (`python benchmarks/generate.py`), measured {when} UTC with "
-               f"load average {'?' if load is None else f'{load:.2f}'} on {g.get('cpu_count', '?')} cores: "
-               "timings depend on the load, see its provenance; the shipped models' own rates are in "
-               "sampling_speed.md.)\n")
+        md += (
+            f"\n(nugan rows copied from generate.json (`python benchmarks/generate.py`), measured {when} UTC with "
+            f"load average {'?' if load is None else f'{load:.2f}'} on {g.get('cpu_count', '?')} cores: "
+            "timings depend on the load, see its provenance; the shipped models' own rates are in "
+            "sampling_speed.md.)\n"
+        )
     return md
 
 
-def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], seeds: list[int],
-                steps: int | None, name: str = "study", family: str = "gan", scratch: str = "converged",
-                scratch_steps: int | None = None, scratch_patience: int = 20, results: Path = RESULTS) -> None:
+def stage_study(
+    nuwro: Path,
+    out: Path,
+    domains: list[str],
+    sizes: list[int],
+    seeds: list[int],
+    steps: int | None,
+    name: str = "study",
+    family: str = "gan",
+    scratch: str = "converged",
+    scratch_steps: int | None = None,
+    scratch_patience: int = 20,
+    results: Path = RESULTS,
+) -> None:
     defaults = transfer_defaults(family)
     train = defaults if steps is None else defaults.replace(steps=steps)
     base_dir = base_dir_of(out, family)
     check_sizes(nuwro, domains, sizes)
-    cfg = StudyConfig(domains=tuple(domains), sizes=tuple(sizes), seeds=tuple(seeds), train=train,
-                      n_test=TARGET_TEST, data_seed=2026, scratch=scratch, scratch_steps=scratch_steps,
-                      scratch_patience=scratch_patience)
+    cfg = StudyConfig(
+        domains=tuple(domains),
+        sizes=tuple(sizes),
+        seeds=tuple(seeds),
+        train=train,
+        n_test=TARGET_TEST,
+        data_seed=2026,
+        scratch=scratch,
+        scratch_steps=scratch_steps,
+        scratch_patience=scratch_patience,
+    )
     rows = run_study(base_dir, cfg, out / name, provider=nuwro_provider(nuwro))
     stem = "paper_reproduction" if name == "study" else f"paper_reproduction_{name}"
     agg = aggregate(rows)
     results.mkdir(parents=True, exist_ok=True)
     base_info = json.loads((base_dir / "model.json").read_text())
-    speeds = {k: json.loads((nuwro / v.replace(".parquet", ".json")).read_text())["generation_rate_events_per_s"]
-              for k, v in {"numu-C12": BASE_FILE, **TARGETS}.items()}
-    atomic_write_text(results / f"{stem}.json", json.dumps(
-        {"rows": rows, "aggregate": agg, "base_model": {k: base_info.get(k) for k in (
-            "best_step", "best_mean_map", "best_map3d", "best_map3d_no_tails", "data_fingerprint")},
-         "family": family, "fine_tuning_steps": train.steps, "nuwro_events_per_s": speeds,
-         "scratch": {k: json.loads((out / name / "study.json").read_text())["config"][k] for k in (
-             "scratch", "scratch_budget", "scratch_budget_source", "scratch_patience")},
-         "test_rule": __doc__.split("Test-set rule")[1].strip()}, indent=1))
+    speeds = {
+        k: json.loads((nuwro / v.replace(".parquet", ".json")).read_text())["generation_rate_events_per_s"]
+        for k, v in {"numu-C12": BASE_FILE, **TARGETS}.items()
+    }
+    atomic_write_text(
+        results / f"{stem}.json",
+        json.dumps(
+            {
+                "rows": rows,
+                "aggregate": agg,
+                "base_model": {
+                    k: base_info.get(k)
+                    for k in ("best_step", "best_mean_map", "best_map3d", "best_map3d_no_tails", "data_fingerprint")
+                },
+                "family": family,
+                "fine_tuning_steps": train.steps,
+                "nuwro_events_per_s": speeds,
+                "scratch": {
+                    k: json.loads((out / name / "study.json").read_text())["config"][k]
+                    for k in ("scratch", "scratch_budget", "scratch_budget_source", "scratch_patience")
+                },
+                "test_rule": __doc__.split("Test-set rule")[1].strip(),
+            },
+            indent=1,
+        ),
+    )
     md = study_markdown(agg, cfg).replace("# Transfer-learning study", "# Paper reproduction on NuWro 25.11")
     md += speed_section(results, speeds)
     atomic_write_text(results / f"{stem}.md", md)
@@ -179,8 +219,16 @@ def stage_study(nuwro: Path, out: Path, domains: list[str], sizes: list[int], se
     print(md)
 
 
-def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: int, name: str = "study",
-                 family: str = "gan", results: Path = RESULTS) -> None:
+def stage_report(
+    nuwro: Path,
+    out: Path,
+    domains: list[str],
+    size: int,
+    seed: int,
+    name: str = "study",
+    family: str = "gan",
+    results: Path = RESULTS,
+) -> None:
     """HTML report per domain: NuWro vs TL vs scratch (converged when present, else matched) vs zero-shot at
     the fixed energies; its :data:`PAPER_PLOTS` go to ``results/paper_<domain>_<plot>.png`` (stamped)."""
     import nugan
@@ -194,12 +242,19 @@ def stage_report(nuwro: Path, out: Path, domains: list[str], size: int, seed: in
         d = out / name / spec / f"n{size}"
         converged = d / f"scratch_converged_s{seed}"
         sdir, slabel = (converged, "scratch") if converged.exists() else (d / f"scratch_s{seed}", "scratch (matched)")
-        models = {"zero-shot": nugan.load(str(base_dir_of(out, family))),
-                  f"TL {size}": nugan.load(str(d / f"tl_f1_s{seed}")), f"{slabel} {size}": nugan.load(str(sdir))}
-        idx = write_report(out / "reports" / spec, refs,
-                           models={k: (lambda E, s, m=m: m.sample(E, seed=s)) for k, m in models.items()},
-                           title=f"NuWro {spec}: TL vs scratch vs zero-shot ({size} training events)",
-                           reference_label="NuWro 25.11", observables=("E_mu", "cos_theta", "W", "Q2"))
+        models = {
+            "zero-shot": nugan.load(str(base_dir_of(out, family))),
+            f"TL {size}": nugan.load(str(d / f"tl_f1_s{seed}")),
+            f"{slabel} {size}": nugan.load(str(sdir)),
+        }
+        idx = write_report(
+            out / "reports" / spec,
+            refs,
+            models={k: (lambda E, s, m=m: m.sample(E, seed=s)) for k, m in models.items()},
+            title=f"NuWro {spec}: TL vs scratch vs zero-shot ({size} training events)",
+            reference_label="NuWro 25.11",
+            observables=("E_mu", "cos_theta", "W", "Q2"),
+        )
         print(f"report: {idx}")
         results.mkdir(parents=True, exist_ok=True)
         prov = provenance()
@@ -225,12 +280,14 @@ def base_training_set(nuwro: Path) -> EventTable:
 
 def widened_phase(train: EventTable, parent: Path, run_dir: Path, config: Path) -> None:
     """Continue ``parent`` on ``train`` with nothing frozen after widening it (:data:`WIDEN`)."""
-    transfer(parent, train, run_dir, freeze="none", cfg=load_run_config(config).train,
-             resume=has_state(run_dir), **WIDEN)
+    transfer(
+        parent, train, run_dir, freeze="none", cfg=load_run_config(config).train, resume=has_state(run_dir), **WIDEN
+    )
 
 
-def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, widen_config: Path,
-                   balance_config: Path) -> None:
+def stage_pretrain(
+    nuwro: Path, out: Path, config: Path, continue_config: Path, widen_config: Path, balance_config: Path
+) -> None:
     """Four phases, like the simulator base model's: pre-training (``config``) into ``out/base-phase1``; a
     continuation on the same events with nothing frozen (``continue_config``) into ``out/base-phase2``; a
     continuation after widening (:data:`WIDEN`, ``widen_config``) into ``out/base-phase3``; an E_nu-balanced
@@ -238,16 +295,17 @@ def stage_pretrain(nuwro: Path, out: Path, config: Path, continue_config: Path, 
     train = base_training_set(nuwro)
     (phase1, phase2, phase3), run_dir = (out / f"base-phase{i}" for i in (1, 2, 3)), out / "base"
     if not (phase1 / "summary.json").exists():
-        pretrain(train, load_run_config(config), phase1, resume=has_state(phase1),
-                 energy_range=(0.3, 10.0))
+        pretrain(train, load_run_config(config), phase1, resume=has_state(phase1), energy_range=(0.3, 10.0))
     if not (phase2 / "summary.json").exists():
-        transfer(phase1, train, phase2, freeze="none", cfg=load_run_config(continue_config).train,
-                 resume=has_state(phase2))
+        transfer(
+            phase1, train, phase2, freeze="none", cfg=load_run_config(continue_config).train, resume=has_state(phase2)
+        )
     if not (phase3 / "summary.json").exists():
         widened_phase(train, phase2, phase3, widen_config)
     if not (run_dir / "summary.json").exists():
-        transfer(phase3, train, run_dir, freeze="none", cfg=load_run_config(balance_config).train,
-                 resume=has_state(run_dir))
+        transfer(
+            phase3, train, run_dir, freeze="none", cfg=load_run_config(balance_config).train, resume=has_state(run_dir)
+        )
     print(f"base model written to {run_dir}")
 
 
@@ -258,11 +316,18 @@ def stage_pretrain_flow(nuwro: Path, out: Path, config: Path, balance_config: Pa
     train = base_training_set(nuwro)
     phase1, run_dir = out / "flow-base-phase1", out / "flow-base"
     if not (phase1 / "summary.json").exists():
-        pretrain(train, load_run_config(config, arch="flow"), phase1, resume=has_state(phase1),
-                 energy_range=(0.3, 10.0))
+        pretrain(
+            train, load_run_config(config, arch="flow"), phase1, resume=has_state(phase1), energy_range=(0.3, 10.0)
+        )
     if not (run_dir / "summary.json").exists():
-        transfer(phase1, train, run_dir, freeze="none", cfg=load_run_config(balance_config, arch="flow").train,
-                 resume=has_state(run_dir))
+        transfer(
+            phase1,
+            train,
+            run_dir,
+            freeze="none",
+            cfg=load_run_config(balance_config, arch="flow").train,
+            resume=has_state(run_dir),
+        )
     print(f"flow base model written to {run_dir}")
 
 
@@ -280,7 +345,8 @@ def stage_base_eval(nuwro: Path, out: Path, results: Path = RESULTS) -> None:
         "# NuWro-trained base model `nuwro-C12` on its test set (last 200,000 rows of numu_C12_base)\n\n"
         "Command: `python benchmarks/paper_reproduction.py --nuwro-dir ../shared/data/nuwro --out runs/paper "
         "base-eval`; floor: half split of the test set (MAP, AUC) and of the NuWro fixed-energy samples (EMD).\n\n"
-        + rep.to_markdown())
+        + rep.to_markdown(),
+    )
     atomic_write_text(results / "nuwro_base_model.json", json.dumps(rep.to_dict(), indent=1, default=float))
     prov = provenance()
     for f in ("nuwro_base_model.md", "nuwro_base_model.json"):
@@ -293,34 +359,65 @@ def main() -> None:
     ap.add_argument("--nuwro-dir", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=Path("runs/paper"))
     ap.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "configs/pretrain_cpu.toml")
-    ap.add_argument("--continue-config", type=Path,
-                    default=Path(__file__).resolve().parents[1] / "configs/continue_long_cpu.toml")
-    ap.add_argument("--widen-config", type=Path,
-                    default=Path(__file__).resolve().parents[1] / "configs/continue_modes_cpu.toml")
-    ap.add_argument("--balance-config", type=Path,
-                    default=Path(__file__).resolve().parents[1] / "configs/continue_balanced_cpu.toml")
+    ap.add_argument(
+        "--continue-config", type=Path, default=Path(__file__).resolve().parents[1] / "configs/continue_long_cpu.toml"
+    )
+    ap.add_argument(
+        "--widen-config", type=Path, default=Path(__file__).resolve().parents[1] / "configs/continue_modes_cpu.toml"
+    )
+    ap.add_argument(
+        "--balance-config",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "configs/continue_balanced_cpu.toml",
+    )
     ap.add_argument("--domains", default=",".join(TARGETS))
-    ap.add_argument("--sizes", default="1000,3000,10000,30000,100000",
-                    help="target training sizes (at most 100000: 160k rows minus the 60k test rows)")
+    ap.add_argument(
+        "--sizes",
+        default="1000,3000,10000,30000,100000",
+        help="target training sizes (at most 100000: 160k rows minus the 60k test rows)",
+    )
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--scratch", choices=list(SCRATCH_MODES), default="converged",
-                    help="scratch baseline: trained to convergence (own budget, early stopping) or with the "
-                         "transfer run's budget")
-    ap.add_argument("--scratch-steps", type=int, default=None,
-                    help="converged scratch budget (default: the base's pre-training length over its phases)")
-    ap.add_argument("--scratch-patience", type=int, default=20,
-                    help="converged scratch: validations without improvement before stopping")
+    ap.add_argument(
+        "--scratch",
+        choices=list(SCRATCH_MODES),
+        default="converged",
+        help="scratch baseline: trained to convergence (own budget, early stopping) or with the transfer run's budget",
+    )
+    ap.add_argument(
+        "--scratch-steps",
+        type=int,
+        default=None,
+        help="converged scratch budget (default: the base's pre-training length over its phases)",
+    )
+    ap.add_argument(
+        "--scratch-patience",
+        type=int,
+        default=20,
+        help="converged scratch: validations without improvement before stopping",
+    )
     ap.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: transfer defaults)")
-    ap.add_argument("--family", choices=["gan", "flow"], default="gan",
-                    help="study: transfer the GAN base (OUT/base) or the flow base (OUT/flow-base)")
-    ap.add_argument("--study-name", default="study",
-                    help="run folder under --out; other than 'study', results go to paper_reproduction_NAME.*")
-    ap.add_argument("--flow-config", type=Path,
-                    default=Path(__file__).resolve().parents[1] / "configs/pretrain_flow_cpu.toml")
-    ap.add_argument("--flow-balance-config", type=Path,
-                    default=Path(__file__).resolve().parents[1] / "configs/continue_flow_balanced_cpu.toml")
-    ap.add_argument("--results-dir", type=Path, default=RESULTS,
-                    help="where result files go (default benchmarks/results)")
+    ap.add_argument(
+        "--family",
+        choices=["gan", "flow"],
+        default="gan",
+        help="study: transfer the GAN base (OUT/base) or the flow base (OUT/flow-base)",
+    )
+    ap.add_argument(
+        "--study-name",
+        default="study",
+        help="run folder under --out; other than 'study', results go to paper_reproduction_NAME.*",
+    )
+    ap.add_argument(
+        "--flow-config", type=Path, default=Path(__file__).resolve().parents[1] / "configs/pretrain_flow_cpu.toml"
+    )
+    ap.add_argument(
+        "--flow-balance-config",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "configs/continue_flow_balanced_cpu.toml",
+    )
+    ap.add_argument(
+        "--results-dir", type=Path, default=RESULTS, help="where result files go (default benchmarks/results)"
+    )
     ap.add_argument("stage", choices=["pretrain", "pretrain-flow", "base-eval", "study", "report"])
     a = ap.parse_args()
     domains = [d for d in a.domains.split(",") if d]
@@ -336,12 +433,31 @@ def main() -> None:
     elif a.stage == "base-eval":
         stage_base_eval(a.nuwro_dir, a.out, a.results_dir)
     elif a.stage == "study":
-        stage_study(a.nuwro_dir, a.out, domains, [int(x) for x in a.sizes.split(",")],
-                    [int(x) for x in a.seeds.split(",")], a.steps, a.study_name, a.family, a.scratch,
-                    a.scratch_steps, a.scratch_patience, a.results_dir)
+        stage_study(
+            a.nuwro_dir,
+            a.out,
+            domains,
+            [int(x) for x in a.sizes.split(",")],
+            [int(x) for x in a.seeds.split(",")],
+            a.steps,
+            a.study_name,
+            a.family,
+            a.scratch,
+            a.scratch_steps,
+            a.scratch_patience,
+            a.results_dir,
+        )
     else:
-        stage_report(a.nuwro_dir, a.out, domains, int(a.sizes.split(",")[0]), int(a.seeds.split(",")[0]),
-                     a.study_name, a.family, a.results_dir)
+        stage_report(
+            a.nuwro_dir,
+            a.out,
+            domains,
+            int(a.sizes.split(",")[0]),
+            int(a.seeds.split(",")[0]),
+            a.study_name,
+            a.family,
+            a.results_dir,
+        )
 
 
 if __name__ == "__main__":

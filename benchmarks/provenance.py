@@ -33,8 +33,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ROOT", "current_commit", "machine_info", "provenance", "script_command", "stamp", "read_provenance",
-           "STAMPABLE"]
+__all__ = [
+    "ROOT",
+    "current_commit",
+    "machine_info",
+    "provenance",
+    "script_command",
+    "stamp",
+    "read_provenance",
+    "STAMPABLE",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_COMMIT = "NUGAN_PROVENANCE_COMMIT"
@@ -48,10 +56,15 @@ def current_commit(repo: Path = ROOT) -> str:
     if os.environ.get(ENV_COMMIT):
         return os.environ[ENV_COMMIT]
     try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-        status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", ".",
-                                 ":(exclude)benchmarks/results"], capture_output=True, text=True, check=True).stdout
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", ".", ":(exclude)benchmarks/results"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("-dirty" if status.strip() else "")
@@ -69,9 +82,13 @@ def _cpu_model() -> str:
 
 def machine_info() -> dict[str, Any]:
     """Platform, CPU model and count, load average, Python and torch versions, and the torch device."""
-    info: dict[str, Any] = {"platform": platform.platform(), "cpu": _cpu_model(), "cpus": os.cpu_count(),
-                            "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-                            "python": platform.python_version()}
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+    }
     try:
         import torch
 
@@ -94,15 +111,20 @@ def script_command(argv: Sequence[str] | None = None) -> str:
     return shlex.join(["python", shown, *argv[1:]])
 
 
-def provenance(command: str | Sequence[str] | None = None, commit: str | None = None,
-               machine: dict[str, Any] | None = None) -> dict[str, Any]:
+def provenance(
+    command: str | Sequence[str] | None = None, commit: str | None = None, machine: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The stamp: ``{"commit", "command", "date" (UTC ISO), "machine"}``."""
     if command is None:
         command = script_command()
     elif not isinstance(command, str):
         command = shlex.join(command)
-    return {"commit": commit or current_commit(), "command": command,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine or machine_info()}
+    return {
+        "commit": commit or current_commit(),
+        "command": command,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine or machine_info(),
+    }
 
 
 def _replace(path: Path, data: bytes) -> None:
@@ -150,8 +172,9 @@ def _stamp_png(path: Path, prov: dict[str, Any]) -> None:
     _replace(path, buf.getvalue())
 
 
-def stamp(path: str | os.PathLike[str], command: str | Sequence[str] | None = None,
-          prov: dict[str, Any] | None = None) -> dict[str, Any]:
+def stamp(
+    path: str | os.PathLike[str], command: str | Sequence[str] | None = None, prov: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Write the provenance of ``path`` (a .json, .md or .png result file) into it; returns the stamp.
 
     ``command`` defaults to this process's command line; ``prov`` (from :func:`provenance`) stamps several files

@@ -82,93 +82,369 @@ class Entry:
 
 NUWRO_BASE = "runs/paper/base"
 NUWRO_FLOW_BASE = "runs/paper/flow-base"
-UPSTREAM = {u.path: u for u in (
-    Upstream("runs/base/numu-C12-phase4", ("bash", "benchmarks/pretrain_base.sh"), 3 * 60,
-             note="the eight-phase numu-C12 rebuild (phase 4 is what the results read); it re-ships numu-C12"),
-    Upstream(NUWRO_BASE, ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
-                          "runs/paper", "pretrain"), 3 * 60, nuwro=True,
-             note="the four-phase NuWro base model (the shipped nuwro-C12)"),
-    Upstream(NUWRO_FLOW_BASE, ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
-                               "runs/paper", "pretrain-flow"), 90, nuwro=True,
-             note="the NuWro flow base model (the shipped nuwro-C12-flow)"),
-)}
+UPSTREAM = {
+    u.path: u
+    for u in (
+        Upstream(
+            "runs/base/numu-C12-phase4",
+            ("bash", "benchmarks/pretrain_base.sh"),
+            3 * 60,
+            note="the eight-phase numu-C12 rebuild (phase 4 is what the results read); it re-ships numu-C12",
+        ),
+        Upstream(
+            NUWRO_BASE,
+            ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out", "runs/paper", "pretrain"),
+            3 * 60,
+            nuwro=True,
+            note="the four-phase NuWro base model (the shipped nuwro-C12)",
+        ),
+        Upstream(
+            NUWRO_FLOW_BASE,
+            (
+                "python",
+                "benchmarks/paper_reproduction.py",
+                "--nuwro-dir",
+                "{nuwro}",
+                "--out",
+                "runs/paper",
+                "pretrain-flow",
+            ),
+            90,
+            nuwro=True,
+            note="the NuWro flow base model (the shipped nuwro-C12-flow)",
+        ),
+    )
+}
 
 REGISTRY: tuple[Entry, ...] = (
-    Entry("simulate", ("python", "benchmarks/simulate.py", "--out", "{results}/simulate.json"),
-          ("simulate.json",), 1, timing=True),
-    Entry("simulator_vs_nuwro", ("python", "benchmarks/simulator_vs_nuwro.py", "--nuwro-dir", "{nuwro}",
-                                 "--out", "{results}/simulator_vs_nuwro.json"),
-          ("simulator_vs_nuwro.json",), 1, nuwro=True),
-    Entry("metrics", ("python", "benchmarks/metrics.py", "--out", "{results}/metrics.json"),
-          ("metrics.json",), 3, timing=True),
-    Entry("train", ("python", "benchmarks/train.py", "--out", "{results}/train.json"),
-          ("train.json",), 5, gpu="optional", timing=True),
-    Entry("generate", ("python", "benchmarks/generate.py", "--nuwro-dir", "{nuwro}", "--out",
-                       "{results}/generate.json"),
-          ("generate.json",), 5, nuwro=True, gpu="optional", timing=True,
-          note="NuWro's rates come from the samples' JSON sidecars"),
-    Entry("sampling_speed", ("python", "benchmarks/sampling_speed.py", "--out", "{results}/sampling_speed.json"),
-          ("sampling_speed.json", "sampling_speed.md"), 3, timing=True),
-    Entry("delta_peak_numu-C12", ("python", "benchmarks/delta_peak.py", "--model", "runs/base/numu-C12-phase4",
-                                  "--model", "numu-C12", "--out", "{results}/delta_peak_numu-C12.json"),
-          ("delta_peak_numu-C12.json",), 1, needs=("runs/base/numu-C12-phase4",)),
-    Entry("delta_peak_nuwro-C12", ("python", "benchmarks/delta_peak.py", "--model", "nuwro-C12", "--nuwro-fixed",
-                                   "{nuwro}/fixed_energy", "--out", "{results}/delta_peak_nuwro-C12.json"),
-          ("delta_peak_nuwro-C12.json",), 1, nuwro=True),
-    Entry("base_plots", ("python", "benchmarks/base_plots.py", "--results-dir", "{results}"),
-          ("base_numu-C12_E1_w.png", "base_numu-C12_E3_w.png"), 3, needs=("runs/base/numu-C12-phase4",)),
-    Entry("flow_vs_gan_nuwro", ("python", "benchmarks/flow_vs_gan.py", "--domain", "nuwro", "--nuwro-dir", "{nuwro}",
-                                "--model", "nuwro-C12", "--model", "nuwro-C12-flow", "--threads", "1",
-                                "--out", "{results}/flow_vs_gan_nuwro.json"),
-          ("flow_vs_gan_nuwro.json", "flow_vs_gan_nuwro.md"), 20, nuwro=True,
-          note="its events/s column is a timing"),
-    Entry("flow_vs_gan_simulator", ("python", "benchmarks/flow_vs_gan.py", "--domain", "simulator",
-                                    "--model", "numu-C12", "--model", "numu-C12-flow", "--threads", "1",
-                                    "--out", "{results}/flow_vs_gan_simulator.json"),
-          ("flow_vs_gan_simulator.json", "flow_vs_gan_simulator.md"), 20, note="its events/s column is a timing"),
-    Entry("nuwro_base_model", ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
-                               "runs/paper", "--results-dir", "{results}", "base-eval"),
-          ("nuwro_base_model.json", "nuwro_base_model.md"), 3, nuwro=True, needs=(NUWRO_BASE,)),
-    Entry("paper_reproduction", ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
-                                 "runs/paper", "--sizes", "10000,100000", "--seeds", "0,1,2", "--scratch", "matched",
-                                 "--results-dir", "{results}", "study"),
-          ("paper_reproduction.json", "paper_reproduction.md", "paper_reproduction_map_vs_size.png",
-           "paper_reproduction_learning_curves/*.png"), 60, nuwro=True, needs=(NUWRO_BASE,),
-          provides=("runs/paper/study",), after=("generate",),
-          note="its markdown copies the nugan speed rows of generate.json"),
-    Entry("paper_reproduction_study_flow", ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}",
-                                            "--out", "runs/paper", "--family", "flow", "--study-name", "study_flow",
-                                            "--sizes", "10000,100000", "--seeds", "0,1,2", "--results-dir",
-                                            "{results}", "study"),
-          ("paper_reproduction_study_flow.json", "paper_reproduction_study_flow.md",
-           "paper_reproduction_study_flow_map_vs_size.png", "paper_reproduction_study_flow_learning_curves/*.png"),
-          150, nuwro=True, needs=(NUWRO_FLOW_BASE,), after=("generate",),
-          note="converged scratch; 2 processes of 2 domains each (--domains) halve the wall time"),
-    Entry("paper_plots", ("python", "benchmarks/paper_reproduction.py", "--nuwro-dir", "{nuwro}", "--out",
-                          "runs/paper", "--domains", "numu-Ar40,numubar-C12", "--sizes", "10000", "--seeds", "0",
-                          "--results-dir", "{results}", "report"),
-          ("paper_numu-Ar40_*.png", "paper_numubar-C12_*.png"), 5, nuwro=True,
-          needs=(NUWRO_BASE, "runs/paper/study")),
-    Entry("study_simulated", ("python", "benchmarks/study_simulated.py", "--out", "runs/study", "--results-dir",
-                              "{results}"),
-          ("study_simulated.json", "study_simulated.md", "study_simulated_map_vs_size.png",
-           "study_simulated_learning_curves/*.png"), 40, provides=("runs/study",)),
-    Entry("reweight_nuwro", ("python", "benchmarks/reweight_nuwro.py", "--nuwro-dir", "{nuwro}", "--base",
-                             "nuwro-C12-flow", "--out", "runs/reweight", "--results", "{results}/reweight_nuwro.json"),
-          ("reweight_nuwro.json", "reweight_nuwro.md"), 20, nuwro=True, provides=("runs/reweight/ar40-flow",)),
-    Entry("reweight_nuwro_eb0", ("python", "benchmarks/reweight_nuwro.py", "--nuwro-dir", "{nuwro}", "--base",
-                                 "nuwro-C12-flow", "--energy-balance", "0", "--out", "runs/reweight_eb0",
-                                 "--results", "{results}/reweight_nuwro_eb0.json"),
-          ("reweight_nuwro_eb0.json", "reweight_nuwro_eb0.md"), 30, nuwro=True,
-          provides=("runs/reweight_eb0/ar40-flow",)),
-    Entry("measurements", ("python", "benchmarks/measurements.py", "--nuwro", "{nuwro}", "--argon-model",
-                           "runs/reweight_eb0/ar40-flow", "--out", "{results}/measurements.json"),
-          ("measurements.json",), 3, nuwro=True, needs=("runs/reweight_eb0/ar40-flow",),
-          env={"OMP_NUM_THREADS": "1"}),
-    Entry("demo", ("python", "benchmarks/demo.py", "--results-dir", "{results}"),
-          ("demo.json", "demo.md"), 5, timing=True, note="make demo from an empty folder: wall time, memory, table"),
-    Entry("tune_t2k", ("python", "benchmarks/tune_t2k.py", "--nuwro-dir", "{nuwro}"),
-          ("tune_t2k*",), None, nuwro=True, note="writes benchmarks/results/ only"),
+    Entry(
+        "simulate",
+        ("python", "benchmarks/simulate.py", "--out", "{results}/simulate.json"),
+        ("simulate.json",),
+        1,
+        timing=True,
+    ),
+    Entry(
+        "simulator_vs_nuwro",
+        (
+            "python",
+            "benchmarks/simulator_vs_nuwro.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--out",
+            "{results}/simulator_vs_nuwro.json",
+        ),
+        ("simulator_vs_nuwro.json",),
+        1,
+        nuwro=True,
+    ),
+    Entry(
+        "metrics",
+        ("python", "benchmarks/metrics.py", "--out", "{results}/metrics.json"),
+        ("metrics.json",),
+        3,
+        timing=True,
+    ),
+    Entry(
+        "train",
+        ("python", "benchmarks/train.py", "--out", "{results}/train.json"),
+        ("train.json",),
+        5,
+        gpu="optional",
+        timing=True,
+    ),
+    Entry(
+        "generate",
+        ("python", "benchmarks/generate.py", "--nuwro-dir", "{nuwro}", "--out", "{results}/generate.json"),
+        ("generate.json",),
+        5,
+        nuwro=True,
+        gpu="optional",
+        timing=True,
+        note="NuWro's rates come from the samples' JSON sidecars",
+    ),
+    Entry(
+        "sampling_speed",
+        ("python", "benchmarks/sampling_speed.py", "--out", "{results}/sampling_speed.json"),
+        ("sampling_speed.json", "sampling_speed.md"),
+        3,
+        timing=True,
+    ),
+    Entry(
+        "delta_peak_numu-C12",
+        (
+            "python",
+            "benchmarks/delta_peak.py",
+            "--model",
+            "runs/base/numu-C12-phase4",
+            "--model",
+            "numu-C12",
+            "--out",
+            "{results}/delta_peak_numu-C12.json",
+        ),
+        ("delta_peak_numu-C12.json",),
+        1,
+        needs=("runs/base/numu-C12-phase4",),
+    ),
+    Entry(
+        "delta_peak_nuwro-C12",
+        (
+            "python",
+            "benchmarks/delta_peak.py",
+            "--model",
+            "nuwro-C12",
+            "--nuwro-fixed",
+            "{nuwro}/fixed_energy",
+            "--out",
+            "{results}/delta_peak_nuwro-C12.json",
+        ),
+        ("delta_peak_nuwro-C12.json",),
+        1,
+        nuwro=True,
+    ),
+    Entry(
+        "base_plots",
+        ("python", "benchmarks/base_plots.py", "--results-dir", "{results}"),
+        ("base_numu-C12_E1_w.png", "base_numu-C12_E3_w.png"),
+        3,
+        needs=("runs/base/numu-C12-phase4",),
+    ),
+    Entry(
+        "flow_vs_gan_nuwro",
+        (
+            "python",
+            "benchmarks/flow_vs_gan.py",
+            "--domain",
+            "nuwro",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--model",
+            "nuwro-C12",
+            "--model",
+            "nuwro-C12-flow",
+            "--threads",
+            "1",
+            "--out",
+            "{results}/flow_vs_gan_nuwro.json",
+        ),
+        ("flow_vs_gan_nuwro.json", "flow_vs_gan_nuwro.md"),
+        20,
+        nuwro=True,
+        note="its events/s column is a timing",
+    ),
+    Entry(
+        "flow_vs_gan_simulator",
+        (
+            "python",
+            "benchmarks/flow_vs_gan.py",
+            "--domain",
+            "simulator",
+            "--model",
+            "numu-C12",
+            "--model",
+            "numu-C12-flow",
+            "--threads",
+            "1",
+            "--out",
+            "{results}/flow_vs_gan_simulator.json",
+        ),
+        ("flow_vs_gan_simulator.json", "flow_vs_gan_simulator.md"),
+        20,
+        note="its events/s column is a timing",
+    ),
+    Entry(
+        "nuwro_base_model",
+        (
+            "python",
+            "benchmarks/paper_reproduction.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--out",
+            "runs/paper",
+            "--results-dir",
+            "{results}",
+            "base-eval",
+        ),
+        ("nuwro_base_model.json", "nuwro_base_model.md"),
+        3,
+        nuwro=True,
+        needs=(NUWRO_BASE,),
+    ),
+    Entry(
+        "paper_reproduction",
+        (
+            "python",
+            "benchmarks/paper_reproduction.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--out",
+            "runs/paper",
+            "--sizes",
+            "10000,100000",
+            "--seeds",
+            "0,1,2",
+            "--scratch",
+            "matched",
+            "--results-dir",
+            "{results}",
+            "study",
+        ),
+        (
+            "paper_reproduction.json",
+            "paper_reproduction.md",
+            "paper_reproduction_map_vs_size.png",
+            "paper_reproduction_learning_curves/*.png",
+        ),
+        60,
+        nuwro=True,
+        needs=(NUWRO_BASE,),
+        provides=("runs/paper/study",),
+        after=("generate",),
+        note="its markdown copies the nugan speed rows of generate.json",
+    ),
+    Entry(
+        "paper_reproduction_study_flow",
+        (
+            "python",
+            "benchmarks/paper_reproduction.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--out",
+            "runs/paper",
+            "--family",
+            "flow",
+            "--study-name",
+            "study_flow",
+            "--sizes",
+            "10000,100000",
+            "--seeds",
+            "0,1,2",
+            "--results-dir",
+            "{results}",
+            "study",
+        ),
+        (
+            "paper_reproduction_study_flow.json",
+            "paper_reproduction_study_flow.md",
+            "paper_reproduction_study_flow_map_vs_size.png",
+            "paper_reproduction_study_flow_learning_curves/*.png",
+        ),
+        150,
+        nuwro=True,
+        needs=(NUWRO_FLOW_BASE,),
+        after=("generate",),
+        note="converged scratch; 2 processes of 2 domains each (--domains) halve the wall time",
+    ),
+    Entry(
+        "paper_plots",
+        (
+            "python",
+            "benchmarks/paper_reproduction.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--out",
+            "runs/paper",
+            "--domains",
+            "numu-Ar40,numubar-C12",
+            "--sizes",
+            "10000",
+            "--seeds",
+            "0",
+            "--results-dir",
+            "{results}",
+            "report",
+        ),
+        ("paper_numu-Ar40_*.png", "paper_numubar-C12_*.png"),
+        5,
+        nuwro=True,
+        needs=(NUWRO_BASE, "runs/paper/study"),
+    ),
+    Entry(
+        "study_simulated",
+        ("python", "benchmarks/study_simulated.py", "--out", "runs/study", "--results-dir", "{results}"),
+        (
+            "study_simulated.json",
+            "study_simulated.md",
+            "study_simulated_map_vs_size.png",
+            "study_simulated_learning_curves/*.png",
+        ),
+        40,
+        provides=("runs/study",),
+    ),
+    Entry(
+        "reweight_nuwro",
+        (
+            "python",
+            "benchmarks/reweight_nuwro.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--base",
+            "nuwro-C12-flow",
+            "--out",
+            "runs/reweight",
+            "--results",
+            "{results}/reweight_nuwro.json",
+        ),
+        ("reweight_nuwro.json", "reweight_nuwro.md"),
+        20,
+        nuwro=True,
+        provides=("runs/reweight/ar40-flow",),
+    ),
+    Entry(
+        "reweight_nuwro_eb0",
+        (
+            "python",
+            "benchmarks/reweight_nuwro.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--base",
+            "nuwro-C12-flow",
+            "--energy-balance",
+            "0",
+            "--out",
+            "runs/reweight_eb0",
+            "--results",
+            "{results}/reweight_nuwro_eb0.json",
+        ),
+        ("reweight_nuwro_eb0.json", "reweight_nuwro_eb0.md"),
+        30,
+        nuwro=True,
+        provides=("runs/reweight_eb0/ar40-flow",),
+    ),
+    Entry(
+        "measurements",
+        (
+            "python",
+            "benchmarks/measurements.py",
+            "--nuwro",
+            "{nuwro}",
+            "--argon-model",
+            "runs/reweight_eb0/ar40-flow",
+            "--out",
+            "{results}/measurements.json",
+        ),
+        ("measurements.json",),
+        3,
+        nuwro=True,
+        needs=("runs/reweight_eb0/ar40-flow",),
+        env={"OMP_NUM_THREADS": "1"},
+    ),
+    Entry(
+        "demo",
+        ("python", "benchmarks/demo.py", "--results-dir", "{results}"),
+        ("demo.json", "demo.md"),
+        5,
+        timing=True,
+        note="make demo from an empty folder: wall time, memory, table",
+    ),
+    Entry(
+        "tune_t2k",
+        ("python", "benchmarks/tune_t2k.py", "--nuwro-dir", "{nuwro}"),
+        ("tune_t2k*",),
+        None,
+        nuwro=True,
+        note="writes benchmarks/results/ only",
+    ),
 )
 BY_NAME = {e.name: e for e in REGISTRY}
 
@@ -226,8 +502,13 @@ def outputs(entry: Entry, results: Path) -> list[Path]:
 
 
 def needs_text(e: Entry) -> str:
-    parts = (["NuWro"] if e.nuwro else []) + (["GPU"] if e.gpu == "required" else []) + \
-        (["GPU (optional)"] if e.gpu == "optional" else []) + list(e.needs) + [f"after {a}" for a in e.after]
+    parts = (
+        (["NuWro"] if e.nuwro else [])
+        + (["GPU"] if e.gpu == "required" else [])
+        + (["GPU (optional)"] if e.gpu == "optional" else [])
+        + list(e.needs)
+        + [f"after {a}" for a in e.after]
+    )
     return ", ".join(parts) or "-"
 
 
@@ -241,8 +522,10 @@ def list_table(results: Path, nuwro: Path) -> str:
     """Markdown table of the registry and of the upstream runs."""
     rows = ["| artifact | files | cost (2 cores) | needs | command |", "|---|---|---|---|---|"]
     for e in REGISTRY:
-        rows.append(f"| {e.name} | {', '.join(e.writes)} | {cost_text(e.cost_min)}{' (timing)' if e.timing else ''} | "
-                    f"{needs_text(e)} | `{shown(fill(e.argv, results, nuwro))}` |")
+        rows.append(
+            f"| {e.name} | {', '.join(e.writes)} | {cost_text(e.cost_min)}{' (timing)' if e.timing else ''} | "
+            f"{needs_text(e)} | `{shown(fill(e.argv, results, nuwro))}` |"
+        )
     rows += ["", "| upstream run | cost (2 cores) | built by (only with --build-upstream) |", "|---|---|---|"]
     for u in UPSTREAM.values():
         rows.append(f"| {u.path} | {cost_text(u.cost_min)} | `{shown(fill(u.argv, results, nuwro))}` ({u.note}) |")
@@ -256,8 +539,9 @@ def select(only: str | None) -> list[Entry]:
     names = [n.strip() for n in only.split(",") if n.strip()]
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
-        raise SystemExit(f"unknown entr{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
-                         f"--list shows the registry")
+        raise SystemExit(
+            f"unknown entr{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; --list shows the registry"
+        )
     chosen = {n: BY_NAME[n] for n in names}
     grew = True
     while grew:
@@ -275,8 +559,10 @@ def select(only: str | None) -> list[Entry]:
 def ordered(entries: list[Entry]) -> list[Entry]:
     """Dependency order (providers and ``after`` entries first), otherwise registry order."""
     names = {e.name for e in entries}
-    deps = {e.name: {p.name for p in entries for need in e.needs if need in p.provides}
-            | {a for a in e.after if a in names} for e in entries}
+    deps = {
+        e.name: {p.name for p in entries for need in e.needs if need in p.provides} | {a for a in e.after if a in names}
+        for e in entries
+    }
     out: list[Entry] = []
     while len(out) < len(entries):
         ready = [e for e in entries if e not in out and deps[e.name] <= {o.name for o in out}]
@@ -304,8 +590,9 @@ def plan(entries: list[Entry], a: argparse.Namespace) -> list[Plan]:
         p = Plan(e)
         missing = [n for n in e.needs if n not in provided and not run_ready(n)]
         if any(n in providers for n in missing):
-            p.skip = "needs " + ", ".join(f"{n} from {providers[n]}, which is skipped" for n in missing
-                                          if n in providers)
+            p.skip = "needs " + ", ".join(
+                f"{n} from {providers[n]}, which is skipped" for n in missing if n in providers
+            )
             plans.append(p)
             continue
         if e.script and not (ROOT / e.script).exists():
@@ -317,8 +604,10 @@ def plan(entries: list[Entry], a: argparse.Namespace) -> list[Plan]:
         elif "{results}" not in " ".join(e.argv) and a.results_dir.resolve() != (ROOT / DEFAULT_RESULTS).resolve():
             p.skip = f"writes to {DEFAULT_RESULTS} only (not --results-dir)"
         elif missing and not a.build_upstream:
-            how = "; ".join(f"{n}: {shown(fill(UPSTREAM[n].argv, a.results_dir, a.nuwro_dir))}" if n in UPSTREAM
-                            else n for n in missing)
+            how = "; ".join(
+                f"{n}: {shown(fill(UPSTREAM[n].argv, a.results_dir, a.nuwro_dir))}" if n in UPSTREAM else n
+                for n in missing
+            )
             p.skip = f"needs {', '.join(missing)} (build with --build-upstream, or: {how})"
         elif missing and any(n not in UPSTREAM for n in missing):
             p.skip = f"needs {', '.join(n for n in missing if n not in UPSTREAM)}, which nothing here builds"
@@ -326,8 +615,10 @@ def plan(entries: list[Entry], a: argparse.Namespace) -> list[Plan]:
             p.upstream = [UPSTREAM[n] for n in missing]
             cost = None if e.cost_min is None else e.cost_min + sum(u.cost_min for u in p.upstream)
             if a.max_cost is not None and (cost is None or cost > a.max_cost):
-                p.skip = (f"cost {cost_text(cost)}{' with its upstream runs' if p.upstream else ''} > --max-cost "
-                          f"{a.max_cost:g} min")
+                p.skip = (
+                    f"cost {cost_text(cost)}{' with its upstream runs' if p.upstream else ''} > --max-cost "
+                    f"{a.max_cost:g} min"
+                )
         if not p.skip:
             provided.update(e.provides)
         plans.append(p)
@@ -350,8 +641,9 @@ def execute(plans: list[Plan], a: argparse.Namespace) -> int:
     summary: list[tuple[str, str, str]] = []
     for i, p in enumerate(todo, 1):
         e = p.entry
-        blocked = [q.name for q in REGISTRY if q.name in failed and (set(q.provides) & set(e.needs) or
-                                                                     q.name in e.after)]
+        blocked = [
+            q.name for q in REGISTRY if q.name in failed and (set(q.provides) & set(e.needs) or q.name in e.after)
+        ]
         if blocked:
             summary.append((e.name, f"skipped: {', '.join(blocked)} failed", "-"))
             continue
@@ -380,8 +672,11 @@ def execute(plans: list[Plan], a: argparse.Namespace) -> int:
         for f in fresh:
             if f.suffix.lower() in STAMPABLE:
                 stamp(f, prov=prov)
-        unwritten = [pat for pat in e.writes
-                     if not any(fnmatch.fnmatch(f.relative_to(a.results_dir).as_posix(), pat) for f in fresh)]
+        unwritten = [
+            pat
+            for pat in e.writes
+            if not any(fnmatch.fnmatch(f.relative_to(a.results_dir).as_posix(), pat) for f in fresh)
+        ]
         status = "ok" if not unwritten else f"did not write {', '.join(unwritten)}"
         if unwritten:
             failed.add(e.name)
@@ -403,13 +698,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default=None, help="NAME[,NAME]: just these entries (and providers of missing runs)")
     ap.add_argument("--max-cost", type=float, default=None, help="skip entries costing more minutes than this")
     ap.add_argument("--quick", action="store_true", help=f"--max-cost {QUICK_MINUTES:g}")
-    ap.add_argument("--nuwro-dir", type=Path, default=None,
-                    help=f"the shared/data/nuwro folder (default {DEFAULT_NUWRO} beside the checkout)")
-    ap.add_argument("--results-dir", type=Path, default=None,
-                    help=f"where results go (default {DEFAULT_RESULTS}; another folder for a trial run, where "
-                         "entries with fixed outputs are skipped)")
-    ap.add_argument("--build-upstream", action="store_true",
-                    help="train missing upstream runs first (hours; pretrain_base.sh re-ships numu-C12)")
+    ap.add_argument(
+        "--nuwro-dir",
+        type=Path,
+        default=None,
+        help=f"the shared/data/nuwro folder (default {DEFAULT_NUWRO} beside the checkout)",
+    )
+    ap.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help=f"where results go (default {DEFAULT_RESULTS}; another folder for a trial run, where "
+        "entries with fixed outputs are skipped)",
+    )
+    ap.add_argument(
+        "--build-upstream",
+        action="store_true",
+        help="train missing upstream runs first (hours; pretrain_base.sh re-ships numu-C12)",
+    )
     ap.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     a = ap.parse_args(argv)
     # defaults are relative to the checkout, folders given on the command line to the current directory
@@ -430,10 +736,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             n += 1
             for u in p.upstream:
-                print(f"[{n}] upstream {u.path} (~{cost_text(u.cost_min)}): "
-                      f"{shown(fill(u.argv, a.results_dir, a.nuwro_dir))}")
-            print(f"[{n}] {p.entry.name} (~{cost_text(p.entry.cost_min)}): {cmd}\n     writes "
-                  f"{', '.join(p.entry.writes)} in {rel(a.results_dir)}")
+                print(
+                    f"[{n}] upstream {u.path} (~{cost_text(u.cost_min)}): "
+                    f"{shown(fill(u.argv, a.results_dir, a.nuwro_dir))}"
+                )
+            print(
+                f"[{n}] {p.entry.name} (~{cost_text(p.entry.cost_min)}): {cmd}\n     writes "
+                f"{', '.join(p.entry.writes)} in {rel(a.results_dir)}"
+            )
         return 0
     return execute(plans, a)
 

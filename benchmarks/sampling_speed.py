@@ -56,15 +56,23 @@ def main() -> None:
             r = rate(m, a.events)
             rows.append({"model": name, "arch": m.arch, "threads": th, "events_per_s": r})
             print(f"{name} ({m.arch}), {th} thread(s): {r:,.0f} events/s")
-    md = ["# Sampling speed, shipped models", "",
-          f"`python benchmarks/sampling_speed.py`: {a.events:,} events per call over 0.3-10 GeV, best of 3, CPU "
-          f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load:.2f} at the "
-          "start).", "", "| model | family | threads | events/s |", "|---|---|---:|---:|"]
+    md = [
+        "# Sampling speed, shipped models",
+        "",
+        f"`python benchmarks/sampling_speed.py`: {a.events:,} events per call over 0.3-10 GeV, best of 3, CPU "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load:.2f} at the "
+        "start).",
+        "",
+        "| model | family | threads | events/s |",
+        "|---|---|---:|---:|",
+    ]
     md += [f"| {r['model']} | {r['arch']} | {r['threads']} | {r['events_per_s']:,.0f} |" for r in rows]
     text = "\n".join(md) + "\n"
     print(text)
-    atomic_write_text(a.out, json.dumps({"events": a.events, "load_average": load, "torch": torch.__version__,
-                                         "rows": rows}, indent=1))
+    atomic_write_text(
+        a.out,
+        json.dumps({"events": a.events, "load_average": load, "torch": torch.__version__, "rows": rows}, indent=1),
+    )
     atomic_write_text(a.out.with_suffix(".md"), text)
     prov = provenance()
     stamp(a.out, prov=prov)

@@ -1,6 +1,6 @@
 """Copy a finished pre-training run into the package as a shipped model (weights + JSON only).
 
-    python benchmarks/ship_base.py runs/base/numu-C12 numu-C12 "bash benchmarks/pretrain_base.sh" ["note"]
+python benchmarks/ship_base.py runs/base/numu-C12 numu-C12 "bash benchmarks/pretrain_base.sh" ["note"]
 """
 
 from __future__ import annotations

@@ -38,8 +38,15 @@ def run_case(probe: str, target: str, energy: float | tuple[float, float], n: in
         times.append(time.perf_counter() - t0)
         assert total == n
     best = min(times)
-    return {"probe": probe, "target": target, "energy": energy, "events": n, "best_s": round(best, 4),
-            "median_s": round(float(np.median(times)), 4), "events_per_s": round(n / best)}
+    return {
+        "probe": probe,
+        "target": target,
+        "energy": energy,
+        "events": n,
+        "best_s": round(best, 4),
+        "median_s": round(float(np.median(times)), 4),
+        "events_per_s": round(n / best),
+    }
 
 
 def main() -> None:
@@ -51,12 +58,19 @@ def main() -> None:
     rows = [run_case(p, t, e, args.events, args.repeat) for p, t, e in CASES]
     print(f"{'probe':8s} {'target':6s} {'energy':>12s} {'events':>10s} {'best s':>8s} {'events/s':>12s}")
     for r in rows:
-        print(f"{r['probe']:8s} {r['target']:6s} {str(r['energy']):>12s} {r['events']:>10d} {r['best_s']:>8.3f} "
-              f"{r['events_per_s']:>12,d}")
+        print(
+            f"{r['probe']:8s} {r['target']:6s} {str(r['energy']):>12s} {r['events']:>10d} {r['best_s']:>8.3f} "
+            f"{r['events_per_s']:>12,d}"
+        )
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    info = {"python": platform.python_version(), "numpy": np.__version__, "cpu": platform.processor(),
-            "threads": os.environ.get("OMP_NUM_THREADS", ""), "note": "single process, table sampler path"}
+    info = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpu": platform.processor(),
+        "threads": os.environ.get("OMP_NUM_THREADS", ""),
+        "note": "single process, table sampler path",
+    }
     atomic_write_text(out, json.dumps({"info": info, "results": rows}, indent=1))
     stamp(out)
     print(f"wrote {out}")

@@ -60,9 +60,15 @@ def compare_file(path: Path, n: int) -> dict | None:
     probe, target, E = m.group(1), m.group(2), float(m.group(3))
     ref = read_parquet(path)
     sim = simulate(probe, target, "default", energy=E, n_events=n, seed=11)
-    row: dict = {"sample": path.stem, "E": E, "n_nuwro": len(ref), "n_sim": len(sim),
-                 "sigma_nuwro": ref.meta.xsec_cm2, "sigma_sim": sim.meta.xsec_cm2,
-                 "sigma_ratio": sim.meta.xsec_cm2 / ref.meta.xsec_cm2 if ref.meta.xsec_cm2 else None}
+    row: dict = {
+        "sample": path.stem,
+        "E": E,
+        "n_nuwro": len(ref),
+        "n_sim": len(sim),
+        "sigma_nuwro": ref.meta.xsec_cm2,
+        "sigma_sim": sim.meta.xsec_cm2,
+        "sigma_ratio": sim.meta.xsec_cm2 / ref.meta.xsec_cm2 if ref.meta.xsec_cm2 else None,
+    }
     for o in OBS:
         a, b = ref.observable(o), sim.observable(o)
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
@@ -98,18 +104,30 @@ def main() -> None:
     print("\nchannel fractions (NuWro RES = W<1.6 inelastic, DIS = W>1.6) and W peaks:")
     for r in rows:
         fn, fs = r["fractions_nuwro"], r["fractions_sim"]
-        print(f"{r['sample']:18s} QE {fn.get('QE', 0):.3f}/{fs.get('QE', 0):.3f}  MEC {fn.get('MEC', 0):.3f}/"
-              f"{fs.get('MEC', 0):.3f}  inel W<1.6 {r['inel_Wlt1.6_nuwro']:.3f}/{r['inel_Wlt1.6_sim']:.3f}  "
-              f"W>1.6 {r['inel_Wge1.6_nuwro']:.3f}/{r['inel_Wge1.6_sim']:.3f}  W_QE {r['W_peak_QE_nuwro']:.3f}/"
-              f"{r['W_peak_QE_sim']:.3f}  W_D {r['W_peak_Delta_nuwro']:.3f}/{r['W_peak_Delta_sim']:.3f}")
+        print(
+            f"{r['sample']:18s} QE {fn.get('QE', 0):.3f}/{fs.get('QE', 0):.3f}  MEC {fn.get('MEC', 0):.3f}/"
+            f"{fs.get('MEC', 0):.3f}  inel W<1.6 {r['inel_Wlt1.6_nuwro']:.3f}/{r['inel_Wlt1.6_sim']:.3f}  "
+            f"W>1.6 {r['inel_Wge1.6_nuwro']:.3f}/{r['inel_Wge1.6_sim']:.3f}  W_QE {r['W_peak_QE_nuwro']:.3f}/"
+            f"{r['W_peak_QE_sim']:.3f}  W_D {r['W_peak_Delta_nuwro']:.3f}/{r['W_peak_Delta_sim']:.3f}"
+        )
     flat = []
     for probe, target in FLAT_SAMPLES:
         ref, source = nuwro_flat_sigma(args.nuwro_dir, probe, target)
         s = simulate(probe, target, "default", energy=(0.3, 10.0), n_events=1000, seed=0).meta.xsec_cm2
-        flat.append({"probe": probe, "target": target, "sigma_sim": s, "sigma_nuwro": ref, "ratio": s / ref,
-                     "nuwro_source": source})
-        print(f"flat 0.3-10 GeV {probe}-{target}: sim {s / 1e-38:.3f} vs NuWro {ref / 1e-38:.3f} (x{s / ref:.3f}, "
-              f"{source})")
+        flat.append(
+            {
+                "probe": probe,
+                "target": target,
+                "sigma_sim": s,
+                "sigma_nuwro": ref,
+                "ratio": s / ref,
+                "nuwro_source": source,
+            }
+        )
+        print(
+            f"flat 0.3-10 GeV {probe}-{target}: sim {s / 1e-38:.3f} vs NuWro {ref / 1e-38:.3f} (x{s / ref:.3f}, "
+            f"{source})"
+        )
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps({"fixed_energy": rows, "flat": flat}, indent=1, default=float))

@@ -25,18 +25,32 @@ from pathlib import Path
 from provenance import ROOT, provenance, stamp
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STUDY = ("--base", "numu-C12", "--domains", "numu-Ar40,numubar-C12,numu-C12:high-ma-nomec", "--sizes", "10000,100000",
-         "--seeds", "0,1", "--n-test", "100000", "--n-fixed", "30000", "--scratch", "matched")
+STUDY = (
+    "--base",
+    "numu-C12",
+    "--domains",
+    "numu-Ar40,numubar-C12,numu-C12:high-ma-nomec",
+    "--sizes",
+    "10000,100000",
+    "--seeds",
+    "0,1",
+    "--n-test",
+    "100000",
+    "--n-fixed",
+    "30000",
+    "--scratch",
+    "matched",
+)
 STEM = "study_simulated"
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("runs/study"), help="study folder (resumable)")
     ap.add_argument("--results-dir", type=Path, default=RESULTS)
-    a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    a = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "nugan.cli", "study", *STUDY, "--out", str(a.out), *extra]
     print("$ nugan " + " ".join(cmd[3:]), flush=True)
@@ -44,8 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     res = a.results_dir
     res.mkdir(parents=True, exist_ok=True)
     written = []
-    for src, name in (("study.json", f"{STEM}.json"), ("study.md", f"{STEM}.md"),
-                      ("map_vs_size.png", f"{STEM}_map_vs_size.png")):
+    for src, name in (
+        ("study.json", f"{STEM}.json"),
+        ("study.md", f"{STEM}.md"),
+        ("map_vs_size.png", f"{STEM}_map_vs_size.png"),
+    ):
         shutil.copy(a.out / src, res / name)
         written.append(res / name)
     curves = res / f"{STEM}_learning_curves"

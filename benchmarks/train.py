@@ -74,15 +74,31 @@ def architectures(config_paths: list[Path]) -> list[dict[str, Any]]:
         if entry is None:
             entry = {"label": "", "gan": gan, "sources": []}
             out.append(entry)
-        entry["sources"].append({"name": name, "batch_size": train.batch_size if train else None,
-                                 "threads": train.threads if train else None, "amp": train.amp if train else None})
+        entry["sources"].append(
+            {
+                "name": name,
+                "batch_size": train.batch_size if train else None,
+                "threads": train.threads if train else None,
+                "amp": train.amp if train else None,
+            }
+        )
     for e in out:
         e["label"] = " = ".join(s["name"] for s in e["sources"])
     return out
 
 
-def measure(gan: GANConfig, train: EventTable, val: EventTable, *, device: str, threads: int, amp: bool,
-            batch: int, steps: int, warmup: int) -> dict[str, Any]:
+def measure(
+    gan: GANConfig,
+    train: EventTable,
+    val: EventTable,
+    *,
+    device: str,
+    threads: int,
+    amp: bool,
+    batch: int,
+    steps: int,
+    warmup: int,
+) -> dict[str, Any]:
     """Time ``steps`` iterations of ``fit`` after ``warmup`` ones (see the module docstring)."""
     dev = torch.device(device)
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
@@ -107,8 +123,15 @@ def measure(gan: GANConfig, train: EventTable, val: EventTable, *, device: str, 
         return out
 
     total = warmup + steps
-    cfg = TrainConfig(steps=total, batch_size=batch, val_every=total, seed=0, amp=amp, device=device,
-                      threads=threads if dev.type == "cpu" else 0)
+    cfg = TrainConfig(
+        steps=total,
+        batch_size=batch,
+        val_every=total,
+        seed=0,
+        amp=amp,
+        device=device,
+        threads=threads if dev.type == "cpu" else 0,
+    )
     bundle = new_bundle(gan, train, (0.3, 10.0), seed=0)
     loop.BatchSampler.indices, loop.validation_metric = timed_indices, timed_validation
     try:
@@ -166,17 +189,36 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     for arch in archs:
         for device, threads, amp in settings:
             for batch in args.batch_sizes:
-                r = measure(arch["gan"], train, val, device=device, threads=threads, amp=amp, batch=batch,
-                            steps=args.steps, warmup=args.warmup)
+                r = measure(
+                    arch["gan"],
+                    train,
+                    val,
+                    device=device,
+                    threads=threads,
+                    amp=amp,
+                    batch=batch,
+                    steps=args.steps,
+                    warmup=args.warmup,
+                )
                 r.update(config=arch["label"], device_name=_device_name(device))
                 rows.append(r)
-                console.print(f"  {arch['label'].split(' = ')[0]} {device} threads={r['threads']} amp={amp} "
-                              f"batch={batch}: {r['events_per_s']:,.0f} events/s", highlight=False)
+                console.print(
+                    f"  {arch['label'].split(' = ')[0]} {device} threads={r['threads']} amp={amp} "
+                    f"batch={batch}: {r['events_per_s']:,.0f} events/s",
+                    highlight=False,
+                )
     return {
         "rows": rows,
         "architectures": [{"label": a["label"], "gan": a["gan"].to_dict(), "sources": a["sources"]} for a in archs],
-        "settings": {"n_train": args.n_train, "n_val": args.n_val, "steps": args.steps, "warmup": args.warmup,
-                     "batch_sizes": list(args.batch_sizes), "threads": list(args.threads), "devices": devices},
+        "settings": {
+            "n_train": args.n_train,
+            "n_val": args.n_val,
+            "steps": args.steps,
+            "warmup": args.warmup,
+            "batch_sizes": list(args.batch_sizes),
+            "threads": list(args.threads),
+            "devices": devices,
+        },
         "machine": {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
@@ -187,9 +229,11 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         },
-        "note": ("events/s = batch / median step time of fit (D step + G step), warm-up steps and the final "
-                 "validation excluded; index_ms = time of loop.batch_indices inside the step; "
-                 "fit_events_per_s = fit's own whole-run figure; shared machine, load varies"),
+        "note": (
+            "events/s = batch / median step time of fit (D step + G step), warm-up steps and the final "
+            "validation excluded; index_ms = time of loop.batch_indices inside the step; "
+            "fit_events_per_s = fit's own whole-run figure; shared machine, load varies"
+        ),
     }
 
 
@@ -197,23 +241,42 @@ def print_table(payload: dict[str, Any], console: Console) -> None:
     """Rich table of the rows; architectures and device names go in the caption."""
     m = payload["machine"]
     names = sorted({f"{r['device']}: {r['device_name']}" for r in payload["rows"]})
-    caption = "; ".join([*(a["label"] + " (same [gan])" for a in payload["architectures"] if " = " in a["label"]),
-                         *names, f"load avg {m['load_average_1min']:.1f} on {m['cpus']} CPUs"])
-    table = Table(title=f"nugan fit throughput (torch {m['torch']}, n_train {payload['settings']['n_train']:,})",
-                  caption=escape(caption))
+    caption = "; ".join(
+        [
+            *(a["label"] + " (same [gan])" for a in payload["architectures"] if " = " in a["label"]),
+            *names,
+            f"load avg {m['load_average_1min']:.1f} on {m['cpus']} CPUs",
+        ]
+    )
+    table = Table(
+        title=f"nugan fit throughput (torch {m['torch']}, n_train {payload['settings']['n_train']:,})",
+        caption=escape(caption),
+    )
     for col in ("config", "device", "thr", "amp", "batch", "step ms", "events/s", "idx ms", "fit ev/s"):
         table.add_column(col, justify="left" if col in ("config", "device") else "right")
     for r in payload["rows"]:
-        table.add_row(r["config"].split(" = ")[0], r["device"], str(r["threads"] or "-"),
-                      "bf16" if r["amp"] else "-", str(r["batch_size"]), f"{r['step_ms_median']:.1f}",
-                      f"{r['events_per_s']:,.0f}", f"{r['index_ms']:.2f}", f"{r['fit_events_per_s']:,.0f}")
+        table.add_row(
+            r["config"].split(" = ")[0],
+            r["device"],
+            str(r["threads"] or "-"),
+            "bf16" if r["amp"] else "-",
+            str(r["batch_size"]),
+            f"{r['step_ms_median']:.1f}",
+            f"{r['events_per_s']:,.0f}",
+            f"{r['index_ms']:.2f}",
+            f"{r['fit_events_per_s']:,.0f}",
+        )
     console.print(table)
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--configs", nargs="*", default=[str(p) for p in sorted((ROOT / "configs").glob("*.toml"))],
-                    help="config files whose [gan] architectures to time (default: configs/*.toml)")
+    ap.add_argument(
+        "--configs",
+        nargs="*",
+        default=[str(p) for p in sorted((ROOT / "configs").glob("*.toml"))],
+        help="config files whose [gan] architectures to time (default: configs/*.toml)",
+    )
     ap.add_argument("--batch-sizes", nargs="+", type=int, default=list(BATCH_SIZES))
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="CPU thread counts")
     ap.add_argument("--devices", nargs="*", default=None, help="cpu, cuda, cuda:N (default: cpu and cuda if any)")

@@ -45,14 +45,27 @@ REPO = Path(__file__).resolve().parents[1]
 T2K = "t2k-nd280-ccinc-c-2018"
 UB = "microboone-ccinc-ar-2019"
 N_TRAIN, N_TEST = 100_000, 60_000
-PLOTS = ("slices.png", "sigma.png", "fixed_E0.5_E_mu.png", "fixed_E0.5_cos_theta.png", "fixed_E1_E_mu.png",
-         "fixed_E1_cos_theta.png", "fixed_E3_E_mu.png", "fixed_E3_cos_theta.png")
+PLOTS = (
+    "slices.png",
+    "sigma.png",
+    "fixed_E0.5_E_mu.png",
+    "fixed_E0.5_cos_theta.png",
+    "fixed_E1_E_mu.png",
+    "fixed_E1_cos_theta.png",
+    "fixed_E3_E_mu.png",
+    "fixed_E3_cos_theta.png",
+)
 
 
 def git_commit() -> str | None:
     try:
-        r = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                           cwd=Path(__file__).resolve().parent)
+        r = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=Path(__file__).resolve().parent,
+        )
     except OSError:
         return None
     return r.stdout.strip() or None
@@ -71,8 +84,12 @@ def transfer_to_argon(model: str, pool: Any, run: Path, seed: int) -> dict[str, 
     cfg = transfer_defaults("flow").replace(energy_balance=1.0, seed=seed)
     transfer(model, pool, run, cfg=cfg, force=True, progress=True)
     s = json.loads((run / "summary.json").read_text())
-    return {"run": str(run), "best_step": s["best_step"], "steps_done": s["steps_done"],
-            "seconds": time.perf_counter() - t0}
+    return {
+        "run": str(run),
+        "best_step": s["best_step"],
+        "steps_done": s["steps_done"],
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def with_xsec(model: nugan.NuganModel, curve: XsecCurve) -> nugan.NuganModel:
@@ -82,72 +99,120 @@ def with_xsec(model: nugan.NuganModel, curve: XsecCurve) -> nugan.NuganModel:
     return m2
 
 
-def argon_part(nuwro: Path, out: Path, tuned_dir: Path, base: str, doc: dict[str, Any],
-               args: argparse.Namespace) -> dict[str, Any]:
+def argon_part(
+    nuwro: Path, out: Path, tuned_dir: Path, base: str, doc: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
     """Transfer tuned and base models to Ar40, test NLL, MicroBooNE rows."""
     table = read_parquet(nuwro / "numu_Ar40.parquet").with_meta(energy_range=(0.3, 10.0))
-    pool, test = table[:N_TRAIN], table[len(table) - N_TEST:]
-    runs = {"tuned": transfer_to_argon(str(tuned_dir), pool, out / "ar40-tuned", args.seed),
-            "base": transfer_to_argon(base, pool, out / "ar40-base", args.seed)}
+    pool, test = table[:N_TRAIN], table[len(table) - N_TEST :]
+    runs = {
+        "tuned": transfer_to_argon(str(tuned_dir), pool, out / "ar40-tuned", args.seed),
+        "base": transfer_to_argon(base, pool, out / "ar40-base", args.seed),
+    }
     ar_t = nugan.load(str(out / "ar40-tuned"), device="cpu")
     ar_b = nugan.load(str(out / "ar40-base"), device="cpu")
     nll_t, nll_b = -ar_t.log_prob(test), -ar_b.log_prob(test)
     diff, diff_se = paired_improvement(nll_t, nll_b)
-    nll = {"base_transferred": float(nll_b.mean()), "tuned_transferred": float(nll_t.mean()),
-           "tuned_minus_base": diff, "tuned_minus_base_se": diff_se, "n_test": len(test)}
+    nll = {
+        "base_transferred": float(nll_b.mean()),
+        "tuned_transferred": float(nll_t.mean()),
+        "tuned_minus_base": diff,
+        "tuned_minus_base_se": diff_se,
+        "n_test": len(test),
+    }
     m = get_measurement(UB)
     comp = {"Ar40": 1.0}
     rows = [wf.events_row(m, table, comp, "NuWro 25.11 (Ar40 events)", True, is_flat_flux_sample)]
     rows.append(wf.model_row(m, ar_b, comp, args.predict_events, args.seed + 1, True, "base -> Ar40"))
-    rows.append(wf.model_row(m, ar_t, comp, args.predict_events, args.seed + 1, True,
-                             "tuned -> Ar40 (argon sigma(E))"))
+    rows.append(wf.model_row(m, ar_t, comp, args.predict_events, args.seed + 1, True, "tuned -> Ar40 (argon sigma(E))"))
     coeffs = tuple(doc["tuned"]["sigma"]["coefficients"])
     if coeffs and ar_t.xsec is not None:
         s = SigmaCorrection(coeffs, *ar_t.energy_range)
-        rows.append(wf.model_row(m, with_xsec(ar_t, s.apply(ar_t.xsec)), comp, args.predict_events, args.seed + 1,
-                                 True, "tuned -> Ar40 (argon sigma(E) x tune's s(E))"))
+        rows.append(
+            wf.model_row(
+                m,
+                with_xsec(ar_t, s.apply(ar_t.xsec)),
+                comp,
+                args.predict_events,
+                args.seed + 1,
+                True,
+                "tuned -> Ar40 (argon sigma(E) x tune's s(E))",
+            )
+        )
     wf.write_outputs(out / "microboone", m, wf.stored_rows(m) + rows, list(m.notes))
-    return {"transfer": runs, "test_nll": nll,
-            "microboone": [{"label": r.label, "chi2": r.chi2, "ndf": r.ndf, "chi2_shape": r.chi2_shape,
-                            "ndf_shape": r.ndf_shape, "norm_shape": r.norm_shape,
-                            "flux_outside_fraction": r.flux_outside_fraction} for r in rows]}
+    return {
+        "transfer": runs,
+        "test_nll": nll,
+        "microboone": [
+            {
+                "label": r.label,
+                "chi2": r.chi2,
+                "ndf": r.ndf,
+                "chi2_shape": r.chi2_shape,
+                "ndf_shape": r.ndf_shape,
+                "norm_shape": r.norm_shape,
+                "flux_outside_fraction": r.flux_outside_fraction,
+            }
+            for r in rows
+        ],
+    }
 
 
 def markdown(res: dict[str, Any]) -> str:
     t = res["t2k"]
-    lines = ["# Tuning nuwro-C12-flow to T2K ND280 (issue 19)", "", f"Command: `{res['command']}` (commit "
-             f"{res['git_commit']}); {res['threads']} thread(s).", "", tune_markdown(t).rstrip(), ""]
+    lines = [
+        "# Tuning nuwro-C12-flow to T2K ND280 (issue 19)",
+        "",
+        f"Command: `{res['command']}` (commit {res['git_commit']}); {res['threads']} thread(s).",
+        "",
+        tune_markdown(t).rstrip(),
+        "",
+    ]
     s = t["seconds"]
-    lines.append(f"Timings: whole tune protocol {s['total']:.0f} s ({len(s['tunes'])} tunes, mean "
-                 f"{s['tune_mean']:.0f} s each; fresh predictions {s['predictions']:.0f} s; AUC {s['auc']:.0f} s).")
+    lines.append(
+        f"Timings: whole tune protocol {s['total']:.0f} s ({len(s['tunes'])} tunes, mean "
+        f"{s['tune_mean']:.0f} s each; fresh predictions {s['predictions']:.0f} s; AUC {s['auc']:.0f} s)."
+    )
     ar = res.get("argon")
     if ar is None:
         lines += ["", f"Argon / MicroBooNE: skipped ({res.get('argon_skipped')})."]
         return "\n".join(lines) + "\n"
     n, tt, tb = ar["test_nll"], ar["transfer"]["tuned"], ar["transfer"]["base"]
-    lines += ["", "## Transferred to argon; MicroBooNE", "",
-              f"Transfer (first {N_TRAIN:,} NuWro Ar40 rows): tuned selected step {tt['best_step']} of "
-              f"{tt['steps_done']} ({tt['seconds']:.0f} s), base {tb['best_step']} of {tb['steps_done']} "
-              f"({tb['seconds']:.0f} s). Test NLL on the last {n['n_test']:,} rows: base -> Ar40 "
-              f"{n['base_transferred']:.4f}, tuned -> Ar40 {n['tuned_transferred']:.4f} nats/event (difference "
-              f"{n['tuned_minus_base']:+.4f} +- {n['tuned_minus_base_se']:.4f}).", "",
-              "| MicroBooNE prediction | chi2 / ndf | shape-only chi2 / ndf | flux not covered |",
-              "|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Transferred to argon; MicroBooNE",
+        "",
+        f"Transfer (first {N_TRAIN:,} NuWro Ar40 rows): tuned selected step {tt['best_step']} of "
+        f"{tt['steps_done']} ({tt['seconds']:.0f} s), base {tb['best_step']} of {tb['steps_done']} "
+        f"({tb['seconds']:.0f} s). Test NLL on the last {n['n_test']:,} rows: base -> Ar40 "
+        f"{n['base_transferred']:.4f}, tuned -> Ar40 {n['tuned_transferred']:.4f} nats/event (difference "
+        f"{n['tuned_minus_base']:+.4f} +- {n['tuned_minus_base_se']:.4f}).",
+        "",
+        "| MicroBooNE prediction | chi2 / ndf | shape-only chi2 / ndf | flux not covered |",
+        "|---|---:|---:|---:|",
+    ]
     for r in ar["microboone"]:
         miss = r["flux_outside_fraction"]
-        lines.append(f"| {r['label']} | {r['chi2']:.1f} / {r['ndf']} | {r['chi2_shape']:.1f} / {r['ndf_shape']} | "
-                     f"{'-' if miss is None else f'{miss:.1%}'} |")
+        lines.append(
+            f"| {r['label']} | {r['chi2']:.1f} / {r['ndf']} | {r['chi2_shape']:.1f} / {r['ndf_shape']} | "
+            f"{'-' if miss is None else f'{miss:.1%}'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--nuwro-dir", type=Path, default=Path("../shared/data/nuwro"),
-                    help="NuWro samples (numu_Ar40.parquet) for the argon part; skipped when absent")
+    ap.add_argument(
+        "--nuwro-dir",
+        type=Path,
+        default=Path("../shared/data/nuwro"),
+        help="NuWro samples (numu_Ar40.parquet) for the argon part; skipped when absent",
+    )
     ap.add_argument("--base", default="nuwro-C12-flow")
     ap.add_argument("--out", type=Path, default=Path("runs/tune_t2k"))
-    ap.add_argument("--lambda", dest="lambdas", action="append", default=None,
-                    help="KL weight grid (default 1000,10000,100000)")
+    ap.add_argument(
+        "--lambda", dest="lambdas", action="append", default=None, help="KL weight grid (default 1000,10000,100000)"
+    )
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--events", type=int, default=300_000)
     ap.add_argument("--steps", type=int, default=200)
@@ -160,9 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     tune_dir = a.out / "tune"
-    cfg = TuneConfig(T2K, a.base, tune_dir, folds=a.folds, lambdas=parse_lambdas(a.lambdas or ["1000,10000,100000"]),
-                     events=a.events, steps=a.steps, seed=a.seed, predict_events=a.predict_events,
-                     auc_events=a.auc_events, allow_extrapolation=True, force=True)
+    cfg = TuneConfig(
+        T2K,
+        a.base,
+        tune_dir,
+        folds=a.folds,
+        lambdas=parse_lambdas(a.lambdas or ["1000,10000,100000"]),
+        events=a.events,
+        steps=a.steps,
+        seed=a.seed,
+        predict_events=a.predict_events,
+        auc_events=a.auc_events,
+        allow_extrapolation=True,
+        force=True,
+    )
     if a.reuse and (tune_dir / "tune.json").exists():
         doc = json.loads((tune_dir / "tune.json").read_text())
         print(f"reusing {tune_dir / 'tune.json'}")
@@ -171,12 +247,19 @@ def main(argv: list[str] | None = None) -> int:
     print(tune_markdown(doc))
     import torch
 
-    res: dict[str, Any] = {"tuned": _four(doc["tuned"]), "base": _four(doc["base"]), "neut": _four(doc["neut"]),
-                           "genie": _four(doc["genie"]), "lambda": doc["lambda"],
-                           "lambda_scan": [{k: r[k] for k in ("lambda", "heldout_chi2", "heldout_ndf")}
-                                           for r in doc["lambda_scan"]],
-                           "auc": doc["auc"], "command": command_line(),
-                           "git_commit": git_commit(), "threads": torch.get_num_threads(), "t2k": doc}
+    res: dict[str, Any] = {
+        "tuned": _four(doc["tuned"]),
+        "base": _four(doc["base"]),
+        "neut": _four(doc["neut"]),
+        "genie": _four(doc["genie"]),
+        "lambda": doc["lambda"],
+        "lambda_scan": [{k: r[k] for k in ("lambda", "heldout_chi2", "heldout_ndf")} for r in doc["lambda_scan"]],
+        "auc": doc["auc"],
+        "command": command_line(),
+        "git_commit": git_commit(),
+        "threads": torch.get_num_threads(),
+        "t2k": doc,
+    }
     if (a.nuwro_dir / "numu_Ar40.parquet").exists():
         res["argon"] = argon_part(a.nuwro_dir, a.out, Path(doc["model"]), a.base, doc, a)
     else:
@@ -196,8 +279,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(tune_dir / name, dst)
             copied.append(dst.name)
     print(text)
-    print(f"wrote {a.results}, {a.results.with_suffix('.md')} and {len(copied)} plots ({', '.join(copied)}) in "
-          f"{res['seconds']:.0f} s")
+    print(
+        f"wrote {a.results}, {a.results.with_suffix('.md')} and {len(copied)} plots ({', '.join(copied)}) in "
+        f"{res['seconds']:.0f} s"
+    )
     return 0
 
 

@@ -13,14 +13,38 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args], capture_output=True,
-                          text=True, timeout=300, env=env, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=REPO,
+    )
 
 
 def test_train_benchmark_times_real_fit_steps(tmp_path: Path) -> None:
     out = tmp_path / "train.json"
-    proc = _run("train.py", "--configs", "--batch-sizes", "64", "--threads", "1", "--devices", "cpu",
-                "--steps", "2", "--warmup", "1", "--n-train", "500", "--n-val", "200", "--out", str(out))
+    proc = _run(
+        "train.py",
+        "--configs",
+        "--batch-sizes",
+        "64",
+        "--threads",
+        "1",
+        "--devices",
+        "cpu",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--n-train",
+        "500",
+        "--n-val",
+        "200",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 1 and rows[0]["batch_size"] == 64 and rows[0]["steps_timed"] == 2
@@ -29,15 +53,35 @@ def test_train_benchmark_times_real_fit_steps(tmp_path: Path) -> None:
 
 def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
     out = tmp_path / "generate.json"
-    proc = _run("generate.py", "--threads", "1", "--batches", "1000", "--devices", "cpu", "--min-seconds", "0.1",
-                "--simulator-events", "2000", "--out", str(out), "--command-runs", "1", "--command-events", "10",
-                "--command-models", "numu-C12,not-shipped")
+    proc = _run(
+        "generate.py",
+        "--threads",
+        "1",
+        "--batches",
+        "1000",
+        "--devices",
+        "cpu",
+        "--min-seconds",
+        "0.1",
+        "--simulator-events",
+        "2000",
+        "--out",
+        str(out),
+        "--command-runs",
+        "1",
+        "--command-events",
+        "10",
+        "--command-models",
+        "numu-C12,not-shipped",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(out.read_text())["results"]
     assert {"nugan sample", "built-in simulator", "command"} <= {r["what"] for r in rows}
     commands = [r["command"] for r in rows if r["what"] == "command"]
-    assert commands[:2] == ["nugan --help", "nugan generate -m numu-C12 -n 10 -o numu-C12-10.parquet --seed 1 "
-                                            "--no-progress"]
+    assert commands[:2] == [
+        "nugan --help",
+        "nugan generate -m numu-C12 -n 10 -o numu-C12-10.parquet --seed 1 --no-progress",
+    ]
     assert "nugan inspect numu-C12-10.parquet" in commands and "not shipped, skipped: not-shipped" in proc.stdout
 
 
@@ -55,8 +99,19 @@ def test_measurements_benchmark_writes_its_table(tmp_path: Path) -> None:
 
 def test_sampling_speed_benchmark_writes_its_table(tmp_path: Path) -> None:
     out = tmp_path / "speed.json"
-    proc = _run("sampling_speed.py", "--model", "numu-C12", "--model", "numu-C12-flow", "--threads", "1",
-                "--events", "20000", "--out", str(out))
+    proc = _run(
+        "sampling_speed.py",
+        "--model",
+        "numu-C12",
+        "--model",
+        "numu-C12-flow",
+        "--threads",
+        "1",
+        "--events",
+        "20000",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(out.read_text())["rows"]
     assert [(r["model"], r["arch"]) for r in rows] == [("numu-C12", "gan"), ("numu-C12-flow", "flow")]
@@ -65,9 +120,28 @@ def test_sampling_speed_benchmark_writes_its_table(tmp_path: Path) -> None:
 
 def test_tune_benchmark_without_nuwro_data_skips_the_argon_part(tmp_path: Path) -> None:
     out = tmp_path / "tune_t2k.json"
-    proc = _run("tune_t2k.py", "--nuwro-dir", str(tmp_path / "absent"), "--out", str(tmp_path / "runs"),
-                "--lambda", "1000", "--folds", "2", "--events", "3000", "--steps", "2", "--predict-events", "3000",
-                "--auc-events", "300", "--results", str(out), "--no-progress")
+    proc = _run(
+        "tune_t2k.py",
+        "--nuwro-dir",
+        str(tmp_path / "absent"),
+        "--out",
+        str(tmp_path / "runs"),
+        "--lambda",
+        "1000",
+        "--folds",
+        "2",
+        "--events",
+        "3000",
+        "--steps",
+        "2",
+        "--predict-events",
+        "3000",
+        "--auc-events",
+        "300",
+        "--results",
+        str(out),
+        "--no-progress",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())
     for key in ("tuned", "base", "neut", "genie"):

@@ -52,8 +52,7 @@ def test_convert_strict_fails_lenient_drops(tmp_path: Path) -> None:
     assert code == 2
     assert "error:" in out and "2 of 4 rows invalid" in out and "E_mu > E_nu (1)" in out
     assert not (tmp_path / "o.parquet").exists()
-    code, out = _run(src, tmp_path / "o.parquet", "--probe", "numu", "--target", "C12",
-                     "--lenient")
+    code, out = _run(src, tmp_path / "o.parquet", "--probe", "numu", "--target", "C12", "--lenient")
     assert code == 0, out
     assert "read 4 events" in out
     assert "dropped 2 invalid: 2 of 4 rows invalid: non-finite value (NaN/inf) (1)" in out
@@ -63,8 +62,9 @@ def test_convert_strict_fails_lenient_drops(tmp_path: Path) -> None:
 
 def test_convert_reports_skipped_events(tmp_path: Path) -> None:
     src = tmp_path / "m.csv"
-    src.write_text("E_nu,E_mu,cos_theta,pdg_nu,target_Z,target_A\n"
-                   "1.0,0.5,0.1,14,6,12\n2.0,1.0,0.2,12,6,12\n3.0,1.0,0.3,-14,6,12\n")
+    src.write_text(
+        "E_nu,E_mu,cos_theta,pdg_nu,target_Z,target_A\n1.0,0.5,0.1,14,6,12\n2.0,1.0,0.2,12,6,12\n3.0,1.0,0.3,-14,6,12\n"
+    )
     code, out = _run(src, tmp_path / "x.parquet", "--probe", "numubar")
     assert code == 0, out
     assert "read 3 events" in out
@@ -85,8 +85,7 @@ def test_convert_to_nuhepmc_needs_cross_section(tmp_path: Path) -> None:
     assert code == 2
     assert "needs the flux-averaged total cross section" in out and "--xsec" in out
     assert not list(tmp_path.glob("o.hepmc3*"))
-    code, out = _run(src, tmp_path / "o.hepmc3", "--target", "Ar40", "--probe", "numu",
-                     "--xsec", "1.5e-38")
+    code, out = _run(src, tmp_path / "o.hepmc3", "--target", "Ar40", "--probe", "numu", "--xsec", "1.5e-38")
     assert code == 0, out
     back = read_events(tmp_path / "o.hepmc3")
     assert back.meta.target == "Ar40" and back.meta.xsec_cm2 == pytest.approx(1.5e-38, rel=1e-6, abs=0)

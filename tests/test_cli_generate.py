@@ -35,8 +35,7 @@ def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.conftest import make_toy_events
 
     out = tmp_path_factory.mktemp("ckpt")
-    run = RunConfig(SMALL, TrainConfig(steps=20, batch_size=64, val_every=10, val_fraction=0.2, seed=1,
-                                       threads=1))
+    run = RunConfig(SMALL, TrainConfig(steps=20, batch_size=64, val_every=10, val_fraction=0.2, seed=1, threads=1))
     pretrain(make_toy_events(1500), run, out, progress=False)
     return out
 
@@ -163,8 +162,22 @@ def test_root_flux(ckpt: Path, tmp_path: Path, xs_csv: Path) -> None:
     with uproot.recreate(root) as f:
         f["numu_flux"] = (np.array([2.0, 2.0, 1.0]), np.array([0.5, 1.5, 2.0, 4.0]))
     out = tmp_path / "r.parquet"
-    code, text = _run("--model", ckpt, "-n", 4000, "--energy", "0.5:4", "--flux", f"{root}:numu_flux",
-                      "-o", out, "--xsec", xs_csv, "--seed", 2)
+    code, text = _run(
+        "--model",
+        ckpt,
+        "-n",
+        4000,
+        "--energy",
+        "0.5:4",
+        "--flux",
+        f"{root}:numu_flux",
+        "-o",
+        out,
+        "--xsec",
+        xs_csv,
+        "--seed",
+        2,
+    )
     assert code == 0, text
     assert "sigma(E) source: user:xs.csv" in text and "lies outside" not in text
     E = read_parquet(out).E_nu
@@ -173,6 +186,7 @@ def test_root_flux(ckpt: Path, tmp_path: Path, xs_csv: Path) -> None:
     w = np.array([2.0 * 1.0, 2.0 * 1.75, 1.0 * 3.0])
     share = np.histogram(E, bins=[0.5, 1.5, 2.0, 4.0])[0] / len(E)
     assert np.allclose(share, w / w.sum(), atol=0.03)
-    code, text = _run("--model", ckpt, "-n", 10, "--energy", "0.5:4", "--flux", f"{root}:nope",
-                      "-o", out, "--xsec", xs_csv)
+    code, text = _run(
+        "--model", ckpt, "-n", 10, "--energy", "0.5:4", "--flux", f"{root}:nope", "-o", out, "--xsec", xs_csv
+    )
     assert code == 2 and "no object 'nope'" in text

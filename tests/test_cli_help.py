@@ -14,8 +14,14 @@ def _help(*args: str, **env: str) -> str:
     base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "TERMINAL_WIDTH", "LINES")}
     base["PYTHONPATH"] = os.pathsep.join([str(SRC), base.get("PYTHONPATH", "")])
     code = "import sys; from nugan.cli import main; sys.argv = ['nugan', *sys.argv[1:]]; main()"
-    r = subprocess.run([sys.executable, "-W", "ignore", "-c", code, *args, "--help"], capture_output=True,
-                       text=True, env={**base, **env}, stdin=subprocess.DEVNULL, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code, *args, "--help"],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout
 

@@ -14,9 +14,29 @@ runner = CliRunner()
 
 def test_simulate_cli(tmp_path: Path) -> None:
     out = tmp_path / "ev.parquet"
-    r = runner.invoke(app, ["simulate", "--probe", "numu", "--target", "Ar40", "--model", "default",
-                            "--energy", "0.3:10", "--flux", "flat", "--events", "5000", "--seed", "3",
-                            "-o", str(out), "--no-progress"])
+    r = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--probe",
+            "numu",
+            "--target",
+            "Ar40",
+            "--model",
+            "default",
+            "--energy",
+            "0.3:10",
+            "--flux",
+            "flat",
+            "--events",
+            "5000",
+            "--seed",
+            "3",
+            "-o",
+            str(out),
+            "--no-progress",
+        ],
+    )
     assert r.exit_code == 0, r.output
     t = read_parquet(out)
     assert len(t) == 5000 and t.meta.target == "Ar40" and t.meta.seed == 3
@@ -28,9 +48,13 @@ def test_simulate_cli(tmp_path: Path) -> None:
 
 def test_simulate_cli_bad_arguments(tmp_path: Path) -> None:
     out = tmp_path / "x.parquet"
-    for args, msg in ((["--target", "Xx1"], "unknown target"), (["--energy", "abc"], "--energy"),
-                      (["--energy", "0.3:30"], "outside the model range"), (["--events", "0"], "> 0"),
-                      (["--model", "nope"], "unknown model")):
+    for args, msg in (
+        (["--target", "Xx1"], "unknown target"),
+        (["--energy", "abc"], "--energy"),
+        (["--energy", "0.3:30"], "outside the model range"),
+        (["--events", "0"], "> 0"),
+        (["--model", "nope"], "unknown model"),
+    ):
         r = runner.invoke(app, ["simulate", "-o", str(out), *args])
         assert r.exit_code == 2, (args, r.output)
         assert msg in r.output, (args, r.output)

@@ -23,8 +23,14 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {mods!r})))
 def _modules_after_inspect(path: Path, mods: set[str]) -> list[str]:
     """Top-level packages among ``mods`` that the CLI plus ``nugan inspect PATH`` imported (subprocess)."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    out = subprocess.run([sys.executable, "-c", _PROBE.format(mods=sorted(mods)), str(path)], env=env,
-                         capture_output=True, text=True, check=True, timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(mods=sorted(mods)), str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     return json.loads(out.splitlines()[-1])
 
 
@@ -46,10 +52,13 @@ def test_inspect_of_nuhepmc_does_not_import_torch(tmp_path: Path) -> None:
 
 def test_cli_import_alone_is_light() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    code = ("import sys, nugan.cli; print(sorted(m for m in ('torch', 'numpy', 'pyarrow', 'uproot', 'pyhepmc', "
-            "'typer.rich_utils') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
-                         timeout=120).stdout
+    code = (
+        "import sys, nugan.cli; print(sorted(m for m in ('torch', 'numpy', 'pyarrow', 'uproot', 'pyhepmc', "
+        "'typer.rich_utils') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=120
+    ).stdout
     assert out.strip() == "[]"
 
 

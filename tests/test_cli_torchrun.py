@@ -49,8 +49,23 @@ def test_torchrun_pretrain_two_cpu_processes(tmp_path: Path, toy_events) -> None
         "NUGAN_TEST_WRITE_LOG": str(logs),
         "PYTHONPATH": os.pathsep.join([str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]),
     }
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "nugan.cli", "pretrain", "--data", str(data), "--config", "tiny.toml", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "nugan.cli",
+        "pretrain",
+        "--data",
+        str(data),
+        "--config",
+        "tiny.toml",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
@@ -63,7 +78,13 @@ def test_torchrun_pretrain_two_cpu_processes(tmp_path: Path, toy_events) -> None
     assert written.count("summary.json") == 1 and written.count("history.jsonl") == 2
     assert 1 <= written.count("model.safetensors") == written.count("model.json") <= 2
     assert sorted(p.name for p in out.iterdir()) == [
-        "history.jsonl", "model.json", "model.safetensors", "run.json", "state.safetensors", "summary.json"]
+        "history.jsonl",
+        "model.json",
+        "model.safetensors",
+        "run.json",
+        "state.safetensors",
+        "summary.json",
+    ]
     hist = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
     assert [h["step"] for h in hist] == [10, 20]
     summary = json.loads((out / "summary.json").read_text())

@@ -103,8 +103,19 @@ def test_transfer_freeze_options(tmp_path: Path, files, spec: str) -> None:
     _pretrain(files, tmp_path / "base")
     base = load_file(str(tmp_path / "base" / "model.safetensors"))
     out = tmp_path / "tl"
-    res = nugan("transfer", "--base", tmp_path / "base", "--data", files["ar40"], "--config", files["config"],
-                "--out", out, "--freeze", spec)
+    res = nugan(
+        "transfer",
+        "--base",
+        tmp_path / "base",
+        "--data",
+        files["ar40"],
+        "--config",
+        files["config"],
+        "--out",
+        out,
+        "--freeze",
+        spec,
+    )
     assert res.exit_code == 0, res.output
     assert str(out / "model.safetensors") in flat(res.output)
     info = json.loads((out / "model.json").read_text())
@@ -125,8 +136,21 @@ def test_transfer_freeze_options(tmp_path: Path, files, spec: str) -> None:
 def test_transfer_adds_disc_features_and_resumes(tmp_path: Path, files) -> None:
     _pretrain(files, tmp_path / "base")
     out = tmp_path / "cont"
-    args = ("transfer", "--base", tmp_path / "base", "--data", files["c12"], "--config", files["config"],
-            "--out", out, "--freeze", "none", "--add-disc-features", "W2,Q2")
+    args = (
+        "transfer",
+        "--base",
+        tmp_path / "base",
+        "--data",
+        files["c12"],
+        "--config",
+        files["config"],
+        "--out",
+        out,
+        "--freeze",
+        "none",
+        "--add-disc-features",
+        "W2,Q2",
+    )
     res = nugan(*args, "--steps", 10)
     assert res.exit_code == 0, res.output
     assert json.loads((out / "model.json").read_text())["gan"]["disc_features"] == ["W2", "Q2"]
@@ -134,16 +158,40 @@ def test_transfer_adds_disc_features_and_resumes(tmp_path: Path, files) -> None:
     res = nugan(*args, "--resume")  # resuming rebuilds the same widened architecture
     assert res.exit_code == 0, res.output
     assert json.loads((out / "summary.json").read_text())["steps_done"] == 20
-    bad = nugan("transfer", "--base", out, "--data", files["c12"], "--config", files["config"],
-                "--out", tmp_path / "again", "--add-disc-features", "W2")
+    bad = nugan(
+        "transfer",
+        "--base",
+        out,
+        "--data",
+        files["c12"],
+        "--config",
+        files["config"],
+        "--out",
+        tmp_path / "again",
+        "--add-disc-features",
+        "W2",
+    )
     assert bad.exit_code == 2 and "already has features" in flat(bad.output)
 
 
 def test_transfer_adds_latent_categories_and_resumes(tmp_path: Path, files) -> None:
     _pretrain(files, tmp_path / "base")
     out = tmp_path / "cont"
-    args = ("transfer", "--base", tmp_path / "base", "--data", files["c12"], "--config", files["config"],
-            "--out", out, "--freeze", "none", "--add-latent-categories", 4)
+    args = (
+        "transfer",
+        "--base",
+        tmp_path / "base",
+        "--data",
+        files["c12"],
+        "--config",
+        files["config"],
+        "--out",
+        out,
+        "--freeze",
+        "none",
+        "--add-latent-categories",
+        4,
+    )
     res = nugan(*args, "--steps", 10)
     assert res.exit_code == 0, res.output
     assert json.loads((out / "model.json").read_text())["gan"]["latent_categories"] == 4
@@ -154,15 +202,37 @@ def test_transfer_adds_latent_categories_and_resumes(tmp_path: Path, files) -> N
     assert json.loads((out / "summary.json").read_text())["steps_done"] == 20
     res = nugan("generate", "--model", out, "--energy", "1.0", "--events", 500, "--output", tmp_path / "g.parquet")
     assert res.exit_code == 0, res.output
-    bad = nugan("transfer", "--base", out, "--data", files["c12"], "--config", files["config"],
-                "--out", tmp_path / "again", "--add-latent-categories", 3)
+    bad = nugan(
+        "transfer",
+        "--base",
+        out,
+        "--data",
+        files["c12"],
+        "--config",
+        files["config"],
+        "--out",
+        tmp_path / "again",
+        "--add-latent-categories",
+        3,
+    )
     assert bad.exit_code == 2 and "already has 4 latent categories" in flat(bad.output)
 
 
 def test_transfer_unknown_block_name(tmp_path: Path, files) -> None:
     _pretrain(files, tmp_path / "base")
-    res = nugan("transfer", "--base", tmp_path / "base", "--data", files["ar40"], "--config", files["config"],
-                "--out", tmp_path / "tl", "--freeze", "block7")
+    res = nugan(
+        "transfer",
+        "--base",
+        tmp_path / "base",
+        "--data",
+        files["ar40"],
+        "--config",
+        files["config"],
+        "--out",
+        tmp_path / "tl",
+        "--freeze",
+        "block7",
+    )
     assert res.exit_code == 2
     assert "no block(s) ['block7'] in Generator" in flat(res.output)
 
@@ -170,8 +240,19 @@ def test_transfer_unknown_block_name(tmp_path: Path, files) -> None:
 def test_train_match_budget(tmp_path: Path, files) -> None:
     _pretrain(files, tmp_path / "base")
     tl = tmp_path / "tl"
-    res = nugan("transfer", "--base", tmp_path / "base", "--data", files["ar40"], "--config", files["config"],
-                "--out", tl, "--steps", 10)
+    res = nugan(
+        "transfer",
+        "--base",
+        tmp_path / "base",
+        "--data",
+        files["ar40"],
+        "--config",
+        files["config"],
+        "--out",
+        tl,
+        "--steps",
+        10,
+    )
     assert res.exit_code == 0, res.output
     scratch_cfg = tmp_path / "scratch.toml"  # different steps and batch size: both must be replaced
     scratch_cfg.write_text(TINY.replace("steps = 20", "steps = 50").replace("batch_size = 64", "batch_size = 32"))
@@ -186,8 +267,17 @@ def test_train_match_budget(tmp_path: Path, files) -> None:
 
 
 def test_train_match_budget_needs_finished_run(tmp_path: Path, files) -> None:
-    res = nugan("train", "--data", files["ar40"], "--config", files["config"], "--match-budget", tmp_path,
-                "--out", tmp_path / "sc")
+    res = nugan(
+        "train",
+        "--data",
+        files["ar40"],
+        "--config",
+        files["config"],
+        "--match-budget",
+        tmp_path,
+        "--out",
+        tmp_path / "sc",
+    )
     assert res.exit_code == 2
     assert "no summary of a finished run" in flat(res.output)
 
@@ -225,8 +315,9 @@ def test_resume_continues_exactly(tmp_path: Path, files, monkeypatch: pytest.Mon
 
 
 def test_resume_without_state(tmp_path: Path, files) -> None:
-    res = nugan("pretrain", "--data", files["c12"], "--config", files["config"], "--out", tmp_path / "empty",
-                "--resume")
+    res = nugan(
+        "pretrain", "--data", files["c12"], "--config", files["config"], "--out", tmp_path / "empty", "--resume"
+    )
     assert res.exit_code == 2
     assert "nothing to resume" in flat(res.output)
 
@@ -247,7 +338,7 @@ def test_missing_data_file(tmp_path: Path, files) -> None:
         (TINY.replace("gen_width = 16", "gen_widht = 16"), "unknown GAN config field(s) ['gen_widht']"),
         (TINY + "\n[optimizer]\nlr = 1\n", "unknown config section(s) ['optimizer']"),
         (TINY.replace("steps = 20", "steps = "), "cannot parse config"),
-        (TINY.replace('seed = 3', 'gen_loss = "wasserstein"'), "gen_loss must be one of"),
+        (TINY.replace("seed = 3", 'gen_loss = "wasserstein"'), "gen_loss must be one of"),
     ],
     ids=["train-key", "gan-key", "section", "syntax", "value"],
 )
@@ -269,16 +360,26 @@ def test_base_is_not_a_model(tmp_path: Path, files) -> None:
         (tmp_path / "base" / "history.jsonl", "not a nugan model description (not valid JSON"),
     ]
     for base, message in cases:
-        res = nugan("transfer", "--base", base, "--data", files["ar40"], "--config", files["config"],
-                    "--out", tmp_path / "tl")
+        res = nugan(
+            "transfer", "--base", base, "--data", files["ar40"], "--config", files["config"], "--out", tmp_path / "tl"
+        )
         assert res.exit_code == 2, res.output
         assert message in flat(res.output), base
     assert not (tmp_path / "tl").exists()
 
 
 def test_base_is_a_data_file(tmp_path: Path, files) -> None:
-    res = nugan("transfer", "--base", files["c12"], "--data", files["ar40"], "--config", files["config"],
-                "--out", tmp_path / "tl")
+    res = nugan(
+        "transfer",
+        "--base",
+        files["c12"],
+        "--data",
+        files["ar40"],
+        "--config",
+        files["config"],
+        "--out",
+        tmp_path / "tl",
+    )
     assert res.exit_code == 2
     assert str(files["c12"]) in flat(res.output)
 
@@ -286,13 +387,15 @@ def test_base_is_a_data_file(tmp_path: Path, files) -> None:
 def test_target_outside_base_energy_range(tmp_path: Path, files, toy_events) -> None:
     _pretrain(files, tmp_path / "base")
     t = toy_events(1200, seed=9, target="Ar40")
-    wide = EventTable(2.0 * t.E_nu, 2.0 * t.E_mu, t.cos_theta,
-                      meta=dataclasses.replace(t.meta, energy_range=(0.6, 20.0)))
+    wide = EventTable(
+        2.0 * t.E_nu, 2.0 * t.E_mu, t.cos_theta, meta=dataclasses.replace(t.meta, energy_range=(0.6, 20.0))
+    )
     n_out = int((wide.E_nu > 10.0 * (1 + 1e-6)).sum())
     assert 0 < n_out < len(wide)
     path = write_parquet(wide, tmp_path / "wide.parquet")
-    res = nugan("transfer", "--base", tmp_path / "base", "--data", path, "--config", files["config"],
-                "--out", tmp_path / "tl")
+    res = nugan(
+        "transfer", "--base", tmp_path / "base", "--data", path, "--config", files["config"], "--out", tmp_path / "tl"
+    )
     assert res.exit_code == 2
     assert f"{n_out} target events lie outside the base model's energy range (0.3, 10.0) GeV" in flat(res.output)
     assert not (tmp_path / "tl" / "model.json").exists()
@@ -302,7 +405,7 @@ def _with_nan(t: EventTable, n: int) -> EventTable:
     E = t.E_nu.copy()
     cos = t.cos_theta.copy()
     E[:n] = np.nan
-    cos[n:n + 2] = np.inf
+    cos[n : n + 2] = np.inf
     return EventTable(E, t.E_mu, cos, meta=t.meta)
 
 
@@ -326,4 +429,3 @@ def test_nan_rows_need_lenient(tmp_path: Path, files, toy_events, command: str) 
     assert str(out / "model.safetensors") in flat(res.output)
     assert json.loads((out / "model.json").read_text())["n_events"] == 1293
     assert json.loads((out / "summary.json").read_text())["steps_done"] == 20
-

@@ -59,8 +59,13 @@ def test_demo_quick_with_a_flow_base(tmp_path: Path) -> None:
     from nugan.training import RunConfig, pretrain
 
     c12 = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=4000, seed=5)
-    run = RunConfig.from_dict({"flow": {"transforms": 2, "hidden": 16, "bins": 6}, "train": {
-        "steps": 20, "batch_size": 256, "val_every": 10, "threads": 1}}, arch="flow")
+    run = RunConfig.from_dict(
+        {
+            "flow": {"transforms": 2, "hidden": 16, "bins": 6},
+            "train": {"steps": 20, "batch_size": 256, "val_every": 10, "threads": 1},
+        },
+        arch="flow",
+    )
     pretrain(c12, run, tmp_path / "base", energy_range=(0.3, 10.0), progress=False)
     res = CliRunner().invoke(app, ["demo", "--quick", "--base", str(tmp_path / "base"), "--out", str(tmp_path / "d")])
     assert res.exit_code == 0, res.output

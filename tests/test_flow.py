@@ -29,9 +29,21 @@ runner = CliRunner()
 
 
 def _run(steps: int = 20, seed: int = 3, **kw) -> RunConfig:
-    return RunConfig.from_dict({"flow": TINY_FLOW.to_dict(), "train": {
-        "steps": steps, "batch_size": 128, "val_every": 10, "val_fraction": 0.2, "seed": seed, "threads": 1, **kw}},
-        arch="flow")
+    return RunConfig.from_dict(
+        {
+            "flow": TINY_FLOW.to_dict(),
+            "train": {
+                "steps": steps,
+                "batch_size": 128,
+                "val_every": 10,
+                "val_fraction": 0.2,
+                "seed": seed,
+                "threads": 1,
+                **kw,
+            },
+        },
+        arch="flow",
+    )
 
 
 def nugan(*args: object):
@@ -183,8 +195,9 @@ def test_transfer_freezes_first_block_and_validates_the_base(tmp_path: Path) -> 
     base = load_model(tmp_path / "base")
     before = {k: v.clone() for k, v in base.flow.state_dict().items()}
     cfg = _run(steps=30).train.replace(start_margin=2.0)
-    r = transfer(tmp_path / "base", make_toy_events(2000, seed=7, target="Ar40"), tmp_path / "tl", cfg=cfg,
-                 progress=False)
+    r = transfer(
+        tmp_path / "base", make_toy_events(2000, seed=7, target="Ar40"), tmp_path / "tl", cfg=cfg, progress=False
+    )
     hist = [json.loads(x) for x in (tmp_path / "tl" / "history.jsonl").read_text().splitlines()]
     assert hist[0]["step"] == 0 and hist[0]["loss"] is None
     st = load_state(tmp_path / "tl")
@@ -238,10 +251,15 @@ def test_gan_has_no_likelihood() -> None:
 @pytest.fixture
 def flow_files(tmp_path: Path) -> dict[str, Path]:
     cfg = tmp_path / "flow.toml"
-    cfg.write_text('arch = "flow"\n[flow]\ntransforms = 2\nhidden = 16\nbins = 6\n'
-                   "[train]\nsteps = 20\nbatch_size = 128\nval_every = 10\nval_fraction = 0.2\nseed = 3\nthreads = 1\n")
-    return {"config": cfg, "c12": write_parquet(make_toy_events(2000), tmp_path / "c12.parquet"),
-            "ar40": write_parquet(make_toy_events(1500, seed=9, target="Ar40"), tmp_path / "ar40.parquet")}
+    cfg.write_text(
+        'arch = "flow"\n[flow]\ntransforms = 2\nhidden = 16\nbins = 6\n'
+        "[train]\nsteps = 20\nbatch_size = 128\nval_every = 10\nval_fraction = 0.2\nseed = 3\nthreads = 1\n"
+    )
+    return {
+        "config": cfg,
+        "c12": write_parquet(make_toy_events(2000), tmp_path / "c12.parquet"),
+        "ar40": write_parquet(make_toy_events(1500, seed=9, target="Ar40"), tmp_path / "ar40.parquet"),
+    }
 
 
 def test_cli_flow_pretrain_transfer_generate_evaluate_weights(tmp_path: Path, flow_files) -> None:
@@ -252,33 +270,59 @@ def test_cli_flow_pretrain_transfer_generate_evaluate_weights(tmp_path: Path, fl
     res = nugan("pretrain", "--arch", "flow", "--data", f["c12"], "--out", tmp_path / "b2", "--steps", "4")
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "b2" / "model.json").read_text())["format"] == "nugan-flow-1"
-    res = nugan("transfer", "--base", tmp_path / "base", "--data", f["ar40"], "--out", tmp_path / "tl",
-                "--steps", "20")
+    res = nugan("transfer", "--base", tmp_path / "base", "--data", f["ar40"], "--out", tmp_path / "tl", "--steps", "20")
     assert res.exit_code == 0, res.output
     assert "selection:" in res.output
     res = nugan("train", "--arch", "flow", "--data", f["ar40"], "--out", tmp_path / "sc", "--steps", "20")
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "sc" / "model.json").read_text())["role"] == "scratch"
     out = tmp_path / "gen.parquet"
-    res = nugan("generate", "--model", tmp_path / "tl", "--events", "3000", "--energy", "2", "-o", out,
-                "--no-progress")
+    res = nugan("generate", "--model", tmp_path / "tl", "--events", "3000", "--energy", "2", "-o", out, "--no-progress")
     assert res.exit_code == 0, res.output
     assert len(read_parquet(out)) == 3000
-    res = nugan("evaluate", "--model", tmp_path / "tl", "--reference", f["ar40"], "--energies", "1",
-                "--no-auc", "--out", tmp_path / "ev")
+    res = nugan(
+        "evaluate",
+        "--model",
+        tmp_path / "tl",
+        "--reference",
+        f["ar40"],
+        "--energies",
+        "1",
+        "--no-auc",
+        "--out",
+        tmp_path / "ev",
+    )
     assert res.exit_code == 0, res.output
     assert "test NLL" in " ".join(res.output.split())
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["info"]["test_nll"]["n"] == 1500
-    res = nugan("weights", "--from", tmp_path / "base", "--to", tmp_path / "tl", "--events", f["c12"],
-                "-o", tmp_path / "w.parquet")
+    res = nugan(
+        "weights",
+        "--from",
+        tmp_path / "base",
+        "--to",
+        tmp_path / "tl",
+        "--events",
+        f["c12"],
+        "-o",
+        tmp_path / "w.parquet",
+    )
     assert res.exit_code == 0, res.output
     w = read_parquet(tmp_path / "w.parquet")
     assert len(w) == 2000 and w.weight is not None and np.all(np.isfinite(w.weight)) and (w.weight > 0).all()
     assert "effective sample size" in res.output
     assert w.meta.extra["nugan_reweighted_to"] == "tl"
     # same model both ways: every weight is exactly 1
-    res = nugan("weights", "--from", tmp_path / "tl", "--to", tmp_path / "tl", "--events", f["c12"],
-                "-o", tmp_path / "w1.parquet")
+    res = nugan(
+        "weights",
+        "--from",
+        tmp_path / "tl",
+        "--to",
+        tmp_path / "tl",
+        "--events",
+        f["c12"],
+        "-o",
+        tmp_path / "w1.parquet",
+    )
     assert res.exit_code == 0, res.output
     assert np.allclose(read_parquet(tmp_path / "w1.parquet").weight, 1.0)
 

@@ -42,8 +42,7 @@ def test_truncated_parquet(tmp_path: Path) -> None:
         read_events(tmp_path / "cut.parquet")
 
 
-@pytest.mark.parametrize("content", [PNG, np.random.default_rng(5).bytes(3000)],
-                         ids=["png", "random"])
+@pytest.mark.parametrize("content", [PNG, np.random.default_rng(5).bytes(3000)], ids=["png", "random"])
 def test_foreign_bytes(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "x.dat").write_bytes(content)
     with pytest.raises(ValueError, match=r"x\.dat: unrecognised file format .*supported: parquet"):
@@ -55,8 +54,11 @@ def test_root_file_without_event_tree(tmp_path: Path) -> None:
         f["flux"] = np.histogram([1.0, 2.0], bins=3)
         f.mktree("other", {"x": np.float64})
         f["other"].extend({"x": np.arange(3.0)})
-    with pytest.raises(ValueError, match=r"h\.root: ROOT file holds no known event TTree .*"
-                                         r"found flux \(TH1D\), other \(TTree\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"h\.root: ROOT file holds no known event TTree .*"
+        r"found flux \(TH1D\), other \(TTree\)",
+    ):
         read_events(tmp_path / "h.root")
     with pytest.raises(ValueError, match=r"h\.root: ROOT file has no tree 'treeout'"):
         read_events(tmp_path / "h.root", fmt="nuwro-root")
@@ -85,24 +87,25 @@ def _bad_csv(path: Path) -> None:
     path.write_text(
         "E_nu,E_mu,cos_theta,channel\n"
         "1.0,0.5,0.1,QE\n"
-        "2.0,nan,0.2,RES\n"      # NaN
+        "2.0,nan,0.2,RES\n"  # NaN
         "3.0,1.5,-0.3,DIS\n"
-        "1.0,1.2,0.4,QE\n"        # E_mu > E_nu
+        "1.0,1.2,0.4,QE\n"  # E_mu > E_nu
         "4.0,2.0,0.9,MEC\n"
     )
 
 
 def test_csv_invalid_rows_strict_and_lenient(tmp_path: Path) -> None:
     _bad_csv(tmp_path / "v.csv")
-    with pytest.raises(InvalidEventsError,
-                       match=r"v\.csv: 2 of 5 rows invalid: non-finite value \(NaN/inf\) \(1\), "
-                             r"E_mu > E_nu \(1\)"):
+    with pytest.raises(
+        InvalidEventsError,
+        match=r"v\.csv: 2 of 5 rows invalid: non-finite value \(NaN/inf\) \(1\), "
+        r"E_mu > E_nu \(1\)",
+    ):
         read_events(tmp_path / "v.csv", probe="numu", target="C12", strict=True)
     with pytest.warns(UserWarning, match=r"v\.csv: dropped 2 of 5 rows invalid"):
         res = load_events(tmp_path / "v.csv", probe="numu", target="C12", strict=False)
     t = res.table
-    assert res.n_invalid == 2 and res.invalid == {"non-finite value (NaN/inf)": 1,
-                                                  "E_mu > E_nu": 1}
+    assert res.n_invalid == 2 and res.invalid == {"non-finite value (NaN/inf)": 1, "E_mu > E_nu": 1}
     np.testing.assert_array_equal(t.E_nu, [1.0, 3.0, 4.0])
     np.testing.assert_array_equal(t.E_mu, [0.5, 1.5, 2.0])
     assert t.channel_fractions() == {"QE": 1 / 3, "DIS": 1 / 3, "MEC": 1 / 3}
@@ -123,8 +126,14 @@ def test_csv_round_trip_keeps_values_and_meta(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     e_nu = rng.uniform(1, 5, 40)
     meta = SampleMeta(probe_pdg=-14, target_Z=8, target_A=16, model="m", seed=7, xsec_cm2=1e-38)
-    t = EventTable(e_nu, 0.5 * e_nu, rng.uniform(-1, 1, 40), meta=meta,
-                   weight=rng.uniform(0.5, 2, 40), channel=rng.integers(-1, 6, 40))
+    t = EventTable(
+        e_nu,
+        0.5 * e_nu,
+        rng.uniform(-1, 1, 40),
+        meta=meta,
+        weight=rng.uniform(0.5, 2, 40),
+        channel=rng.integers(-1, 6, 40),
+    )
     write_csv(t, tmp_path / "t.csv")
     back = read_events(tmp_path / "t.csv")
     for col in ("E_nu", "E_mu", "cos_theta", "weight", "channel"):
@@ -136,8 +145,11 @@ def test_probe_filter_on_parquet(tmp_path: Path) -> None:
     t = EventTable([2.0], [1.0], [0.5], meta=SampleMeta(probe_pdg=-14, target_Z=18, target_A=40))
     write_parquet(t, tmp_path / "a.parquet")
     assert len(read_events(tmp_path / "a.parquet", probe=-14, target="ar40")) == 1
-    with pytest.raises(ValueError, match=r"a\.parquet: no event matches probe=numu target=None; "
-                                         r"the file has probe\(s\) \['numubar'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"a\.parquet: no event matches probe=numu target=None; "
+        r"the file has probe\(s\) \['numubar'\]",
+    ):
         read_events(tmp_path / "a.parquet", probe="numu")
     with pytest.raises(ValueError, match="unknown probe 'nue'"):
         read_events(tmp_path / "a.parquet", probe="nue")

@@ -29,8 +29,7 @@ def _table(n: int = 50, seed: int = 1, probe: int = 14, channel: bool = True) ->
     e_mu = np.maximum(e_mu, 0.11)
     cos = rng.uniform(-1.0, 1.0, n)
     ch = rng.integers(-1, 6, n) if channel else None
-    meta = SampleMeta(probe_pdg=probe, target_Z=18, target_A=40, model="toy", source="nugan",
-                      xsec_cm2=XS)
+    meta = SampleMeta(probe_pdg=probe, target_Z=18, target_A=40, model="toy", source="nugan", xsec_cm2=XS)
     return EventTable(e_nu, e_mu, cos, meta=meta, channel=ch)
 
 
@@ -113,8 +112,10 @@ def test_writer_requires_cross_section(tmp_path: Path) -> None:
 
 def test_writer_removes_temp_on_error_and_rejects_other_domain(tmp_path: Path) -> None:
     t = _table(5)
-    with (pytest.raises(ValueError, match="chunk is numubar-Ar40, file is numu-Ar40"),
-          NuHepMCWriter(tmp_path / "x.hepmc3", t.meta) as w):
+    with (
+        pytest.raises(ValueError, match="chunk is numubar-Ar40, file is numu-Ar40"),
+        NuHepMCWriter(tmp_path / "x.hepmc3", t.meta) as w,
+    ):
         w.write(t)
         w.write(t.with_meta(probe_pdg=-14))
     assert list(tmp_path.iterdir()) == []
@@ -139,9 +140,12 @@ def _foreign_file(path: Path) -> None:
     ri.attributes["NuHepMC.Units.CrossSection.Unit"] = "pb"
     ri.attributes["NuHepMC.Units.CrossSection.TargetScale"] = "PerAtom"
     rows = [  # (process id, outgoing lepton pdg, E_nu MeV, E_l MeV, cos)
-        (200, 13, 1000.0, 700.0, 0.5), (301, 13, 2000.0, 900.0, -0.2),
-        (500, 13, 1500.0, 600.0, 0.9), (601, 13, 3000.0, 1200.0, 0.1),
-        (250, 14, 1000.0, 400.0, 0.3), (-100, 13, 800.0, 300.0, 0.0),
+        (200, 13, 1000.0, 700.0, 0.5),
+        (301, 13, 2000.0, 900.0, -0.2),
+        (500, 13, 1500.0, 600.0, 0.9),
+        (601, 13, 3000.0, 1200.0, 0.1),
+        (250, 14, 1000.0, 400.0, 0.3),
+        (-100, 13, 800.0, 300.0, 0.0),
     ]
     with hp.io.WriterAscii(str(path), ri) as w:
         for i, (pid, lep, e_nu, e_l, cos) in enumerate(rows):

@@ -48,8 +48,9 @@ def test_nuwro_lepton_kinematics_match_raw_leaves(nuwro_root_fixture: Path) -> N
     import uproot
 
     tree = uproot.open(nuwro_root_fixture)["treeout"]
-    a = tree.arrays(["e/in/in.t", "e/in/in.z", "e/out/out.t", "e/out/out.x", "e/out/out.y",
-                     "e/out/out.z", "e/dyn"], entry_stop=5)
+    a = tree.arrays(
+        ["e/in/in.t", "e/in/in.z", "e/out/out.t", "e/out/out.x", "e/out/out.y", "e/out/out.z", "e/dyn"], entry_stop=5
+    )
     t = read_events(nuwro_root_fixture)[:5]
     e_nu = np.array([v[0] for v in a["e/in/in.t"]]) / 1000.0
     lep = np.array([[a[f"e/out/out.{c}"][i][0] for c in "txyz"] for i in range(5)])

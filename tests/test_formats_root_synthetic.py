@@ -13,12 +13,10 @@ from nugan.events.nuisance_flat import neut_mode_to_channel
 from nugan.events.readers import detect_format, load_events, read_events
 from nugan.events.table import CHANNEL_CODES
 
-QE, MEC, RES, DIS, COH, OTHER = (CHANNEL_CODES[c] for c in ("QE", "MEC", "RES", "DIS", "COH",
-                                                             "OTHER"))
+QE, MEC, RES, DIS, COH, OTHER = (CHANNEL_CODES[c] for c in ("QE", "MEC", "RES", "DIS", "COH", "OTHER"))
 
 
-def _write_ttree(path: Path, name: str, cols: dict[str, np.ndarray],
-                 extra: dict[str, object] | None = None) -> None:
+def _write_ttree(path: Path, name: str, cols: dict[str, np.ndarray], extra: dict[str, object] | None = None) -> None:
     """A ROOT file with one TTree (mktree, as generators write TTrees) and optional objects."""
     with uproot.recreate(path) as f:
         f.mktree(name, {k: v.dtype for k, v in cols.items()})
@@ -46,12 +44,26 @@ def _gst(path: Path, with_cthl: bool = True, ar40_rows: int = 0) -> dict[str, np
     Z = np.array([6] * 8 + [18] * ar40_rows, dtype=np.int32)
     A = np.array([12] * 8 + [40] * ar40_rows, dtype=np.int32)
     cols = {
-        "iev": np.arange(n, dtype=np.int32), "neu": neu, "fspl": fspl,
-        "tgt": (1000000000 + Z * 10000 + A * 10).astype(np.int32), "Z": Z, "A": A,
-        **flags, "cc": cc, "nc": ~cc, "wght": np.ones(n),
-        "Ev": ev, "pxv": np.zeros(n), "pyv": np.zeros(n), "pzv": ev,
-        "El": el, "pxl": pl * np.sqrt(1 - cth**2), "pyl": np.zeros(n), "pzl": pl * cth,
-        "pl": pl, "XSec": np.full(n, 1.3),
+        "iev": np.arange(n, dtype=np.int32),
+        "neu": neu,
+        "fspl": fspl,
+        "tgt": (1000000000 + Z * 10000 + A * 10).astype(np.int32),
+        "Z": Z,
+        "A": A,
+        **flags,
+        "cc": cc,
+        "nc": ~cc,
+        "wght": np.ones(n),
+        "Ev": ev,
+        "pxv": np.zeros(n),
+        "pyv": np.zeros(n),
+        "pzv": ev,
+        "El": el,
+        "pxl": pl * np.sqrt(1 - cth**2),
+        "pyl": np.zeros(n),
+        "pzl": pl * cth,
+        "pl": pl,
+        "XSec": np.full(n, 1.3),
     }
     if with_cthl:
         cols["cthl"] = cth
@@ -78,8 +90,7 @@ def test_genie_gst_cos_from_momenta_without_cthl(tmp_path: Path) -> None:
     cols = _gst(tmp_path / "g.root", with_cthl=False)
     with pytest.warns(UserWarning, match=r"kept 6 of 8 events; skipped beam is not nu_mu"):
         t = read_events(tmp_path / "g.root", fmt="gst")
-    np.testing.assert_allclose(t.cos_theta, np.linspace(-0.9, 0.95, 8)[[0, 1, 2, 3, 4, 7]],
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(t.cos_theta, np.linspace(-0.9, 0.95, 8)[[0, 1, 2, 3, 4, 7]], rtol=1e-12, atol=1e-14)
     assert len(cols["Ev"]) == 8
 
 
@@ -101,17 +112,24 @@ def _flat(path: Path) -> dict[str, np.ndarray]:
     pdglep = np.where(cc, np.sign(pdgnu) * 13, pdgnu).astype(np.int32)
     enu = np.linspace(0.5, 6.0, n).astype(np.float32)
     cols = {
-        "Mode": mode, "cc": cc, "PDGnu": pdgnu, "Enu_true": enu,
-        "tgt": np.full(n, 1000060120, dtype=np.int32), "tgta": np.full(n, 12, dtype=np.int32),
-        "tgtz": np.full(n, 6, dtype=np.int32), "PDGLep": pdglep,
+        "Mode": mode,
+        "cc": cc,
+        "PDGnu": pdgnu,
+        "Enu_true": enu,
+        "tgt": np.full(n, 1000060120, dtype=np.int32),
+        "tgta": np.full(n, 12, dtype=np.int32),
+        "tgtz": np.full(n, 6, dtype=np.int32),
+        "PDGLep": pdglep,
         "ELep": (0.6 * enu).astype(np.float32),
         "CosLep": np.linspace(-0.5, 0.99, n).astype(np.float32),
-        "Q2": np.ones(n, dtype=np.float32), "Weight": np.ones(n, dtype=np.float32),
-        "InputWeight": np.ones(n, dtype=np.float32), "RWWeight": np.ones(n, dtype=np.float32),
-        "fScaleFactor": np.full(n, 2.5e-40), "flagCCINC": cc,
+        "Q2": np.ones(n, dtype=np.float32),
+        "Weight": np.ones(n, dtype=np.float32),
+        "InputWeight": np.ones(n, dtype=np.float32),
+        "RWWeight": np.ones(n, dtype=np.float32),
+        "fScaleFactor": np.full(n, 2.5e-40),
+        "flagCCINC": cc,
     }
-    _write_ttree(path, "FlatTree_VARS", cols,
-                 extra={"FlatTree_FLUX": np.histogram(np.linspace(0.5, 6, 50), bins=10)})
+    _write_ttree(path, "FlatTree_VARS", cols, extra={"FlatTree_FLUX": np.histogram(np.linspace(0.5, 6, 50), bins=10)})
     return cols
 
 

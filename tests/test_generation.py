@@ -50,8 +50,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.conftest import make_toy_events
 
     out = tmp_path_factory.mktemp("model")
-    run = RunConfig(SMALL, TrainConfig(steps=20, batch_size=64, val_every=10, val_fraction=0.2, seed=3,
-                                       threads=1))
+    run = RunConfig(SMALL, TrainConfig(steps=20, batch_size=64, val_every=10, val_fraction=0.2, seed=3, threads=1))
     pretrain(make_toy_events(1500), run, out, progress=False)
     return out
 
@@ -74,9 +73,14 @@ def _xsec_csv(path: Path, slope: float = 1e-38) -> Path:
 
 
 # ------------------------------------------------------------------------ fast forward / sampler
-@pytest.mark.parametrize("cfg", [GANConfig(), GANConfig(latent_dim=5, gen_width=12, gen_blocks=4,
-                                                         activation="relu", skip=False),
-                                 GANConfig(latent_dim=6, gen_width=12, latent_categories=4)])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        GANConfig(),
+        GANConfig(latent_dim=5, gen_width=12, gen_blocks=4, activation="relu", skip=False),
+        GANConfig(latent_dim=6, gen_width=12, latent_categories=4),
+    ],
+)
 def test_fast_forward_matches_module(cfg: GANConfig) -> None:
     torch.manual_seed(1)
     g = Generator(cfg).eval()
@@ -108,8 +112,7 @@ def test_sampler_offset_streams_equal_one_call() -> None:
     g, t = m.bundle.generator, m.bundle.transform
     E = _energies(2 * LATENT_BLOCK + 100)
     whole = sample_muon(g, t, E, seed=2)
-    parts = [sample_muon(g, t, E[:LATENT_BLOCK], 2),
-             sample_muon(g, t, E[LATENT_BLOCK:], 2, offset=LATENT_BLOCK)]
+    parts = [sample_muon(g, t, E[:LATENT_BLOCK], 2), sample_muon(g, t, E[LATENT_BLOCK:], 2, offset=LATENT_BLOCK)]
     assert np.array_equal(whole[0], np.concatenate([p[0] for p in parts]))
     assert np.array_equal(whole[1], np.concatenate([p[1] for p in parts]))
     with pytest.raises(ValueError, match="multiple of"):
@@ -333,8 +336,9 @@ def test_flux_folding_follows_flux_times_sigma(trained: Path, tmp_path: Path) ->
 def test_generate_streams_in_chunks(trained: Path, tmp_path: Path) -> None:
     m = nugan.load(str(trained), device="cpu")
     n = 2 * LATENT_BLOCK + 500
-    plan = make_plan(m, n, 9, energy=(0.5, 5.0), xsec_file=_xsec_csv(tmp_path / "xs.csv"),
-                     chunk_size=LATENT_BLOCK, batch_size=5000)
+    plan = make_plan(
+        m, n, 9, energy=(0.5, 5.0), xsec_file=_xsec_csv(tmp_path / "xs.csv"), chunk_size=LATENT_BLOCK, batch_size=5000
+    )
     chunks = list(iter_generate(m, plan))
     assert [len(t) for t, _ in chunks] == [LATENT_BLOCK, LATENT_BLOCK, 500]
     res = generate_to_file(m, plan, tmp_path / "out.parquet", progress=False)
@@ -346,7 +350,7 @@ def test_generate_streams_in_chunks(trained: Path, tmp_path: Path) -> None:
     assert np.isclose(back.meta.xsec_cm2, plan.fatx_cm2, atol=0)
     # chunk k of the file is what the API gives for its energies at offset k * chunk_size
     k1 = m.sample_checked(chunk_energies(plan, 1), 9, offset=LATENT_BLOCK)[0]
-    assert np.array_equal(back.E_mu[LATENT_BLOCK:2 * LATENT_BLOCK], k1.E_mu)
+    assert np.array_equal(back.E_mu[LATENT_BLOCK : 2 * LATENT_BLOCK], k1.E_mu)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         list(iter_generate(m, plan))  # no warnings inside the range

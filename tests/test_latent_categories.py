@@ -47,8 +47,9 @@ def test_adding_categories_keeps_the_function_and_round_trips(tmp_path) -> None:
     jump = (G2(a, e[:1]) - G2(b, e[:1])).abs().max()
     smooth = (G(a, e[:1]) - G(b, e[:1])).abs().max()
     assert jump > 100 * smooth
-    tr = VariableTransform.fit(torch.rand(50).numpy() + 1, torch.rand(50).numpy() * 0.5 + 0.2,
-                               torch.rand(50).numpy() * 1.8 - 0.9, (1.0, 2.0))
+    tr = VariableTransform.fit(
+        torch.rand(50).numpy() + 1, torch.rand(50).numpy() * 0.5 + 0.2, torch.rand(50).numpy() * 1.8 - 0.9, (1.0, 2.0)
+    )
     save_model(ModelBundle(G2, Discriminator(cfg2), cfg2, tr, {}), tmp_path)
     back = load_model(tmp_path)
     assert back.config.latent_categories == 5

@@ -117,8 +117,12 @@ def _flat_sample(tmp_path: Path) -> Path:
 
     t = make_toy_events(20_000, seed=3)
     E = np.random.default_rng(0).uniform(0.3, 10.0, len(t))  # flat flux
-    t = type(t)(E, np.minimum(t.E_mu, E), t.cos_theta,
-                meta=t.meta.replace(source="nuwro", xsec_cm2=3.4e-38, extra={"beam_spectrum": "flat"}))
+    t = type(t)(
+        E,
+        np.minimum(t.E_mu, E),
+        t.cos_theta,
+        meta=t.meta.replace(source="nuwro", xsec_cm2=3.4e-38, extra={"beam_spectrum": "flat"}),
+    )
     path = tmp_path / "flat.parquet"
     write_parquet(t, path)
     return path
@@ -127,9 +131,25 @@ def _flat_sample(tmp_path: Path) -> Path:
 def test_predict_cli_end_to_end(tmp_path: Path) -> None:
     events = _flat_sample(tmp_path)
     out = tmp_path / "pred"
-    res = CliRunner().invoke(app, ["predict", "--measurement", T2K, "--model", "nuwro-C12", "--events", str(events),
-                                   "--simulator", "default", "-n", "20000", "--allow-extrapolation", "--out",
-                                   str(out)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            "--measurement",
+            T2K,
+            "--model",
+            "nuwro-C12",
+            "--events",
+            str(events),
+            "--simulator",
+            "default",
+            "-n",
+            "20000",
+            "--allow-extrapolation",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads((out / "prediction.json").read_text())
     assert doc["measurement"] == T2K
@@ -141,8 +161,23 @@ def test_predict_cli_end_to_end(tmp_path: Path) -> None:
     assert doc["rows"][2]["flux_outside_fraction"] == pytest.approx(0.062, abs=0.002)
     for name in ("prediction.md", "slices.png", "index.html"):
         assert (out / name).stat().st_size > 0
-    ub = CliRunner().invoke(app, ["predict", "--measurement", UB, "--model", "nuwro-C12", "--target-composition",
-                                  "C12=1", "-n", "5000", "--allow-extrapolation", "--out", str(tmp_path / "ub")])
+    ub = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            "--measurement",
+            UB,
+            "--model",
+            "nuwro-C12",
+            "--target-composition",
+            "C12=1",
+            "-n",
+            "5000",
+            "--allow-extrapolation",
+            "--out",
+            str(tmp_path / "ub"),
+        ],
+    )
     assert ub.exit_code == 0, ub.output
     assert len(json.loads((tmp_path / "ub" / "prediction.json").read_text())["rows"]) == 1
 
@@ -150,10 +185,24 @@ def test_predict_cli_end_to_end(tmp_path: Path) -> None:
 def test_predict_cli_refusals(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["predict", "--measurement", "nope", "--model", "nuwro-C12", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "unknown measurement" in r.output
-    r = CliRunner().invoke(app, ["predict", "--measurement", T2K, "--model", "nuwro-C12", "-n", "1000",
-                                 "--out", str(tmp_path)])
+    r = CliRunner().invoke(
+        app, ["predict", "--measurement", T2K, "--model", "nuwro-C12", "-n", "1000", "--out", str(tmp_path)]
+    )
     assert r.exit_code == 2 and "allow-extrapolation" in r.output and "6.2%" in r.output
-    r = CliRunner().invoke(app, ["predict", "--measurement", UB, "--model", "nuwro-C12", "-n", "1000",
-                                 "--allow-extrapolation", "--out", str(tmp_path)])
+    r = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            "--measurement",
+            UB,
+            "--model",
+            "nuwro-C12",
+            "-n",
+            "1000",
+            "--allow-extrapolation",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert r.exit_code == 2 and "target-composition" in r.output
     assert CliRunner().invoke(app, ["measurements"]).exit_code == 0

@@ -22,8 +22,14 @@ def _table(n: int = 40, seed: int = 2, source: str = "test", weight: bool = True
     e_nu = rng.uniform(0.5, 5.0, n)
     e_mu = np.maximum(rng.uniform(0.2, 1.0, n) * e_nu, 0.11)
     meta = SampleMeta(probe_pdg=14, target_Z=6, target_A=12, model="toy", source=source, xsec_cm2=XS)
-    return EventTable(e_nu, e_mu, rng.uniform(-1.0, 1.0, n), meta=meta, channel=rng.integers(-1, 6, n),
-                      weight=rng.uniform(0.5, 2.0, n) if weight else None)
+    return EventTable(
+        e_nu,
+        e_mu,
+        rng.uniform(-1.0, 1.0, n),
+        meta=meta,
+        channel=rng.integers(-1, 6, n),
+        weight=rng.uniform(0.5, 2.0, n) if weight else None,
+    )
 
 
 @pytest.fixture
@@ -81,8 +87,12 @@ BROKEN: list[tuple[str, Callable[[str], str]]] = [
     ("G.R.6", lambda t: re.sub(rf"(\nP 4 -1 {REMNANT_PDG} [^\n]*) 1\n", r"\1 25\n", t, count=1)),
     ("G.R.7", _first("\nW CV\n", "\nW nominal\n")),
     ("G.R.8", _drop(r"A NuHepMC\.AdditionalParticleNumbers ")),
-    ("E.R.1", lambda t: re.sub(r"\nE 0 1 4\n", "\nE 0 1 5\n", t, count=1).replace(
-        "\nE 1 ", "\nP 5 0 22 0 0 1 1 0 1\nE 1 ", 1)),
+    (
+        "E.R.1",
+        lambda t: re.sub(r"\nE 0 1 4\n", "\nE 0 1 5\n", t, count=1).replace(
+            "\nE 1 ", "\nP 5 0 22 0 0 1 1 0 1\nE 1 ", 1
+        ),
+    ),
     ("E.R.2", _first("\nE 1 1 4\n", "\nE 0 1 4\n")),
     ("E.R.3", lambda t: re.sub(r"signal_process_id \d+", "signal_process_id 999", t, count=1)),
     ("E.R.4", _drop(r"U GEV MM")),
@@ -113,8 +123,9 @@ def test_g_r_8_undeclared_nonstandard_number_is_reported(good: Path) -> None:
 def test_e_r_5_accepts_either_attribute_name_and_four_numbers(good: Path) -> None:
     assert check_nuhepmc(_broken(good, _drop(r"A 0 LabPos "))) == []
     assert check_nuhepmc(_broken(good, _drop(r"A 0 lab_pos "))) == []
-    four = _broken(good, lambda t: t.replace("lab_pos 0.000000 0.000000 0.000000",
-                                             "lab_pos 0.000000 0.000000 0.000000 1e-9"))
+    four = _broken(
+        good, lambda t: t.replace("lab_pos 0.000000 0.000000 0.000000", "lab_pos 0.000000 0.000000 0.000000 1e-9")
+    )
     assert check_nuhepmc(four) == []
     two = _broken(good, lambda t: t.replace("lab_pos 0.000000 0.000000 0.000000", "lab_pos 0 0"))
     assert "E.R.5" in _rules(check_nuhepmc(two))

@@ -29,8 +29,10 @@ MEV = 1000.0
 PARTICLE = ("t", "x", "y", "z", "pdg")
 FLAGS = ("cc", "qel", "res", "dis", "coh", "mec", "hyp")
 XSEC = 3.5e-38  # NuWro stores the flux-averaged total cross section as every event's weight
-SKIPPED = (r"kept 6 of 9 events; skipped beam is not nu_mu / anti-nu_mu \(1\), "
-           r"not charged current \(NC or other\) \(1\), primary lepton is not a muon \(1\)")
+SKIPPED = (
+    r"kept 6 of 9 events; skipped beam is not nu_mu / anti-nu_mu \(1\), "
+    r"not charged current \(NC or other\) \(1\), primary lepton is not a muon \(1\)"
+)
 
 
 def _particle(E: float, p: float, cos: float, pdg: int, phi: float = 0.3) -> dict[str, float]:
@@ -70,27 +72,35 @@ def _events() -> list[dict]:
             flags["qel"] = True
         struck = [] if flag == "coh" else [NUCLEON] * (2 if flag == "mec" else 1)
         hadrons = [PION] if flag in ("res", "dis", "coh") else [NUCLEON]
-        evs.append({"in": [_nu(E_nu), *struck], "out": [_lepton(E_mu, cos), *hadrons],
-                    "flags": flags})
+        evs.append({"in": [_nu(E_nu), *struck], "out": [_lepton(E_mu, cos), *hadrons], "flags": flags})
     nc = dict.fromkeys(FLAGS, False) | {"qel": True}
-    evs.append({"in": [_nu(1.2), NUCLEON], "out": [_lepton(0.9, 0.5, pdg=14, mass=0.0), NUCLEON],
-                "flags": nc})
+    evs.append({"in": [_nu(1.2), NUCLEON], "out": [_lepton(0.9, 0.5, pdg=14, mass=0.0), NUCLEON], "flags": nc})
     cc_qe = dict.fromkeys(FLAGS, False) | {"cc": True, "qel": True}
-    evs.append({"in": [_nu(1.4, pdg=12), NUCLEON], "out": [_lepton(1.0, 0.6, pdg=11, mass=0.000511),
-                                                         NUCLEON], "flags": cc_qe})
+    evs.append(
+        {"in": [_nu(1.4, pdg=12), NUCLEON], "out": [_lepton(1.0, 0.6, pdg=11, mass=0.000511), NUCLEON], "flags": cc_qe}
+    )
     evs.append({"in": [_nu(2.0), NUCLEON], "out": [], "flags": cc_qe})
     return evs
 
 
-def write_nuwro_tree(path: Path, events: list[dict], drop: tuple[str, ...] = (),
-                     seed: int = 3001, beam_type: int = 0, beam_energy: str = "300 10000") -> Path:
+def write_nuwro_tree(
+    path: Path,
+    events: list[dict],
+    drop: tuple[str, ...] = (),
+    seed: int = 3001,
+    beam_type: int = 0,
+    beam_energy: str = "300 10000",
+) -> Path:
     """A ROOT file with NuWro's ``treeout`` leaves (MeV) for ``events``, minus the ``drop`` paths."""
     n = len(events)
     cols: dict[str, object] = {}
     for vec in ("in", "out"):
         fields = {f: ak.Array([[p[f] for p in ev[vec]] for ev in events]) for f in PARTICLE}
-        fields = {f: ak.values_astype(a, np.int32 if f == "pdg" else np.float64) for f, a in fields.items()
-                  if f"e/{vec}/{vec}.{f}" not in drop}
+        fields = {
+            f: ak.values_astype(a, np.int32 if f == "pdg" else np.float64)
+            for f, a in fields.items()
+            if f"e/{vec}/{vec}.{f}" not in drop
+        }
         cols[f"e/{vec}"] = ak.zip(fields)
     for flag in FLAGS:
         cols[f"e/flag/flag.{flag}"] = np.array([ev["flags"][flag] for ev in events], dtype=bool)
@@ -106,10 +116,13 @@ def write_nuwro_tree(path: Path, events: list[dict], drop: tuple[str, ...] = (),
         return v.type.content if isinstance(v, ak.Array) else v.dtype  # type: ignore[attr-defined]
 
     with uproot.recreate(path) as f:
-        f.mktree("treeout", {k: branch_type(v) for k, v in cols.items()},
-                 counter_name=lambda counted: "n" + counted.replace("/", "_"),
-                 field_name=lambda outer, inner: f"{outer}/{outer.rsplit('/', 1)[-1]}.{inner}",
-                 title="Tree of events")
+        f.mktree(
+            "treeout",
+            {k: branch_type(v) for k, v in cols.items()},
+            counter_name=lambda counted: "n" + counted.replace("/", "_"),
+            field_name=lambda outer, inner: f"{outer}/{outer.rsplit('/', 1)[-1]}.{inner}",
+            title="Tree of events",
+        )
         f["treeout"].extend(cols)
     return path
 
@@ -123,8 +136,14 @@ def test_synthetic_tree_has_the_reader_paths(nuwro_file: Path) -> None:
     """The written leaves sit at NuWro's paths with its shapes (jagged particle leaves)."""
     tree = uproot.open(nuwro_file)["treeout"]
     keys = set(tree.keys(recursive=True))
-    assert {"e/in/in.t", "e/out/out.pdg", "e/flag/flag.cc", "e/weight", "e/par/par.nucleus_n",
-            "e/par/par.beam_energy.string"} <= keys
+    assert {
+        "e/in/in.t",
+        "e/out/out.pdg",
+        "e/flag/flag.cc",
+        "e/weight",
+        "e/par/par.nucleus_n",
+        "e/par/par.beam_energy.string",
+    } <= keys
     assert str(tree["e/in/in.t"].interpretation) == "AsJagged(AsDtype('>f8'))"
     assert str(tree["e/out/out.pdg"].interpretation) == "AsJagged(AsDtype('>i4'))"
     assert tree["e/in/in.pdg"].array().tolist()[4] == [14]  # coherent: the neutrino only
@@ -135,8 +154,7 @@ def test_nuwro_round_trip_known_kinematics(nuwro_file: Path) -> None:
     res = load_events(nuwro_file)
     t = res.table
     assert res.fmt == "nuwro-root" and res.n_records == len(KEPT) + 3
-    assert res.skipped == {REASON_PROBE: 1, "not charged current (NC or other)": 1,
-                           "primary lepton is not a muon": 1}
+    assert res.skipped == {REASON_PROBE: 1, "not charged current (NC or other)": 1, "primary lepton is not a muon": 1}
     want = np.array([k[:3] for k in KEPT])
     np.testing.assert_allclose(t.E_nu, want[:, 0], rtol=1e-14)
     np.testing.assert_allclose(t.E_mu, want[:, 1], rtol=1e-14)
@@ -169,8 +187,11 @@ def test_nuwro_beam_direction_is_taken_from_the_neutrino(tmp_path: Path) -> None
 
 def test_nuwro_without_optional_leaves(tmp_path: Path) -> None:
     """hyp, the seed and the beam card are optional: without them hyperon events read as QE."""
-    path = write_nuwro_tree(tmp_path / "old.root", _events(), drop=(
-        "e/flag/flag.hyp", "e/par/par.random_seed", "e/par/par.beam_type", "e/par/par.beam_energy.string"))
+    path = write_nuwro_tree(
+        tmp_path / "old.root",
+        _events(),
+        drop=("e/flag/flag.hyp", "e/par/par.random_seed", "e/par/par.beam_type", "e/par/par.beam_energy.string"),
+    )
     with pytest.warns(UserWarning, match=SKIPPED):
         t = read_events(path)
     assert len(t) == len(KEPT)
@@ -178,22 +199,32 @@ def test_nuwro_without_optional_leaves(tmp_path: Path) -> None:
     assert t.meta.seed is None and t.meta.energy_range is None
 
 
-@pytest.mark.parametrize(("beam_type", "card", "expected"), [
-    (0, "500 1000 1 2 3 2 1", (0.5, 1.0)),  # inline histogram: its edges, MeV -> GeV
-    (0, "2000", (2.0, 2.0)),  # monoenergetic
-    (5, "300 10000", None),  # a flux from a ROOT file: the card does not give the range
-])
-def test_nuwro_energy_range_from_the_beam_card(tmp_path: Path, beam_type: int, card: str,
-                                               expected: tuple[float, float] | None) -> None:
+@pytest.mark.parametrize(
+    ("beam_type", "card", "expected"),
+    [
+        (0, "500 1000 1 2 3 2 1", (0.5, 1.0)),  # inline histogram: its edges, MeV -> GeV
+        (0, "2000", (2.0, 2.0)),  # monoenergetic
+        (5, "300 10000", None),  # a flux from a ROOT file: the card does not give the range
+    ],
+)
+def test_nuwro_energy_range_from_the_beam_card(
+    tmp_path: Path, beam_type: int, card: str, expected: tuple[float, float] | None
+) -> None:
     path = write_nuwro_tree(tmp_path / "b.root", _events(), beam_type=beam_type, beam_energy=card)
     with pytest.warns(UserWarning, match=SKIPPED):
         assert read_events(path).meta.energy_range == expected
 
 
-@pytest.mark.parametrize("missing", [
-    ("e/weight",), ("e/flag/flag.cc",), ("e/par/par.nucleus_n",), ("e/out/out.z",),
-    ("e/in/in.pdg", "e/flag/flag.mec"),
-])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        ("e/weight",),
+        ("e/flag/flag.cc",),
+        ("e/par/par.nucleus_n",),
+        ("e/out/out.z",),
+        ("e/in/in.pdg", "e/flag/flag.mec"),
+    ],
+)
 def test_nuwro_missing_branch(tmp_path: Path, missing: tuple[str, ...]) -> None:
     path = write_nuwro_tree(tmp_path / "cut.root", _events(), drop=missing)
     assert detect_format(path) == "nuwro-root"

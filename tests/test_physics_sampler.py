@@ -111,19 +111,22 @@ def test_csv_flux_formats(tmp_path: Path) -> None:
         read_flux_csv(bad)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"target": "Pb208"}, "unknown target"),
-    ({"model": "nope"}, "unknown model"),
-    ({"energy": -1.0}, "must be > 0"),
-    ({"energy": (0.0, 5.0)}, "must be > 0"),
-    ({"energy": (0.3, 50.0)}, "outside the model range"),
-    ({"energy": 0.05}, "outside the model range"),
-    ({"n_events": 0}, "must be > 0"),
-    ({"probe": "nue"}, "unknown probe"),
-    ({"flux": "nofile.csv"}, "not found"),
-    ({"flux": "weird"}, "unknown flux"),
-    ({"seed": -3}, "seed"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"target": "Pb208"}, "unknown target"),
+        ({"model": "nope"}, "unknown model"),
+        ({"energy": -1.0}, "must be > 0"),
+        ({"energy": (0.0, 5.0)}, "must be > 0"),
+        ({"energy": (0.3, 50.0)}, "outside the model range"),
+        ({"energy": 0.05}, "outside the model range"),
+        ({"n_events": 0}, "must be > 0"),
+        ({"probe": "nue"}, "unknown probe"),
+        ({"flux": "nofile.csv"}, "not found"),
+        ({"flux": "weird"}, "unknown flux"),
+        ({"seed": -3}, "seed"),
+    ],
+)
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     args = {"n_events": 10, "seed": 0, **kwargs}
     with pytest.raises((ValueError, FileNotFoundError), match=match):
@@ -131,14 +134,16 @@ def test_bad_arguments(kwargs: dict, match: str) -> None:
 
 
 def test_simulate_to_file_equals_simulate(tmp_path: Path) -> None:
-    p = simulate_to_file(tmp_path / "s.parquet", "numu", "Ar40", energy=(0.3, 10.0), n_events=30_000, seed=9,
-                         progress=False)
+    p = simulate_to_file(
+        tmp_path / "s.parquet", "numu", "Ar40", energy=(0.3, 10.0), n_events=30_000, seed=9, progress=False
+    )
     back = read_parquet(p)
     mem = simulate("numu", "Ar40", energy=(0.3, 10.0), n_events=30_000, seed=9)
     assert np.array_equal(back.E_mu, mem.E_mu) and np.array_equal(back.channel, mem.channel)
     assert back.meta.xsec_cm2 == pytest.approx(mem.meta.xsec_cm2, rel=1e-6, abs=0) and back.meta.model == "default"
-    chunked = simulate_to_file(tmp_path / "c.parquet", "numu", "Ar40", n_events=25_001, seed=9,
-                               chunk_size=10_000, progress=False)
+    chunked = simulate_to_file(
+        tmp_path / "c.parquet", "numu", "Ar40", n_events=25_001, seed=9, chunk_size=10_000, progress=False
+    )
     assert len(read_parquet(chunked)) == 25_001
     assert not list(tmp_path.glob("*.tmp"))
 

@@ -34,9 +34,15 @@ def _free_inel(E: float, eta: int, kernel: str, w_lo: float, w_hi: float, on_pro
     return tot * (Ws[1] - Ws[0]) * GEV2_TO_CM2 / S38
 
 
-@pytest.mark.parametrize(("E", "pdg", "target", "tol"), [
-    (1.0, 14, 1.07, 0.03), (10.0, 14, 0.96, 0.03), (1.0, -14, 0.40, 0.05), (3.0, -14, 0.68, 0.05),
-])
+@pytest.mark.parametrize(
+    ("E", "pdg", "target", "tol"),
+    [
+        (1.0, 14, 1.07, 0.03),
+        (10.0, 14, 0.96, 0.03),
+        (1.0, -14, 0.40, 0.05),
+        (3.0, -14, 0.68, 0.05),
+    ],
+)
 def test_free_qe_llewellyn_smith(E: float, pdg: int, target: float, tol: float) -> None:
     assert free_sigma(E, pdg) / S38 == pytest.approx(target, rel=tol)
 
@@ -72,8 +78,9 @@ def test_dis_isoscalar_high_energy() -> None:
     assert nub / nu == pytest.approx(0.46, abs=0.05)
 
 
-def _nuclear(probe: int, target: str, E: float, model: str = "default", n: int = 150_000,
-             seed: int = 1) -> dict[str, float]:
+def _nuclear(
+    probe: int, target: str, E: float, model: str = "default", n: int = 150_000, seed: int = 1
+) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     m = get_model(model)
     cfg = nuclear_config(target, m)
@@ -83,9 +90,12 @@ def _nuclear(probe: int, target: str, E: float, model: str = "default", n: int =
     return {k: v / S38 for k, v in out.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="measured sigma/E = 1.004e-38 cm^2/GeV at 1 GeV (seed 1, 150k trials per "
-                   "channel): the NuWro-classic-like default model lies above the spec window 0.75-0.95 "
-                   "(NuWro 25.11: 0.909); see docs/physics.md")
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured sigma/E = 1.004e-38 cm^2/GeV at 1 GeV (seed 1, 150k trials per "
+    "channel): the NuWro-classic-like default model lies above the spec window 0.75-0.95 "
+    "(NuWro 25.11: 0.909); see docs/physics.md",
+)
 def test_total_sigma_over_E_nu_c12_at_1_GeV() -> None:
     assert 0.75 <= sum(_nuclear(14, "C12", 1.0).values()) <= 0.95
 

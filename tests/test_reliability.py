@@ -106,11 +106,9 @@ def test_item2_resume_with_other_data_or_fewer_steps(base: dict[str, Path], tmp_
     shutil.copytree(base["run"], run)
     res = nugan("pretrain", "--data", base["ar40"], "--config", base["config"], "--out", run, "--resume")
     clean_error(res, "cannot resume", "other training data")
-    res = nugan("pretrain", "--data", base["c12"], "--config", base["config"], "--out", run, "--resume",
-                "--seed", 7)
+    res = nugan("pretrain", "--data", base["c12"], "--config", base["config"], "--out", run, "--resume", "--seed", 7)
     clean_error(res, "another configuration", "train.seed: 3 -> 7")
-    res = nugan("pretrain", "--data", base["c12"], "--config", base["config"], "--out", run, "--resume",
-                "--steps", 10)
+    res = nugan("pretrain", "--data", base["c12"], "--config", base["config"], "--out", run, "--resume", "--steps", 10)
     clean_error(res, "at step 20 but train.steps is 10")
     res = nugan("pretrain", "--data", base["c12"], "--config", base["config"], "--out", run, "--resume", "--force")
     clean_error(res, "give one of them")
@@ -136,8 +134,9 @@ def test_item3_channel_codes_without_sidecar_are_not_guessed(tmp_path: Path) -> 
         res = nugan("convert", src, tmp_path / out, "--xsec", "1e-38")
         assert res.exit_code == 0, res.output
     assert read_parquet(tmp_path / "c.parquet").channel is None
-    (tmp_path / "numu_C12.json").write_text(json.dumps({"generator": "NuWro", "beam_pdg": 14, "target_Z": 6,
-                                                        "target_A": 12}))
+    (tmp_path / "numu_C12.json").write_text(
+        json.dumps({"generator": "NuWro", "beam_pdg": 14, "target_Z": 6, "target_A": 12})
+    )
     fr = read_events(src).channel_fractions()
     assert fr["DIS"] == pytest.approx(2 / 8) and "COH" not in fr
 
@@ -170,8 +169,7 @@ def test_item4_nan_model_is_refused(base: dict[str, Path], tmp_path: Path) -> No
     res = nugan("generate", "--model", nan, "-n", 100, "--energy", "1.0", "-o", tmp_path / "g.parquet")
     clean_error(res, "model.safetensors", "NaN or infinite")
     assert not (tmp_path / "g.parquet").exists()
-    res = nugan("transfer", "--base", nan, "--data", base["ar40"], "--config", base["config"],
-                "--out", tmp_path / "tl")
+    res = nugan("transfer", "--base", nan, "--data", base["ar40"], "--config", base["config"], "--out", tmp_path / "tl")
     clean_error(res, "NaN or infinite")
     std = copy_model(base, tmp_path / "std")
     edit_json(std, lambda i: i["transform"].update(std=[float("nan"), 1.0]))
@@ -182,9 +180,11 @@ def test_item4_nan_model_is_refused(base: dict[str, Path], tmp_path: Path) -> No
 def test_item4_training_that_diverges_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import nugan.training.loop as loop
 
-    monkeypatch.setattr(loop, "validation_metric",
-                        lambda *a, **k: {"map3d": float("nan"), "map3d_no_tails": float("nan"),
-                                         "mean_map": float("nan")})
+    monkeypatch.setattr(
+        loop,
+        "validation_metric",
+        lambda *a, **k: {"map3d": float("nan"), "map3d_no_tails": float("nan"), "mean_map": float("nan")},
+    )
     small = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_blocks=2, disc_muon_blocks=1)
     tc = TrainConfig(steps=4, batch_size=64, val_every=2, val_fraction=0.2, seed=0, threads=1)
     with pytest.raises(ValueError, match="without a finite validation <MAP>"):
@@ -193,8 +193,7 @@ def test_item4_training_that_diverges_fails(tmp_path: Path, monkeypatch: pytest.
 
 
 # ----------------------------------------------------------------------------------------------- item 5
-def test_item5_simulate_streams_without_spawning_or_rereading(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_item5_simulate_streams_without_spawning_or_rereading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import nugan.events.parquet_io as pio
 
     def no(*a, **k):
@@ -255,31 +254,42 @@ def test_item7_bad_flux_file(tmp_path: Path) -> None:
     clean_error(res, "random.root", "cannot read the flux histogram 'h'")
 
 
-@pytest.mark.parametrize("value, needle", [("96", "'gen_width' must be int"), (1e9, "'gen_width' must be int"),
-                                           (10**9, "'gen_width' must be <= 8192")])
-def test_item7_bad_architecture_in_model_json(base: dict[str, Path], tmp_path: Path, value: object,
-                                              needle: str) -> None:
+@pytest.mark.parametrize(
+    "value, needle",
+    [("96", "'gen_width' must be int"), (1e9, "'gen_width' must be int"), (10**9, "'gen_width' must be <= 8192")],
+)
+def test_item7_bad_architecture_in_model_json(
+    base: dict[str, Path], tmp_path: Path, value: object, needle: str
+) -> None:
     run = copy_model(base, tmp_path / "m")
     edit_json(run, lambda i: i["gan"].update(gen_width=value))
-    clean_error(nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"),
-                "model.json", needle)
+    clean_error(
+        nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"), "model.json", needle
+    )
 
 
 def test_item7_bad_value_types_in_config(base: dict[str, Path], tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text('gan:\n  latent_dim: "eight"\n')
-    clean_error(nugan("pretrain", "--data", base["c12"], "--config", cfg, "--out", tmp_path / "r"),
-                "c.yaml", "'latent_dim' must be int", "'eight'")
+    clean_error(
+        nugan("pretrain", "--data", base["c12"], "--config", cfg, "--out", tmp_path / "r"),
+        "c.yaml",
+        "'latent_dim' must be int",
+        "'eight'",
+    )
     cfg.write_text("train:\n  steps: 1.5\n")
-    clean_error(nugan("pretrain", "--data", base["c12"], "--config", cfg, "--out", tmp_path / "r"),
-                "'steps' must be int")
+    clean_error(
+        nugan("pretrain", "--data", base["c12"], "--config", cfg, "--out", tmp_path / "r"), "'steps' must be int"
+    )
 
 
 def test_item7_evaluate_out_is_a_file(base: dict[str, Path], tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("mine")
-    clean_error(nugan("evaluate", "--model", base["run"], "--reference", base["c12"], "--out", notes, "--no-auc"),
-                "notes.txt is a file")
+    clean_error(
+        nugan("evaluate", "--model", base["run"], "--reference", base["c12"], "--out", notes, "--no-auc"),
+        "notes.txt is a file",
+    )
     assert notes.read_text() == "mine"
 
 
@@ -294,21 +304,29 @@ def test_item8_wrong_column_type_names_file_and_column(tmp_path: Path) -> None:
 def test_item8_missing_model_keys(base: dict[str, Path], tmp_path: Path) -> None:
     run = copy_model(base, tmp_path / "m")
     edit_json(run, lambda i: i.pop("gan"))
-    clean_error(nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"),
-                "model.json", "lacks the 'gan'")
+    clean_error(
+        nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"),
+        "model.json",
+        "lacks the 'gan'",
+    )
 
 
 def test_item8_messages_quote_the_models_range(base: dict[str, Path], tmp_path: Path) -> None:
     ref = write_parquet(make_toy_events(2000, seed=5), tmp_path / "ref.parquet")
-    text = clean_error(nugan("evaluate", "--model", base["run"], "--reference", ref, "--energies", "50",
-                             "--no-auc"), "--energies 50 GeV outside model", "range 0.3-10 GeV")
+    text = clean_error(
+        nugan("evaluate", "--model", base["run"], "--reference", ref, "--energies", "50", "--no-auc"),
+        "--energies 50 GeV outside model",
+        "range 0.3-10 GeV",
+    )
     assert "allow" not in text
     t = make_toy_events(2000, seed=5)
     wide = write_parquet(EventTable(2 * t.E_nu, 2 * t.E_mu, t.cos_theta, meta=t.meta), tmp_path / "wide.parquet")
     fixed = tmp_path / "fixed.parquet"
     assert nugan("simulate", "-o", fixed, "--energy", "1", "-n", 500, "--no-progress").exit_code == 0
-    text = clean_error(nugan("evaluate", "--model", base["run"], "--reference", wide, "--fixed", fixed,
-                             "--no-auc"), "reference events have E_nu outside model")
+    text = clean_error(
+        nugan("evaluate", "--model", base["run"], "--reference", wide, "--fixed", fixed, "--no-auc"),
+        "reference events have E_nu outside model",
+    )
     assert "allow" not in text
     res = nugan("transfer", "--base", base["run"], "--data", wide, "--config", base["config"], "--out", tmp_path / "t")
     assert "allow" not in clean_error(res, "outside the base model's energy range")
@@ -322,13 +340,15 @@ def test_item9_flipped_bytes_detected(base: dict[str, Path], tmp_path: Path) -> 
     st = run / "model.safetensors"
     raw = bytearray(st.read_bytes())
     header = 8 + int.from_bytes(raw[:8], "little")
-    idx = np.random.default_rng(0).choice(np.arange(header, len(raw)), size=min(1000, len(raw) - header),
-                                          replace=False)
+    idx = np.random.default_rng(0).choice(np.arange(header, len(raw)), size=min(1000, len(raw) - header), replace=False)
     for i in idx:
         raw[i] ^= 0x10
     st.write_bytes(bytes(raw))
-    clean_error(nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"),
-                "model.safetensors", "do not match the sha256")
+    clean_error(
+        nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"),
+        "model.safetensors",
+        "do not match the sha256",
+    )
     old = copy_model(base, tmp_path / "old")
     edit_json(old, lambda i: i.pop("weights_sha256"))  # a model.json of an older nugan still loads
     assert load_model(old).info.get("weights_sha256") is None
@@ -337,8 +357,9 @@ def test_item9_flipped_bytes_detected(base: dict[str, Path], tmp_path: Path) -> 
 def test_item9_zero_scale_refused(base: dict[str, Path], tmp_path: Path) -> None:
     run = copy_model(base, tmp_path / "m")
     edit_json(run, lambda i: i["transform"].update(std=[0.0, 0.0]))
-    clean_error(nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"),
-                "transform.std")
+    clean_error(
+        nugan("generate", "--model", run, "-n", 10, "--energy", "1", "-o", tmp_path / "g.parquet"), "transform.std"
+    )
     with pytest.raises(ValueError, match="std"):
         VariableTransform(0.3, 10.0, (0.0, 0.0), (1.0, 0.0))
 
@@ -374,8 +395,12 @@ def test_item10_stale_tmp_cleaned_and_live_writer_refused(tmp_path: Path) -> Non
 def test_item10_sigterm_removes_the_temporary_file(tmp_path: Path) -> None:
     out = tmp_path / "big.parquet"
     env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "nugan.cli", "simulate", "-o", str(out), "-n", "50000000",
-                             "--no-progress"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nugan.cli", "simulate", "-o", str(out), "-n", "50000000", "--no-progress"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 60
     while not list(tmp_path.glob("*.tmp")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
@@ -388,8 +413,19 @@ def test_item10_sigterm_removes_the_temporary_file(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- item 11
 def test_item11_freeze_beyond_the_blocks(base: dict[str, Path], tmp_path: Path) -> None:
-    res = nugan("transfer", "--base", base["run"], "--data", base["ar40"], "--config", base["config"],
-                "--out", tmp_path / "tl", "--freeze", 99)
+    res = nugan(
+        "transfer",
+        "--base",
+        base["run"],
+        "--data",
+        base["ar40"],
+        "--config",
+        base["config"],
+        "--out",
+        tmp_path / "tl",
+        "--freeze",
+        99,
+    )
     clean_error(res, "cannot freeze 99 blocks", "has only 2")
 
 

@@ -40,12 +40,27 @@ def toy_fixed(n: int, E: float, seed: int, y_scale: float = 1.0) -> EventTable:
 def reports() -> list[MetricsReport]:
     """Two evaluated models (the second with a flow's test NLL row), sharing one floor."""
     refs = {1.0: toy_fixed(2000, 1.0, 1), 3.0: toy_fixed(2000, 3.0, 2)}
-    a = evaluate_tables(toy_fixed(2000, 1.0, 4, 0.9), refs[1.0],
-                        {1.0: toy_fixed(2000, 1.0, 3, 0.9), 3.0: toy_fixed(2000, 3.0, 5, 0.9)}, refs,
-                        name="shrunk <y>", energy_range=(0.5, 2.0), auc_cap=1000, seed=1)
-    b = evaluate_tables(toy_fixed(2000, 1.0, 6), refs[1.0],
-                        {1.0: toy_fixed(2000, 1.0, 7), 3.0: toy_fixed(2000, 3.0, 8)}, refs,
-                        name="same", energy_range=(0.5, 2.0), auc_cap=1000, seed=2, floor=a.floor)
+    a = evaluate_tables(
+        toy_fixed(2000, 1.0, 4, 0.9),
+        refs[1.0],
+        {1.0: toy_fixed(2000, 1.0, 3, 0.9), 3.0: toy_fixed(2000, 3.0, 5, 0.9)},
+        refs,
+        name="shrunk <y>",
+        energy_range=(0.5, 2.0),
+        auc_cap=1000,
+        seed=1,
+    )
+    b = evaluate_tables(
+        toy_fixed(2000, 1.0, 6),
+        refs[1.0],
+        {1.0: toy_fixed(2000, 1.0, 7), 3.0: toy_fixed(2000, 3.0, 8)},
+        refs,
+        name="same",
+        energy_range=(0.5, 2.0),
+        auc_cap=1000,
+        seed=2,
+        floor=a.floor,
+    )
     b.info["test_nll"] = {"mean": 1.234567, "se": 0.0123, "n": 2000}
     return [a, b]
 
@@ -79,8 +94,7 @@ class _Tables(HTMLParser):
             self._notes = self.tables[-1]["notes"]
         elif self._table is not None and tag == "tr":
             self._table["rows"].append((cls, []))
-        elif (self._table is not None and tag in ("td", "th", "caption")) or (self._notes is not None
-                                                                              and tag == "li"):
+        elif (self._table is not None and tag in ("td", "th", "caption")) or (self._notes is not None and tag == "li"):
             self._text = ""
 
     def handle_endtag(self, tag: str) -> None:
@@ -122,13 +136,15 @@ def check_cell(cell: str, value: Any, se: Any = None, bins: Any = None, where: s
     else:
         assert m["num"] != "-", f"{where}: '-' shown, JSON has {value!r}"
         assert len(m["dec"]) >= 3, f"{where}: {cell!r} shows too few digits"
-        assert abs(float(m["num"]) - value) <= 0.5 * 10 ** -len(m["dec"]) + 1e-12, \
+        assert abs(float(m["num"]) - value) <= 0.5 * 10 ** -len(m["dec"]) + 1e-12, (
             f"{where}: {cell!r} shown, JSON has {value!r}"
+        )
     if se is None:
         assert m["se"] is None, f"{where}: {cell!r} shows an error the JSON lacks"
     else:
-        assert m["se"] is not None and abs(float(m["se"]) - se) <= 0.5e-3 + 1e-12, \
+        assert m["se"] is not None and abs(float(m["se"]) - se) <= 0.5e-3 + 1e-12, (
             f"{where}: {cell!r} shown, JSON error {se!r}"
+        )
     assert (m["bins"] is None) == (bins is None), f"{where}: {cell!r}, JSON bins {bins!r}"
     if bins is not None:
         assert int(m["bins"]) == bins, f"{where}: {cell!r} shown, JSON has {bins} bins"
@@ -175,8 +191,10 @@ def _expected_detail(rep: dict[str, Any], columns: dict[str, str]) -> dict[str, 
         out["test NLL [nats/event]"] = ({"nll": nll}, {"value": None})
     for e, a in rep["auc_by_energy"].items():
         fa = fl.get("auc_by_energy", {}).get(e)
-        out[f"AUC @ {e} GeV"] = ({"value": a["auc"], "se": a["auc_se"]},
-                                 {"value": fa["auc"], "se": fa["auc_se"]} if fa else {"value": None})
+        out[f"AUC @ {e} GeV"] = (
+            {"value": a["auc"], "se": a["auc_se"]},
+            {"value": fa["auc"], "se": fa["auc_se"]} if fa else {"value": None},
+        )
     return out
 
 
@@ -190,8 +208,9 @@ def check_detail(table: dict[str, Any], rep: dict[str, Any], columns: dict[str, 
     expected = _expected_detail(rep, columns)
     shown = {cells[0]: cells for _, cells in rows}
     assert len(shown) == len(rows), "a metric is shown twice"
-    assert set(shown) == set(expected), (f"{rep['name']}: shown only {set(shown) - set(expected)}, "
-                                         f"in the JSON only {set(expected) - set(shown)}")
+    assert set(shown) == set(expected), (
+        f"{rep['name']}: shown only {set(shown) - set(expected)}, in the JSON only {set(expected) - set(shown)}"
+    )
     for label, (val, flo) in expected.items():
         _, value_cell, floor_cell, _how = shown[label]
         where = f"{rep['name']} / {label}"
@@ -205,8 +224,7 @@ def check_detail(table: dict[str, Any], rep: dict[str, Any], columns: dict[str, 
         if "nll" in val or (_missing(flo["value"]) and label.startswith("AUC @")):
             assert floor_cell == "-", f"{where}: floor {floor_cell!r}"
         else:
-            check_cell(floor_cell, flo["value"], se=flo.get("se"), bins=flo.get("bins"),
-                       where=f"{where} (floor)")
+            check_cell(floor_cell, flo["value"], se=flo.get("se"), bins=flo.get("bins"), where=f"{where} (floor)")
 
 
 def check_report(index: Path, data: dict[str, Any]) -> None:
@@ -251,6 +269,7 @@ def _bump(path: tuple[Any, ...], by: float = 0.01) -> Any:
         for k in head:
             d = d[k]
         d[last] = d[last] + by
+
     return edit
 
 
@@ -263,19 +282,33 @@ def _swap_rows(d: dict[str, Any]) -> None:
     rows[0], rows[1] = rows[1], rows[0]
 
 
-@pytest.mark.parametrize("edit", [
-    _bump(("table", "rows", 0, "map3d")),
-    _bump(("table", "rows", 1, "auc_se")),
-    _bump(("table", "rows", 2, "emd"), by=0.001),
-    _bump(("reports", 0, "headline", "mean_map")),
-    _bump(("reports", 0, "map", "n_bins_used"), by=1),
-    _bump(("reports", 1, "emd", "per_energy", "3", "cos_theta"), by=0.001),
-    _bump(("reports", 1, "floor", "auc", "auc_se")),
-    _bump(("reports", 1, "info", "test_nll", "mean"), by=0.001),
-    _drop_row,
-    _swap_rows,
-], ids=["table-map3d", "table-auc-se", "floor-emd", "detail-mean-map", "detail-bins", "detail-emd-energy",
-        "detail-floor-auc-se", "detail-nll", "row-missing-from-json", "rows-swapped"])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        _bump(("table", "rows", 0, "map3d")),
+        _bump(("table", "rows", 1, "auc_se")),
+        _bump(("table", "rows", 2, "emd"), by=0.001),
+        _bump(("reports", 0, "headline", "mean_map")),
+        _bump(("reports", 0, "map", "n_bins_used"), by=1),
+        _bump(("reports", 1, "emd", "per_energy", "3", "cos_theta"), by=0.001),
+        _bump(("reports", 1, "floor", "auc", "auc_se")),
+        _bump(("reports", 1, "info", "test_nll", "mean"), by=0.001),
+        _drop_row,
+        _swap_rows,
+    ],
+    ids=[
+        "table-map3d",
+        "table-auc-se",
+        "floor-emd",
+        "detail-mean-map",
+        "detail-bins",
+        "detail-emd-energy",
+        "detail-floor-auc-se",
+        "detail-nll",
+        "row-missing-from-json",
+        "rows-swapped",
+    ],
+)
 def test_checker_catches_a_mismatch(written: tuple[Path, dict], edit: Any) -> None:
     """The checker is not a tautology: each perturbed copy of metrics.json fails it."""
     index, data = written

@@ -25,8 +25,9 @@ PENDING = {"demo", "tune_t2k"}
 def _committed() -> list[str]:
     """Result files, relative to benchmarks/results (git's list where there is one, else the folder)."""
     try:
-        out = subprocess.run(["git", "-C", str(REPO), "ls-files", "benchmarks/results"], capture_output=True,
-                             text=True, check=True).stdout.split()
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "ls-files", "benchmarks/results"], capture_output=True, text=True, check=True
+        ).stdout.split()
         files = [Path(f).relative_to("benchmarks/results").as_posix() for f in out if (REPO / f).exists()]
     except (OSError, subprocess.CalledProcessError):
         files = []
@@ -34,10 +35,19 @@ def _committed() -> list[str]:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "run_all.py"), *args], capture_output=True,
-                          text=True, timeout=120, env=env, cwd=REPO)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run_all.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=REPO,
+    )
 
 
 def test_every_committed_result_has_exactly_one_producer() -> None:
@@ -68,8 +78,9 @@ def test_registry_is_well_formed() -> None:
         assert all(n in provided or n in run_all.UPSTREAM for n in e.needs), e.name
         if e.script and e.name not in PENDING:
             assert (REPO / e.script).exists(), e.script
-    assert [e.name for e in run_all.ordered(list(run_all.REGISTRY))].index("paper_plots") > \
-        [e.name for e in run_all.ordered(list(run_all.REGISTRY))].index("paper_reproduction")
+    assert [e.name for e in run_all.ordered(list(run_all.REGISTRY))].index("paper_plots") > [
+        e.name for e in run_all.ordered(list(run_all.REGISTRY))
+    ].index("paper_reproduction")
 
 
 def test_list_prints_the_registry() -> None:
@@ -151,8 +162,10 @@ def test_commit_override_and_script_command(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_run_all_runs_an_entry_and_stamps_what_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code = ("import json, pathlib, sys; r = pathlib.Path(sys.argv[1]); r.mkdir(parents=True, exist_ok=True); "
-            "(r / 'toy.json').write_text(json.dumps({'v': 1})); (r / 'toy.md').write_text('# toy\\n')")
+    code = (
+        "import json, pathlib, sys; r = pathlib.Path(sys.argv[1]); r.mkdir(parents=True, exist_ok=True); "
+        "(r / 'toy.json').write_text(json.dumps({'v': 1})); (r / 'toy.md').write_text('# toy\\n')"
+    )
     toy = run_all.Entry("toy", ("python", "-c", code, "{results}"), ("toy.json", "toy.md"), 0.1)
     broken = run_all.Entry("broken", ("python", "-c", "pass", "{results}"), ("never.json",), 0.1)
     monkeypatch.setattr(run_all, "REGISTRY", (toy, broken))
@@ -173,8 +186,13 @@ def test_run_all_runs_an_entry_and_stamps_what_it_wrote(tmp_path: Path, monkeypa
 def test_simulator_vs_nuwro_reads_the_cross_sections_from_the_sidecars(tmp_path: Path) -> None:
     import simulator_vs_nuwro as svn
 
-    side = {"beam_pdg": 14, "target_Z": 6, "target_A": 12, "beam_energy_param_MeV": "300 10000",
-            "cross_section_total_cm2_per_nucleon": 3.4586e-38}
+    side = {
+        "beam_pdg": 14,
+        "target_Z": 6,
+        "target_A": 12,
+        "beam_energy_param_MeV": "300 10000",
+        "cross_section_total_cm2_per_nucleon": 3.4586e-38,
+    }
     (tmp_path / "numu_C12_base.json").write_text(json.dumps(side))
     assert svn.nuwro_flat_sigma(tmp_path, "numu", "C12") == (3.4586e-38, "numu_C12_base.json")
     (tmp_path / "numu_Ar40.json").write_text(json.dumps(side))  # a carbon sidecar under the argon name

@@ -200,8 +200,19 @@ def test_train_state_resume_restores_the_rng_and_a_fresh_run_seeds_it(tmp_path: 
 def test_train_state_file_order_and_required_entries(tmp_path: Path) -> None:
     ts = _train_state(0)
     ts.save(tmp_path, DistInfo(), CPU, start_margin=0.0)
-    assert list(load_state(tmp_path)) == ["net", "net_ema", "opt", "rng_cpu", "rng_cuda", "history", "best",
-                                          "best_step", "step", "bad_vals", "start_margin"]
+    assert list(load_state(tmp_path)) == [
+        "net",
+        "net_ema",
+        "opt",
+        "rng_cpu",
+        "rng_cuda",
+        "history",
+        "best",
+        "best_step",
+        "step",
+        "bad_vals",
+        "start_margin",
+    ]
     assert ts.required == {"net", "opt", "rng_cpu", "history", "best", "best_step", "step", "bad_vals"}
 
 
@@ -215,8 +226,10 @@ def test_train_state_without_ema_starts_the_average_from_the_network(tmp_path: P
     save_state(st, tmp_path)
     ts = _train_state(1)
     ts.restore_or_seed(tmp_path, TrainConfig(steps=5), DistInfo(), CPU, resume=True)
-    assert all(torch.equal(a, b) for a, b in zip(ts.ema.state_dict().values(), src.nets["net"].state_dict().values(),
-                                                 strict=True))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(ts.ema.state_dict().values(), src.nets["net"].state_dict().values(), strict=True)
+    )
 
 
 def test_train_state_errors_name_the_run(tmp_path: Path) -> None:
@@ -226,8 +239,7 @@ def test_train_state_errors_name_the_run(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at step 30 but train.steps is 20"):
         _train_state(0).restore_or_seed(tmp_path, TrainConfig(steps=20), DistInfo(), CPU, resume=True)
     wide = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
-    other = TrainState({"net": wide}, {"opt": torch.optim.Adam(wide.parameters())}, EMA(wide, 0.9), "net",
-                       Selector())
+    other = TrainState({"net": wide}, {"opt": torch.optim.Adam(wide.parameters())}, EMA(wide, 0.9), "net", Selector())
     with pytest.raises(ValueError, match="does not fit this flow's architecture"):
         other.restore_or_seed(tmp_path, TrainConfig(steps=50), DistInfo(), CPU, resume=True, what="flow")
 
@@ -237,8 +249,12 @@ def test_restore_rng_takes_each_ranks_own_state_or_reseeds() -> None:
     for s in (11, 12):
         torch.manual_seed(s)
         states.append(torch.get_rng_state())
-    st = {"rng_cpu": states[0], "rng_cuda": None, "step": 40,
-          "rng_ranks": [{"cpu": states[0], "cuda": None}, {"cpu": states[1], "cuda": None}]}
+    st = {
+        "rng_cpu": states[0],
+        "rng_cuda": None,
+        "step": 40,
+        "rng_ranks": [{"cpu": states[0], "cuda": None}, {"cpu": states[1], "cuda": None}],
+    }
     two = DistInfo(rank=1, world_size=2)
     restore_rng(st, 3, two, CPU)
     assert torch.equal(torch.get_rng_state(), states[1])  # rank 1 continues its own stream
@@ -258,13 +274,22 @@ def test_seed_streams_keep_the_offsets_the_shipped_models_were_trained_with() ->
         assert [S.torch_seed(seed, r) for r in (0, 1)] == [seed * 1000 + 17, seed * 1000 + 18]
         assert S.resume_seed(seed, 1, 30) == seed * 1000 + 17 + 1 + 7919 * 30
         assert S.validation_seed(seed) == seed + 7919
-        assert [S.noise_seed(S.validation_seed(seed), j) for j in (1, 2)] == [seed + 7919 + 104_729 * j
-                                                                              for j in (1, 2)]
+        assert [S.noise_seed(S.validation_seed(seed), j) for j in (1, 2)] == [seed + 7919 + 104_729 * j for j in (1, 2)]
         assert S.epoch_stream(seed, 2) == [seed, 2] and S.epoch_stream(seed, 2, balanced=True) == [seed, 2, 1]
     # the streams of one seed are all different
     s = 3
-    assert len({S.init_seed(s), S.split_seed(s), S.torch_seed(s), S.validation_seed(s),
-                S.noise_seed(S.validation_seed(s), 1)}) == 5
+    assert (
+        len(
+            {
+                S.init_seed(s),
+                S.split_seed(s),
+                S.torch_seed(s),
+                S.validation_seed(s),
+                S.noise_seed(S.validation_seed(s), 1),
+            }
+        )
+        == 5
+    )
 
 
 def test_lr_schedule_and_records() -> None:
@@ -272,7 +297,12 @@ def test_lr_schedule_and_records() -> None:
     assert lr_factor(0, cfg) == 1.0 and lr_factor(100, cfg) == pytest.approx(0.1)
     assert lr_factor(50, cfg) == pytest.approx(0.55) and lr_factor(200, cfg) == pytest.approx(0.1)
     assert finite_or_none({"a": math.nan, "b": math.inf, "c": 1.5, "d": None, "e": 3}) == {
-        "a": None, "b": None, "c": 1.5, "d": None, "e": 3}
+        "a": None,
+        "b": None,
+        "c": 1.5,
+        "d": None,
+        "e": 3,
+    }
 
 
 def test_without_torchrun_training_joins_no_process_group(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -321,9 +351,11 @@ def test_ddp_resume_continues_every_ranks_rng_exactly(tmp_path: Path) -> None:
     assert load_state(tmp_path / "resumed")["step"] == 3
     assert len(load_state(tmp_path / "resumed")["rng_ranks"]) == 2
     resume = tmp_path / "resume.py"
-    resume.write_text(DDP_RESUME.split("orig, calls")[0].replace('"/straight", progress=False)',
-                                                                  '"/resumed", progress=False, resume=True)')
-                      .format(tests=str(Path(__file__).parent), out=str(tmp_path)))
+    resume.write_text(
+        DDP_RESUME.split("orig, calls")[0]
+        .replace('"/straight", progress=False)', '"/resumed", progress=False, resume=True)')
+        .format(tests=str(Path(__file__).parent), out=str(tmp_path))
+    )
     proc = subprocess.run([*launch, str(resume)], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     a, b = load_state(tmp_path / "straight"), load_state(tmp_path / "resumed")

@@ -21,8 +21,9 @@ SMALL = GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, disc_width=16, disc_
 
 
 def _run(steps: int = 20, seed: int = 3, **kw) -> RunConfig:
-    return RunConfig(SMALL, TrainConfig(steps=steps, batch_size=64, val_every=10, val_fraction=0.2,
-                                        seed=seed, threads=1, **kw))
+    return RunConfig(
+        SMALL, TrainConfig(steps=steps, batch_size=64, val_every=10, val_fraction=0.2, seed=seed, threads=1, **kw)
+    )
 
 
 def test_pretrain_writes_checkpoint_and_loads(tmp_path: Path, toy_events) -> None:
@@ -82,8 +83,7 @@ def test_transfer_freezes_first_block(tmp_path: Path, toy_events) -> None:
     pretrain(toy_events(1500), _run(), tmp_path / "base", progress=False)
     before = load_file(str(tmp_path / "base" / "model.safetensors"))
     cfg = TrainConfig(steps=20, batch_size=64, val_every=10, val_fraction=0.2, seed=5, threads=1)
-    transfer(tmp_path / "base", toy_events(1200, seed=9, target="Ar40"), tmp_path / "tl", cfg=cfg,
-             progress=False)
+    transfer(tmp_path / "base", toy_events(1200, seed=9, target="Ar40"), tmp_path / "tl", cfg=cfg, progress=False)
     st = load_state(tmp_path / "tl")
     for net in ("generator", "discriminator"):
         for k, v in st[net].items():
@@ -166,7 +166,10 @@ def test_ddp_two_cpu_processes_agree(tmp_path: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script)],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = torch.load(out / "rank0.pt"), torch.load(out / "rank1.pt")

@@ -31,8 +31,14 @@ def test_round_trip_keeps_types_and_tensors(tmp_path: Path) -> None:
     opt = torch.optim.Adam([torch.nn.Parameter(torch.ones(3))], lr=1e-3, betas=(0.5, 0.9))
     opt.param_groups[0]["params"][0].grad = torch.ones(3)
     opt.step()
-    state = {"opt": opt.state_dict(), "rng": torch.get_rng_state(), "history": [{"step": 1, "x": None, "y": 0.5}],
-             "best": float("inf"), "step": 7, "name": "a"}
+    state = {
+        "opt": opt.state_dict(),
+        "rng": torch.get_rng_state(),
+        "history": [{"step": 1, "x": None, "y": 0.5}],
+        "best": float("inf"),
+        "step": 7,
+        "name": "a",
+    }
     save_state(state, tmp_path)
     back = load_state(tmp_path)
     assert back["step"] == 7 and back["name"] == "a" and back["best"] == float("inf")

@@ -55,8 +55,9 @@ def base() -> Any:
 def _setup(m: Any, base: Any, n: int, seed: int = 3) -> tuple[Any, Any, Any]:
     drawn = flux_folded_sample(m, base, {"C12": 1.0}, n, seed, True)
     b = base.bundle
-    ws = weighted_sample(b.flow, b.transform, m.binning, drawn.events.E_nu, drawn.events.E_mu,
-                         drawn.events.cos_theta, drawn.weights)
+    ws = weighted_sample(
+        b.flow, b.transform, m.binning, drawn.events.E_nu, drawn.events.E_mu, drawn.events.cos_theta, drawn.weights
+    )
     rng = np.random.default_rng(seed)
     kev = base.sample(rng.uniform(0.3, 10.0, 2000), seed=seed + 1)
     kl = density_sample(b.flow, b.transform, kev.E_nu, kev.E_mu, kev.cos_theta)
@@ -92,8 +93,9 @@ def test_sigma_correction_recovers_a_scaled_measurement(base: Any) -> None:
     assert s.factor(np.array([0.5, 0.8, 1.5])) == pytest.approx(1.1, rel=0.02)
     assert res.ess_fraction > 0.95 and res.stopped is None and res.frozen == ["block0"]
     # without the normalisation fit, s(E) keeps the sample's summed weight: the scale cannot be absorbed
-    fixed = tune_flow(base.bundle.flow, ws, target, kl, dataclasses.replace(settings, fit_normalisation=False,
-                                                                            steps=10))
+    fixed = tune_flow(
+        base.bundle.flow, ws, target, kl, dataclasses.replace(settings, fit_normalisation=False, steps=10)
+    )
     w = ws.w0 * torch.exp(ws.design @ torch.tensor(fixed.sigma, dtype=torch.float64))
     assert float(w.sum() / ws.w0.sum()) == pytest.approx(1.0, abs=1e-9)
 
@@ -103,8 +105,7 @@ def test_tuning_the_flow_lowers_the_chi2_of_a_tilted_measurement(base: Any) -> N
     drawn, ws, kl = _setup(m, base, 6000)
     p0 = np.asarray(model_row(m, base, {"C12": 1.0}, 6000, 3, True).values)
     centres = 0.5 * (m.binning.cos_edges[1:] + m.binning.cos_edges[:-1])
-    tilt = np.concatenate([np.full(len(e) - 1, 1.0 + 0.2 * c) for c, e in zip(centres, m.binning.p_edges,
-                                                                                strict=True)])
+    tilt = np.concatenate([np.full(len(e) - 1, 1.0 + 0.2 * c) for c, e in zip(centres, m.binning.p_edges, strict=True)])
     fake = dataclasses.replace(m, data=p0 * tilt)
     target = TuneTarget.of(fake, np.arange(m.n_bins), drawn.factor)
     settings = TuneSettings(kl_weight=100.0, steps=40, batch=3000, kl_batch=1000, lr=1e-4, sigma_degree=-1)
@@ -180,9 +181,28 @@ def test_gan_base_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "t" / "tune.json").exists()
 
 
-TINY = ["--folds", "2", "--lambda", "100,1000", "--events", "4000", "--steps", "3", "--batch", "2000", "--kl-events",
-        "2000", "--kl-batch", "1000", "--predict-events", "5000", "--auc-events", "400", "--allow-extrapolation",
-        "--no-progress"]
+TINY = [
+    "--folds",
+    "2",
+    "--lambda",
+    "100,1000",
+    "--events",
+    "4000",
+    "--steps",
+    "3",
+    "--batch",
+    "2000",
+    "--kl-events",
+    "2000",
+    "--kl-batch",
+    "1000",
+    "--predict-events",
+    "5000",
+    "--auc-events",
+    "400",
+    "--allow-extrapolation",
+    "--no-progress",
+]
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,20 @@ def test_domain_parse() -> None:
 
 
 def test_aggregate_mean_and_spread() -> None:
-    rows = [{"domain": "d", "method": "TL", "size": 10, "seed": s, "map3d": v, "map3d_no_tails": v,
-             "mean_map": v, "emd": None, "auc": None} for s, v in ((0, 1.0), (1, 3.0))]
+    rows = [
+        {
+            "domain": "d",
+            "method": "TL",
+            "size": 10,
+            "seed": s,
+            "map3d": v,
+            "map3d_no_tails": v,
+            "mean_map": v,
+            "emd": None,
+            "auc": None,
+        }
+        for s, v in ((0, 1.0), (1, 3.0))
+    ]
     [a] = aggregate(rows)
     assert a["mean_map"] == 2.0 and a["mean_map_std"] == pytest.approx(2**0.5) and a["emd"] is None
     assert "2.000 ± 1.414" in study_markdown([a], StudyConfig(seeds=(0, 1)))
@@ -54,18 +66,43 @@ def test_evaluate_compare_report_cli(tmp_path: Path, tiny_base: Path) -> None:
 
     ref = tmp_path / "ref.parquet"
     write_parquet(simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=4000, seed=5), ref)
-    r = runner.invoke(app, ["evaluate", "--model", str(tiny_base), "--reference", str(ref), "--no-auc",
-                            "--out", str(tmp_path / "ev")])
+    r = runner.invoke(
+        app, ["evaluate", "--model", str(tiny_base), "--reference", str(ref), "--no-auc", "--out", str(tmp_path / "ev")]
+    )
     assert r.exit_code == 0, r.output
     assert "simulated with the built-in simulator" in r.output
     m = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert m["map"]["map3d"] > 0 and m["floor"] is not None
-    r = runner.invoke(app, ["compare", str(tiny_base), str(tiny_base), "--reference", str(ref), "--no-auc",
-                            "--out", str(tmp_path / "cmp")])
+    r = runner.invoke(
+        app,
+        [
+            "compare",
+            str(tiny_base),
+            str(tiny_base),
+            "--reference",
+            str(ref),
+            "--no-auc",
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "MC vs MC floor" in (tmp_path / "cmp" / "metrics.md").read_text()
-    r = runner.invoke(app, ["report", "--model", str(tiny_base), "--reference", str(ref), "--no-auc",
-                            "--energies", "1.0", "--out", str(tmp_path / "rep")])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--model",
+            str(tiny_base),
+            "--reference",
+            str(ref),
+            "--no-auc",
+            "--energies",
+            "1.0",
+            "--out",
+            str(tmp_path / "rep"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     html = (tmp_path / "rep" / "index.html").read_text()
     assert "<img" in html
@@ -78,8 +115,20 @@ def test_evaluate_rejects_bad_input(tmp_path: Path, tiny_base: Path) -> None:
     write_parquet(simulate("numu", "Ar40", "default", energy=(0.3, 10.0), n_events=2000, seed=5), ar)
     r = runner.invoke(app, ["evaluate", "--model", str(tiny_base), "--reference", str(ar), "--no-auc"])
     assert r.exit_code != 0 and "--cross-domain" in r.output
-    r = runner.invoke(app, ["evaluate", "--model", str(tiny_base), "--reference", str(ar), "--no-auc",
-                            "--cross-domain", "--energies", "20"])
+    r = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--model",
+            str(tiny_base),
+            "--reference",
+            str(ar),
+            "--no-auc",
+            "--cross-domain",
+            "--energies",
+            "20",
+        ],
+    )
     assert r.exit_code != 0 and "outside" in r.output
     empty = tmp_path / "empty.parquet"
     empty.write_bytes(b"")
@@ -89,9 +138,15 @@ def test_evaluate_rejects_bad_input(tmp_path: Path, tiny_base: Path) -> None:
 
 @pytest.mark.slow
 def test_study_runs_and_resumes(tmp_path: Path, tiny_base: Path) -> None:
-    cfg = StudyConfig(domains=("numu-Ar40",), sizes=(1500,), seeds=(0, 1), n_test=3000, n_fixed=1000,
-                      train=TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, threads=1),
-                      auc=False)
+    cfg = StudyConfig(
+        domains=("numu-Ar40",),
+        sizes=(1500,),
+        seeds=(0, 1),
+        n_test=3000,
+        n_fixed=1000,
+        train=TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, threads=1),
+        auc=False,
+    )
     rows = run_study(tiny_base, cfg, tmp_path, log=lambda m: None)
     methods = [r["method"] for r in rows]
     assert methods.count("TL") == 2 and methods.count("scratch") == 2
@@ -125,9 +180,15 @@ def test_study_with_a_file_provider(tmp_path: Path, tiny_base: Path) -> None:
         fsrc = {1.0: simulate("numu", "C12", "default", energy=1.0, n_events=1000, seed=15)}
         return DomainSamples(spec, pool, test, None, fixed, None), DomainSamples("numu-C12", None, src, None, fsrc)
 
-    cfg = StudyConfig(domains=("nuwro-like",), sizes=(1500,), seeds=(0,), n_test=3000, n_fixed=1000,
-                      train=TrainConfig(steps=10, batch_size=128, val_every=10, val_fraction=0.2, threads=1),
-                      auc=False)
+    cfg = StudyConfig(
+        domains=("nuwro-like",),
+        sizes=(1500,),
+        seeds=(0,),
+        n_test=3000,
+        n_fixed=1000,
+        train=TrainConfig(steps=10, batch_size=128, val_every=10, val_fraction=0.2, threads=1),
+        auc=False,
+    )
     rows = run_study(tiny_base, cfg, tmp_path, log=lambda m: None, provider=provider)
     assert {r["domain"] for r in rows} == {"nuwro-like"}
     assert next(r for r in rows if r["method"] == "TL")["emd"] is not None
@@ -141,8 +202,14 @@ def test_pretraining_length_walks_the_phases(tmp_path: Path, tiny_base: Path) ->
 
     phase2 = tiny_base.parent / f"{tiny_base.name}-phase2"
     data = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=1500, seed=2)
-    transfer(tiny_base, data, phase2, freeze="none", progress=False,
-             cfg=TrainConfig(steps=10, batch_size=128, val_every=10, val_fraction=0.2, threads=1))
+    transfer(
+        tiny_base,
+        data,
+        phase2,
+        freeze="none",
+        progress=False,
+        cfg=TrainConfig(steps=10, batch_size=128, val_every=10, val_fraction=0.2, threads=1),
+    )
     assert pretraining_length(phase2) == (30, [phase2.name, tiny_base.name])
     assert pretraining_length(tiny_base) == (20, [tiny_base.name])
 
@@ -176,8 +243,18 @@ def test_epoch_capped() -> None:
 def test_study_scratch_modes(tmp_path: Path, tiny_base: Path) -> None:
     """Converged scratch: its own budget and early stopping; matched: the TL run's steps, labelled so."""
     train = TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, threads=1)
-    cfg = StudyConfig(domains=("numu-Ar40",), sizes=(1200,), seeds=(0,), n_test=2000, n_fixed=500, train=train,
-                      auc=False, scratch_steps=60, scratch_patience=1, scratch_validations=6)
+    cfg = StudyConfig(
+        domains=("numu-Ar40",),
+        sizes=(1200,),
+        seeds=(0,),
+        n_test=2000,
+        n_fixed=500,
+        train=train,
+        auc=False,
+        scratch_steps=60,
+        scratch_patience=1,
+        scratch_validations=6,
+    )
     rows = run_study(tiny_base, cfg, tmp_path, log=lambda m: None)
     sc = next(r for r in rows if r["method"] == "scratch")
     info = json.loads((tmp_path / "numu-Ar40" / "n1200" / "scratch_converged_s0" / "model.json").read_text())
@@ -185,8 +262,7 @@ def test_study_scratch_modes(tmp_path: Path, tiny_base: Path) -> None:
     assert sc["steps"] <= 60 and sc["stopped_early"] == (sc["steps"] < 60)
     study = json.loads((tmp_path / "study.json").read_text())
     assert study["config"]["scratch_budget"] == 60 and study["config"]["scratch_budget_source"] == "scratch_steps"
-    rows = run_study(tiny_base, cfg.__class__(**{**cfg.__dict__, "scratch": "matched"}), tmp_path,
-                     log=lambda m: None)
+    rows = run_study(tiny_base, cfg.__class__(**{**cfg.__dict__, "scratch": "matched"}), tmp_path, log=lambda m: None)
     tl = next(r for r in rows if r["method"] == "TL")
     matched = next(r for r in rows if r["method"] == "scratch (matched budget)")
     assert matched["steps"] == tl["steps"] and "scratch (matched budget)" in (tmp_path / "study.md").read_text()
@@ -196,10 +272,16 @@ def test_plot_study_panels(tmp_path: Path) -> None:
     """<MAP>, AUC and EMD at 0.5 GeV against size, with zero-shot and floor lines."""
     from nugan.workflows.study import _size_panels
 
-    rows = [{"domain": "d", "method": m, "size": n, "seed": s, "mean_map": 1.0 + s, "auc": 0.6, "emd_0.5": 0.1}
-            for m in ("TL", "scratch") for n in (1000, 3000) for s in (0, 1)]
-    rows += [{"domain": "d", "method": m, "size": None, "seed": None, "mean_map": 0.9, "auc": 0.5, "emd_0.5": 0.01}
-             for m in ("MC vs MC floor", "zero-shot")]
+    rows = [
+        {"domain": "d", "method": m, "size": n, "seed": s, "mean_map": 1.0 + s, "auc": 0.6, "emd_0.5": 0.1}
+        for m in ("TL", "scratch")
+        for n in (1000, 3000)
+        for s in (0, 1)
+    ]
+    rows += [
+        {"domain": "d", "method": m, "size": None, "seed": None, "mean_map": 0.9, "auc": 0.5, "emd_0.5": 0.01}
+        for m in ("MC vs MC floor", "zero-shot")
+    ]
     agg = aggregate(rows)
     assert [m for m, _ in _size_panels(agg)] == ["mean_map", "auc", "emd_0.5"]
     assert plot_study(agg, tmp_path / "size.png").stat().st_size > 0
@@ -218,8 +300,26 @@ def test_learning_curves_plot(tmp_path: Path) -> None:
 
 def test_study_cli_scratch_option(tmp_path: Path, tiny_base: Path) -> None:
     """`nugan study --scratch matched` labels its scratch rows; an unknown mode is refused before any work."""
-    args = ["study", "--base", str(tiny_base), "--domains", "numu-Ar40", "--sizes", "1200", "--seeds", "0",
-            "--n-test", "2000", "--n-fixed", "500", "--steps", "10", "--no-auc", "--out", str(tmp_path)]
+    args = [
+        "study",
+        "--base",
+        str(tiny_base),
+        "--domains",
+        "numu-Ar40",
+        "--sizes",
+        "1200",
+        "--seeds",
+        "0",
+        "--n-test",
+        "2000",
+        "--n-fixed",
+        "500",
+        "--steps",
+        "10",
+        "--no-auc",
+        "--out",
+        str(tmp_path),
+    ]
     r = runner.invoke(app, [*args, "--scratch", "sometimes"])
     assert r.exit_code != 0 and "scratch must be" in r.output
     r = runner.invoke(app, [*args, "--scratch", "matched"])
@@ -234,12 +334,23 @@ def test_study_with_a_flow_base(tmp_path: Path) -> None:
     from nugan.physics import simulate
 
     data = simulate("numu", "C12", "default", energy=(0.3, 10.0), n_events=2000, seed=1)
-    run = RunConfig(train=TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, seed=1, threads=1),
-                    arch="flow", flow=FlowConfig(transforms=2, hidden=16, bins=6))
+    run = RunConfig(
+        train=TrainConfig(steps=20, batch_size=128, val_every=10, val_fraction=0.2, seed=1, threads=1),
+        arch="flow",
+        flow=FlowConfig(transforms=2, hidden=16, bins=6),
+    )
     pretrain(data, run, tmp_path / "base", progress=False)
     train = TrainConfig(steps=10, batch_size=128, val_every=5, val_fraction=0.2, threads=1, start_margin=2.0)
-    cfg = StudyConfig(domains=("numu-Ar40",), sizes=(1200,), seeds=(0,), n_test=2000, n_fixed=500, train=train,
-                      auc=False, scratch_patience=2)
+    cfg = StudyConfig(
+        domains=("numu-Ar40",),
+        sizes=(1200,),
+        seeds=(0,),
+        n_test=2000,
+        n_fixed=500,
+        train=train,
+        auc=False,
+        scratch_patience=2,
+    )
     rows = run_study(tmp_path / "base", cfg, tmp_path / "study", log=lambda m: None)
     assert {r["family"] for r in rows} == {"flow"}
     for method in ("TL", "scratch"):

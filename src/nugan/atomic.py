@@ -16,8 +16,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, Self, TypeVar
 
-__all__ = ["temporary_path", "atomic_path", "atomic_write_text", "AtomicStreamWriter", "claim", "release",
-           "clean_stale", "pid_alive", "WriterBusyError"]
+__all__ = [
+    "temporary_path",
+    "atomic_path",
+    "atomic_write_text",
+    "AtomicStreamWriter",
+    "claim",
+    "release",
+    "clean_stale",
+    "pid_alive",
+    "WriterBusyError",
+]
 
 ChunkT = TypeVar("ChunkT")
 
@@ -90,8 +99,10 @@ def claim(path: Path) -> Path:
             if owner == os.getpid() and lock.resolve() in _HELD:
                 raise WriterBusyError(f"{path}: this process is already writing it") from None
             if owner and owner != os.getpid() and pid_alive(owner):
-                raise WriterBusyError(f"{path}: another nugan process (pid {owner}) is writing this file; wait for "
-                                      "it to finish or choose another output") from None
+                raise WriterBusyError(
+                    f"{path}: another nugan process (pid {owner}) is writing this file; wait for "
+                    "it to finish or choose another output"
+                ) from None
             lock.unlink(missing_ok=True)  # left by a killed process
             continue
         with os.fdopen(fd, "w") as f:

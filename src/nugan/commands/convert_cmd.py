@@ -14,7 +14,10 @@ __all__ = ["register", "convert", "OUTPUT_FORMATS", "output_format"]
 
 #: Output extension -> format written.
 OUTPUT_FORMATS: dict[str, str] = {
-    ".parquet": "parquet", ".hepmc3": "nuhepmc", ".hepmc": "nuhepmc", ".csv": "csv",
+    ".parquet": "parquet",
+    ".hepmc3": "nuhepmc",
+    ".hepmc": "nuhepmc",
+    ".csv": "csv",
 }
 
 
@@ -22,8 +25,10 @@ def output_format(path: Path) -> str:
     """Format to write for ``path`` from its extension."""
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"{path}: cannot tell the output format from the extension "
-                         f"{path.suffix!r}; use one of {', '.join(OUTPUT_FORMATS)}")
+        raise ValueError(
+            f"{path}: cannot tell the output format from the extension "
+            f"{path.suffix!r}; use one of {', '.join(OUTPUT_FORMATS)}"
+        )
     return fmt
 
 
@@ -31,17 +36,17 @@ def output_format(path: Path) -> str:
 def convert(
     src: Annotated[Path, typer.Argument(help="Input event file (any supported format).")],
     dst: Annotated[Path, typer.Argument(help="Output: .parquet, .hepmc3/.hepmc (NuHepMC), .csv.")],
-    fmt_in: Annotated[str | None, typer.Option("--format-in", help="Force the input format.")]
-    = None,
-    probe: Annotated[str | None, typer.Option(help="Keep only this beam: numu or numubar.")]
-    = None,
-    target: Annotated[str | None, typer.Option(help="Keep only this nucleus: C12, Ar40, ...")]
-    = None,
-    lenient: Annotated[bool, typer.Option(
-        help="Drop unphysical rows (counted) instead of failing.")] = False,
-    xsec: Annotated[float | None, typer.Option(
-        help="Flux-averaged cross section per nucleon, in cm^2, for NuHepMC output when the "
-        "input does not record it.")] = None,
+    fmt_in: Annotated[str | None, typer.Option("--format-in", help="Force the input format.")] = None,
+    probe: Annotated[str | None, typer.Option(help="Keep only this beam: numu or numubar.")] = None,
+    target: Annotated[str | None, typer.Option(help="Keep only this nucleus: C12, Ar40, ...")] = None,
+    lenient: Annotated[bool, typer.Option(help="Drop unphysical rows (counted) instead of failing.")] = False,
+    xsec: Annotated[
+        float | None,
+        typer.Option(
+            help="Flux-averaged cross section per nucleon, in cm^2, for NuHepMC output when the "
+            "input does not record it."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the NuHepMC muon azimuth.")] = 0,
     chunk: Annotated[int, typer.Option(min=1, help="Events per NuHepMC write chunk.")] = 100_000,
 ) -> None:
@@ -75,13 +80,12 @@ def convert(
 
         with NuHepMCWriter(dst, t.meta, xsec_cm2=xsec, seed=seed) as w:
             for start in range(0, len(t), chunk):
-                w.write(t[start:start + chunk])
+                w.write(t[start : start + chunk])
     else:
         from nugan.events.csv_io import write_csv
 
         write_csv(t, dst)
-    console.print(f"wrote {len(t)} events ({t.meta.probe}-{t.meta.target}) to {dst} ({out_fmt})",
-                  highlight=False)
+    console.print(f"wrote {len(t)} events ({t.meta.probe}-{t.meta.target}) to {dst} ({out_fmt})", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -39,12 +39,19 @@ def _check_energies(models: list[str], energies: tuple[float, ...], fixed: list[
         lo, hi = nugan.load(spec).energy_range
         outside = [e for e in energies if not lo * (1 - 1e-6) <= e <= hi * (1 + 1e-6)]
         if outside:
-            raise ValueError(f"--energies {', '.join(f'{e:g}' for e in outside)} GeV outside model {spec}'s "
-                             f"range {lo:g}-{hi:g} GeV; choose evaluation energies inside it")
+            raise ValueError(
+                f"--energies {', '.join(f'{e:g}' for e in outside)} GeV outside model {spec}'s "
+                f"range {lo:g}-{hi:g} GeV; choose evaluation energies inside it"
+            )
 
 
-def load_references(reference: Path, fixed: list[Path] | None, energies: tuple[float, ...],
-                    reference2: Path | None = None, seed: int = 0) -> dict[str, Any]:
+def load_references(
+    reference: Path,
+    fixed: list[Path] | None,
+    energies: tuple[float, ...],
+    reference2: Path | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Flat reference (+ optional second one) and fixed-energy references.
 
     Fixed-energy references come from ``--fixed`` files (monoenergetic samples), or, for a reference made
@@ -65,8 +72,9 @@ def load_references(reference: Path, fixed: list[Path] | None, energies: tuple[f
             raise ValueError(f"{f}: fixed-energy reference is empty")
         e = float(t.E_nu[0])
         if abs(t.E_nu.max() - t.E_nu.min()) > 1e-6 * e:
-            raise ValueError(f"{f}: --fixed needs a monoenergetic sample; E_nu spans "
-                             f"{t.E_nu.min():.4g}-{t.E_nu.max():.4g} GeV")
+            raise ValueError(
+                f"{f}: --fixed needs a monoenergetic sample; E_nu spans {t.E_nu.min():.4g}-{t.E_nu.max():.4g} GeV"
+            )
         fixed_refs[round(e, 6)] = t
     if fixed_refs:
         note = f"fixed-energy references from files at {sorted(fixed_refs)} GeV"
@@ -88,8 +96,7 @@ def check_domain(model: Any, ref: Any, cross_domain: bool) -> None:
     d = model.info.get("domain", {})
     mp, mt = int(d.get("probe_pdg", 0)), str(d.get("target", "?"))
     if (mp, mt) != (ref.meta.probe_pdg, ref.meta.target):
-        msg = (f"model domain is probe {mp} on {mt}, reference is probe {ref.meta.probe_pdg} on "
-               f"{ref.meta.target}")
+        msg = f"model domain is probe {mp} on {mt}, reference is probe {ref.meta.probe_pdg} on {ref.meta.target}"
         if not cross_domain:
             raise ValueError(msg + "; pass --cross-domain to evaluate it there anyway (zero-shot)")
         console.print(f"[yellow]warning:[/] {msg} (zero-shot evaluation)")
@@ -104,8 +111,9 @@ def _emit(table: Any, out: Path | None, data: dict[str, Any]) -> None:
         console.print(f"wrote {out / 'metrics.json'} and {out / 'metrics.md'}")
 
 
-def _evaluate_all(models: list[str], refs: dict[str, Any], seed: int, auc: bool, cross_domain: bool,
-                  k: int = 1) -> list[Any]:
+def _evaluate_all(
+    models: list[str], refs: dict[str, Any], seed: int, auc: bool, cross_domain: bool, k: int = 1
+) -> list[Any]:
     import nugan
     from nugan.metrics.evaluate import compute_floor, evaluate_samples
 
@@ -117,9 +125,11 @@ def _evaluate_all(models: list[str], refs: dict[str, Any], seed: int, auc: bool,
         outside = ~m.bundle.transform.in_range(refs["ref"].E_nu)
         if outside.any():
             lo, hi = m.energy_range
-            raise ValueError(f"{int(outside.sum()):,} reference events have E_nu outside model {spec}'s range "
-                             f"{lo:g}-{hi:g} GeV (the reference spans {refs['ref'].E_nu.min():.4g}-"
-                             f"{refs['ref'].E_nu.max():.4g} GeV); evaluate on a reference inside the model's range")
+            raise ValueError(
+                f"{int(outside.sum()):,} reference events have E_nu outside model {spec}'s range "
+                f"{lo:g}-{hi:g} GeV (the reference spans {refs['ref'].E_nu.min():.4g}-"
+                f"{refs['ref'].E_nu.max():.4g} GeV); evaluate on a reference inside the model's range"
+            )
         for e in refs["fixed"]:
             if not m.energy_range[0] <= e <= m.energy_range[1]:
                 raise ValueError(f"evaluation energy {e} GeV is outside model {spec}'s range {m.energy_range} GeV")
@@ -129,8 +139,9 @@ def _evaluate_all(models: list[str], refs: dict[str, Any], seed: int, auc: bool,
 
         name = Path(spec).name or spec
         console.print(f"evaluating {name} on {len(refs['ref'])} reference events ...")
-        rep = evaluate_samples(gen_fn, refs["ref"], refs["fixed"] or None, seed=seed, k=k, name=name,
-                               floor=floor, auc=auc)
+        rep = evaluate_samples(
+            gen_fn, refs["ref"], refs["fixed"] or None, seed=seed, k=k, name=name, floor=floor, auc=auc
+        )
         if m.arch == "flow":  # exact likelihood of the reference events: the most sensitive figure
             rep.info["test_nll"] = nll_summary(-m.log_prob(refs["ref"], allow_extrapolation=cross_domain))
         reports.append(rep)
@@ -223,11 +234,19 @@ def report_cmd(
         if p.exists():
             histories[name] = [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
     index = write_report(
-        out, refs["fixed"], models={n: m.sample for n, m in loaded.items()},
-        metrics=reports, histories=histories,
-        disc_scores={n: {e: m.discriminator_score(t) for e, t in refs["fixed"].items()} for n, m in loaded.items()
-                     if m.arch == "gan"},
-        title=f"nugan report: {', '.join(loaded)} vs {reference.name}", notes=[refs["note"]], seed=seed,
+        out,
+        refs["fixed"],
+        models={n: m.sample for n, m in loaded.items()},
+        metrics=reports,
+        histories=histories,
+        disc_scores={
+            n: {e: m.discriminator_score(t) for e, t in refs["fixed"].items()}
+            for n, m in loaded.items()
+            if m.arch == "gan"
+        },
+        title=f"nugan report: {', '.join(loaded)} vs {reference.name}",
+        notes=[refs["note"]],
+        seed=seed,
         provenance={"reference": reference.name, "models": ", ".join(model)},
         progress=lambda msg: console.print(f"  {msg}"),
     )

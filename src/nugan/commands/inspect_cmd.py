@@ -16,12 +16,13 @@ __all__ = ["register", "inspect"]
 @user_errors
 def inspect(
     file: Annotated[Path, typer.Argument(help="Event file (any supported format).")],
-    fmt: Annotated[str | None, typer.Option(
-        "--format", help="Force a format instead of detecting it.")] = None,
-    probe: Annotated[str | None, typer.Option(
-        help="Only this beam (numu, numubar), for files that mix several.")] = None,
-    target: Annotated[str | None, typer.Option(
-        help="Only this nucleus (C12, Ar40, ...), for files that mix several.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Force a format instead of detecting it.")] = None,
+    probe: Annotated[
+        str | None, typer.Option(help="Only this beam (numu, numubar), for files that mix several.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Only this nucleus (C12, Ar40, ...), for files that mix several.")
+    ] = None,
 ) -> None:
     """Summarise an event file: counts, energy ranges, channel fractions, validation."""
     import numpy as np

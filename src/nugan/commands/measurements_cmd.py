@@ -24,32 +24,45 @@ def measurements() -> None:
     for mid in list_measurements():
         m = get_measurement(mid)
         fold = " (forward-folded)" if m.smearing is not None else ""
-        t.add_row(m.id, m.title, f"{m.target}, per {m.per}", f"{m.n_bins}{fold}", m.flux_label,
-                  ", ".join(m.stored) or "-")
+        t.add_row(
+            m.id, m.title, f"{m.target}, per {m.per}", f"{m.n_bins}{fold}", m.flux_label, ", ".join(m.stored) or "-"
+        )
     console.print(t)
 
 
 @user_errors
 def predict(
     measurement: str = typer.Option(..., "--measurement", help="Measurement ID (see `nugan measurements`)."),
-    model: list[str] = typer.Option(None, "--model", "-m", help="nugan model (shipped name, run dir or model.json); "
-                                                                "repeat for several."),
-    events: list[Path] = typer.Option(None, "--events", help="Flat-flux event file with metadata (energy range, "
-                                                             "total cross section), e.g. NuWro parquet; repeatable."),
-    simulator: list[str] = typer.Option(None, "--simulator", help="Built-in simulator model (e.g. default); "
-                                                                  "repeatable."),
+    model: list[str] = typer.Option(
+        None, "--model", "-m", help="nugan model (shipped name, run dir or model.json); repeat for several."
+    ),
+    events: list[Path] = typer.Option(
+        None,
+        "--events",
+        help="Flat-flux event file with metadata (energy range, total cross section), e.g. NuWro parquet; repeatable.",
+    ),
+    simulator: list[str] = typer.Option(
+        None, "--simulator", help="Built-in simulator model (e.g. default); repeatable."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (prediction.json/.md, slices.png, index.html)."),
-    target_composition: str = typer.Option(None, "--target-composition",
-                                           help="NUCLEUS=NUCLEONS list, e.g. C12=12,H1=1 (H1 counts as zero); "
-                                                "default: the measurement's (T2K: C12=1, MicroBooNE: Ar40=1)."),
+    target_composition: str = typer.Option(
+        None,
+        "--target-composition",
+        help="NUCLEUS=NUCLEONS list, e.g. C12=12,H1=1 (H1 counts as zero); "
+        "default: the measurement's (T2K: C12=1, MicroBooNE: Ar40=1).",
+    ),
     n_events: int = typer.Option(1_000_000, "--n-events", "-n", help="Events per model / simulator prediction."),
     seed: int = typer.Option(0, help="Random seed (>= 0)."),
-    allow_extrapolation: bool = typer.Option(False, "--allow-extrapolation",
-                                             help="Predict even if the flux reaches outside a generator's energy "
-                                                  "range (that flux then contributes nothing)."),
+    allow_extrapolation: bool = typer.Option(
+        False,
+        "--allow-extrapolation",
+        help="Predict even if the flux reaches outside a generator's energy "
+        "range (that flux then contributes nothing).",
+    ),
     device: str = typer.Option("cpu", help="Device for nugan models: cpu, auto, cuda, cuda:N."),
-    label: list[str] = typer.Option(None, "--label", help="Row labels for the --model, then --events, then "
-                                                          "--simulator sources, in order."),
+    label: list[str] = typer.Option(
+        None, "--label", help="Row labels for the --model, then --events, then --simulator sources, in order."
+    ),
 ) -> None:
     """Predict a published measurement (flux-folded) with models / event files / the simulator, chi2 against data."""
     import os
@@ -76,14 +89,17 @@ def predict(
     for f in files:
         if not Path(f).exists():
             raise FileNotFoundError(f"{f}: no such event file")
-    console.print(f"measurement {m.id}: {m.title}; {m.n_bins} bins, per {m.per}; flux {m.flux_label}; "
-                  f"target composition {comp}", highlight=False)
+    console.print(
+        f"measurement {m.id}: {m.title}; {m.n_bins} bins, per {m.per}; flux {m.flux_label}; target composition {comp}",
+        highlight=False,
+    )
     for n in m.notes:
         console.print(f"[dim]note: {n}[/]", highlight=False)
     rows = wf.stored_rows(m)
     sources = [("model", s) for s in models] + [("events", s) for s in files] + [("simulator", s) for s in sims]
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
-                  transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True
+    ) as bar:
         task = bar.add_task("predicting", total=len(sources))
         for k, (kind, spec) in enumerate(sources):
             name = labels[k] if k < len(labels) else None
@@ -94,8 +110,11 @@ def predict(
             for w in caught:
                 err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
             if row.flux_outside_fraction:
-                console.print(f"[yellow]note:[/] {row.label}: {row.flux_outside_fraction:.2%} of the flux above the "
-                              "CC threshold lies outside its energy range and contributes nothing", highlight=False)
+                console.print(
+                    f"[yellow]note:[/] {row.label}: {row.flux_outside_fraction:.2%} of the flux above the "
+                    "CC threshold lies outside its energy range and contributes nothing",
+                    highlight=False,
+                )
             rows.append(row)
             bar.advance(task)
     notes = list(m.notes) + [f"target composition {comp}"]
@@ -103,12 +122,25 @@ def predict(
     from nugan.reports.measurements import markdown_table
 
     console.print(markdown_table(m.id, [r.__dict__ for r in rows]), highlight=False)
-    console.print(f"wrote {paths['json']}, {paths['markdown']}, {paths['plot']} and {paths['html']} "
-                  f"in {time.perf_counter() - t0:.1f} s", highlight=False)
+    console.print(
+        f"wrote {paths['json']}, {paths['markdown']}, {paths['plot']} and {paths['html']} "
+        f"in {time.perf_counter() - t0:.1f} s",
+        highlight=False,
+    )
 
 
-def _one_row(wf, m, kind: str, spec: str, name: str | None, comp, n_events: int, seed: int,
-             allow_extrapolation: bool, device: str):
+def _one_row(
+    wf,
+    m,
+    kind: str,
+    spec: str,
+    name: str | None,
+    comp,
+    n_events: int,
+    seed: int,
+    allow_extrapolation: bool,
+    device: str,
+):
     """One prediction row of source ``kind`` ('model', 'events', 'simulator')."""
     if kind == "model":
         from nugan.generation.api import load_generator

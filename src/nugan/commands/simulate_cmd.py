@@ -33,8 +33,11 @@ def simulate(
     flux: str = typer.Option("flat", help="flat, FILE.csv (edge,content or low,high,content) or FILE.root:HIST."),
     events: int = typer.Option(100_000, "--events", "-n", help="Number of events (1 to 1e10)."),
     seed: int = typer.Option(0, help="Random seed (>= 0); same seed gives identical events."),
-    chunk_size: int = typer.Option(1_000_000, help="Events per Parquet write (row group); changes neither "
-                                                   "the events nor the memory bound (draws of 1e6 events)."),
+    chunk_size: int = typer.Option(
+        1_000_000,
+        help="Events per Parquet write (row group); changes neither "
+        "the events nor the memory bound (draws of 1e6 events).",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Simulate unweighted nu_mu / anti-nu_mu CC-inclusive events (E_nu, E_mu, cos_theta, channel)."""
@@ -49,8 +52,18 @@ def simulate(
     if chunk_size <= 0:
         raise ValueError(f"--chunk-size must be > 0, got {chunk_size}")
     t0 = time.perf_counter()
-    path = simulate_to_file(output, probe=probe, target=target, model=model, energy=e, flux=flux,
-                            n_events=events, seed=seed, chunk_size=chunk_size, progress=progress)
+    path = simulate_to_file(
+        output,
+        probe=probe,
+        target=target,
+        model=model,
+        energy=e,
+        flux=flux,
+        n_events=events,
+        seed=seed,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     dt = time.perf_counter() - t0
     from nugan.events.parquet_io import read_meta
 

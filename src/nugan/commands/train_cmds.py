@@ -30,8 +30,7 @@ def _energy_range(text: str) -> tuple[float, float]:
 
 
 def _overrides(run, steps: int | None, seed: int | None, device: str | None, amp: bool | None):
-    changes = {k: v for k, v in (("steps", steps), ("seed", seed), ("device", device), ("amp", amp))
-               if v is not None}
+    changes = {k: v for k, v in (("steps", steps), ("seed", seed), ("device", device), ("amp", amp)) if v is not None}
     import dataclasses
 
     return dataclasses.replace(run, train=run.train.replace(**changes)) if changes else run
@@ -74,8 +73,7 @@ def pretrain_cmd(
 
     run = _overrides(load_run_config(config, arch), steps, seed, device, amp)
     er = _energy_range(energy_range) if energy_range else None
-    result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient,
-                      force=force)
+    result = pretrain(_load_data(data, lenient), run, out, resume=resume, energy_range=er, lenient=lenient, force=force)
     _report(result, out)
 
 
@@ -93,9 +91,11 @@ def transfer_cmd(
     lenient: bool = typer.Option(False, help="Drop invalid rows instead of failing."),
     force: bool = typer.Option(False, "--force", help="Replace a run already in --out (otherwise refused)."),
     add_disc_features: str = typer.Option(
-        "", help="Give the base's discriminator physics features first (e.g. W2,Q2; zero-initialised)."),
+        "", help="Give the base's discriminator physics features first (e.g. W2,Q2; zero-initialised)."
+    ),
     add_latent_categories: int = typer.Option(
-        0, help="Give the base's generator a K-category latent code first (zero-initialised)."),
+        0, help="Give the base's generator a K-category latent code first (zero-initialised)."
+    ),
 ) -> None:
     """Fine-tune a pre-trained model (GAN or flow) on a small target sample with the first block(s) frozen."""
     from nugan.models.checkpoint import load_model
@@ -105,9 +105,18 @@ def transfer_cmd(
     bundle = load_model(base)
     cfg = load_run_config(config, bundle.arch).train if config else transfer_defaults(bundle.arch)
     cfg = _overrides(RunConfig(train=cfg), steps, seed, device, None).train
-    result = transfer(bundle, _load_data(data, lenient), out, freeze=freeze, cfg=cfg, resume=resume,
-                      lenient=lenient, add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
-                      add_latent_categories=add_latent_categories, force=force)
+    result = transfer(
+        bundle,
+        _load_data(data, lenient),
+        out,
+        freeze=freeze,
+        cfg=cfg,
+        resume=resume,
+        lenient=lenient,
+        add_disc_features=tuple(f for f in add_disc_features.split(",") if f),
+        add_latent_categories=add_latent_categories,
+        force=force,
+    )
     if _report(result, out):
         from nugan.training.runs import selection_note
 
@@ -138,8 +147,9 @@ def train_cmd(
     if not config:
         run = dataclasses.replace(run, train=scratch_settings(transfer_defaults(run.arch), run.arch))
     run = _overrides(run, steps, seed, device, None)
-    result = scratch(_load_data(data, lenient), run, out, match_budget=match_budget, resume=resume,
-                     lenient=lenient, force=force)
+    result = scratch(
+        _load_data(data, lenient), run, out, match_budget=match_budget, resume=resume, lenient=lenient, force=force
+    )
     _report(result, out)
 
 

@@ -20,10 +20,12 @@ def weights_cmd(
     events: Path = typer.Option(..., "--events", help="Event file to reweight (any supported format)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output: .parquet, .csv or .hepmc3 with the new weights."),
     clip: float = typer.Option(100.0, help="Weights are clipped to [1/clip, clip] (the fraction clipped is printed)."),
-    xsec: bool = typer.Option(False, "--xsec/--shape-only",
-                              help="Also multiply by sigma_to(E_nu) / sigma_from(E_nu) from the models' tables."),
-    allow_extrapolation: bool = typer.Option(False, "--allow-extrapolation",
-                                             help="Allow events outside the models' energy ranges."),
+    xsec: bool = typer.Option(
+        False, "--xsec/--shape-only", help="Also multiply by sigma_to(E_nu) / sigma_from(E_nu) from the models' tables."
+    ),
+    allow_extrapolation: bool = typer.Option(
+        False, "--allow-extrapolation", help="Allow events outside the models' energy ranges."
+    ),
     lenient: bool = typer.Option(False, help="Drop invalid rows (with counts) instead of failing."),
 ) -> None:
     """Per-event weights p_to / p_from (conditional densities at the event's E_nu) written with the events.
@@ -46,8 +48,9 @@ def weights_cmd(
     if table is None or len(table) == 0:
         raise ValueError(f"{events}: no events to reweight")
     a, b = nugan.load(model_from, device="cpu"), nugan.load(model_to, device="cpu")
-    console.print(f"reweighting {len(table):,} events of {events.name} from {a.name or model_from} to "
-                  f"{b.name or model_to} ...")
+    console.print(
+        f"reweighting {len(table):,} events of {events.name} from {a.name or model_from} to {b.name or model_to} ..."
+    )
     lp_a = a.log_prob(table, allow_extrapolation)
     lp_b = b.log_prob(table, allow_extrapolation)
     log_xs = None
@@ -57,11 +60,21 @@ def weights_cmd(
         log_xs = np.log(b.xsec(table.E_nu)) - np.log(a.xsec(table.E_nu))
     res = density_ratio_weights(lp_a, lp_b, clip, log_xs)
     w0 = table.weight if table.weight is not None else np.ones(len(table))
-    extra = {**table.meta.extra, "nugan_reweighted_from": a.name or model_from,
-             "nugan_reweighted_to": b.name or model_to, "nugan_reweight_clip": f"{clip:g}",
-             "nugan_reweight_xsec": str(xsec).lower()}
-    out = type(table)(table.E_nu, table.E_mu, table.cos_theta, meta=table.meta.replace(extra=extra),
-                      weight=w0 * res.weights, channel=table.channel)
+    extra = {
+        **table.meta.extra,
+        "nugan_reweighted_from": a.name or model_from,
+        "nugan_reweighted_to": b.name or model_to,
+        "nugan_reweight_clip": f"{clip:g}",
+        "nugan_reweight_xsec": str(xsec).lower(),
+    }
+    out = type(table)(
+        table.E_nu,
+        table.E_mu,
+        table.cos_theta,
+        meta=table.meta.replace(extra=extra),
+        weight=w0 * res.weights,
+        channel=table.channel,
+    )
     if output.suffix == ".parquet":
         from nugan.events.parquet_io import write_parquet
 

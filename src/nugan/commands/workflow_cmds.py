@@ -24,8 +24,9 @@ def _ints(spec: str, what: str) -> tuple[int, ...]:
 @user_errors
 def study_cmd(
     base: str = typer.Option("numu-C12", "--base", help="Base model: shipped name, run dir or model.json."),
-    domains: str = typer.Option("numu-Ar40,numubar-C12,numu-C12:high-ma-nomec",
-                                help="Target domains PROBE-TARGET[:MODEL], comma-separated."),
+    domains: str = typer.Option(
+        "numu-Ar40,numubar-C12,numu-C12:high-ma-nomec", help="Target domains PROBE-TARGET[:MODEL], comma-separated."
+    ),
     sizes: str = typer.Option("10000,100000", help="Training sizes (events), comma-separated."),
     seeds: str = typer.Option("0,1,2", help="Seeds (repetitions), comma-separated."),
     freeze_depths: str = typer.Option("1", "--freeze-depths", help="Frozen leading blocks to compare, e.g. 0,1,2."),
@@ -33,15 +34,23 @@ def study_cmd(
     n_fixed: int = typer.Option(50_000, help="Events of each fixed-energy reference."),
     steps: int = typer.Option(None, help="Override the fine-tuning steps."),
     auc: bool = typer.Option(True, "--auc/--no-auc", help="Classifier two-sample AUC."),
-    scratch: str = typer.Option("converged", "--scratch",
-                                help="Scratch baseline: 'converged' (own budget, early stopping) or 'matched' "
-                                     "(the transfer run's steps)."),
-    scratch_steps: int = typer.Option(None, "--scratch-steps",
-                                      help="Converged scratch budget (default: the base's pre-training length; "
-                                           "give it for shipped bases, which record only their last phase)."),
-    scratch_patience: int = typer.Option(20, "--scratch-patience",
-                                         help="Converged scratch stops after this many validations without "
-                                              "improvement (about 200 validations over the budget)."),
+    scratch: str = typer.Option(
+        "converged",
+        "--scratch",
+        help="Scratch baseline: 'converged' (own budget, early stopping) or 'matched' (the transfer run's steps).",
+    ),
+    scratch_steps: int = typer.Option(
+        None,
+        "--scratch-steps",
+        help="Converged scratch budget (default: the base's pre-training length; "
+        "give it for shipped bases, which record only their last phase).",
+    ),
+    scratch_patience: int = typer.Option(
+        20,
+        "--scratch-patience",
+        help="Converged scratch stops after this many validations without "
+        "improvement (about 200 validations over the budget).",
+    ),
     out: Path = typer.Option(Path("runs/study"), "--out", help="Output folder (resumable)."),
 ) -> None:
     """Transfer learning vs scratch vs zero-shot on simulated domains, several sizes and seeds (the model family,
@@ -59,25 +68,43 @@ def study_cmd(
         get_model(Domain.parse(d).model)  # fail now on an unknown model, before any work
     defaults = transfer_defaults(load_model(base).arch)  # the base's family: GAN or flow fine-tuning settings
     train = defaults if steps is None else defaults.replace(steps=steps)
-    cfg = StudyConfig(domains=doms, sizes=_ints(sizes, "--sizes"), seeds=_ints(seeds, "--seeds"),
-                      freeze_depths=_ints(freeze_depths, "--freeze-depths"), n_test=n_test, n_fixed=n_fixed,
-                      train=train, auc=auc, scratch=scratch, scratch_steps=scratch_steps,
-                      scratch_patience=scratch_patience)
+    cfg = StudyConfig(
+        domains=doms,
+        sizes=_ints(sizes, "--sizes"),
+        seeds=_ints(seeds, "--seeds"),
+        freeze_depths=_ints(freeze_depths, "--freeze-depths"),
+        n_test=n_test,
+        n_fixed=n_fixed,
+        train=train,
+        auc=auc,
+        scratch=scratch,
+        scratch_steps=scratch_steps,
+        scratch_patience=scratch_patience,
+    )
     rows = run_study(base, cfg, out, log=lambda m: console.print(m, markup=False))
     tab = Table(title="study: mean ± std over seeds")
     for col in ("domain", "method", "size", "<MAP>", "EMD", "EMD 0.5 GeV", "AUC", "steps"):
         tab.add_column(col)
     for a in aggregate(rows):
+
         def cell(m: str, a: dict = a) -> str:
             v, s = a.get(m), a.get(f"{m}_std")
             return "-" if v is None else f"{v:.3f}" + (f" ± {s:.3f}" if s else "")
 
-        tab.add_row(a["domain"], a["method"], "-" if a["size"] is None else str(a["size"]),
-                    cell("mean_map"), cell("emd"), cell("emd_0.5"), cell("auc"),
-                    "-" if a.get("steps") is None else f"{a['steps']:,.0f}")
+        tab.add_row(
+            a["domain"],
+            a["method"],
+            "-" if a["size"] is None else str(a["size"]),
+            cell("mean_map"),
+            cell("emd"),
+            cell("emd_0.5"),
+            cell("auc"),
+            "-" if a.get("steps") is None else f"{a['steps']:,.0f}",
+        )
     console.print(tab)
-    console.print(f"wrote {out / 'study.json'}, {out / 'study.md'}, {out / 'map_vs_size.png'} and "
-                  f"{out}/learning_curves_*.png")
+    console.print(
+        f"wrote {out / 'study.json'}, {out / 'study.md'}, {out / 'map_vs_size.png'} and {out}/learning_curves_*.png"
+    )
 
 
 @user_errors
@@ -106,8 +133,14 @@ def demo_cmd(
     for r in rows:
         tab.add_row(r["name"], f(r["map3d"]), f(r["map3d_no_tails"]), f(r["mean_map"]), f(r["emd"], 4), f(r["auc"]))
     fl = rows[1]
-    tab.add_row("MC vs MC floor (Ar40)", f(fl["floor_map3d"]), f(fl["floor_map3d_no_tails"]),
-                f(fl["floor_mean_map"]), f(fl["floor_emd"], 4), f(fl["floor_auc"]))
+    tab.add_row(
+        "MC vs MC floor (Ar40)",
+        f(fl["floor_map3d"]),
+        f(fl["floor_map3d_no_tails"]),
+        f(fl["floor_mean_map"]),
+        f(fl["floor_emd"], 4),
+        f(fl["floor_auc"]),
+    )
     console.print(tab)
     console.print(f"[bold green]report:[/] {summary['report']}")
 

@@ -37,8 +37,12 @@ def xsec(
     for i, E in enumerate(t.E_nu):
         if i % every and i != len(t.E_nu) - 1:
             continue
-        tab.add_row(f"{E:.3f}", *[f"{t.sigma[c][i] / 1e-38:.4f}" for c in chans], f"{tot[i] / 1e-38:.4f}",
-                    f"{tot[i] / 1e-38 / E:.4f}")
+        tab.add_row(
+            f"{E:.3f}",
+            *[f"{t.sigma[c][i] / 1e-38:.4f}" for c in chans],
+            f"{tot[i] / 1e-38:.4f}",
+            f"{tot[i] / 1e-38 / E:.4f}",
+        )
     console.print(tab)
     if output is None:
         return
@@ -47,8 +51,14 @@ def xsec(
     data = np.column_stack([t.E_nu, *[t.sigma[c] for c in chans], tot])
     csv = output / f"{stem}.csv"
     with atomic_path(csv) as tmp:
-        np.savetxt(tmp, data, delimiter=",", fmt="%.6e", comments="",
-                   header="E_nu_GeV," + ",".join(f"sigma_{c}_cm2" for c in chans) + ",sigma_total_cm2")
+        np.savetxt(
+            tmp,
+            data,
+            delimiter=",",
+            fmt="%.6e",
+            comments="",
+            header="E_nu_GeV," + ",".join(f"sigma_{c}_cm2" for c in chans) + ",sigma_total_cm2",
+        )
     import matplotlib
 
     matplotlib.use("Agg")

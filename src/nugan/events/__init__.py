@@ -26,8 +26,11 @@ __all__ = [
     "ParquetEventWriter",
 ]
 
-_LAZY = {"read_parquet": "nugan.events.parquet_io", "write_parquet": "nugan.events.parquet_io",
-         "ParquetEventWriter": "nugan.events.parquet_io"}
+_LAZY = {
+    "read_parquet": "nugan.events.parquet_io",
+    "write_parquet": "nugan.events.parquet_io",
+    "ParquetEventWriter": "nugan.events.parquet_io",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -81,15 +81,17 @@ def _parse(path: Path, text: str) -> tuple[dict[str, list], SampleMeta | None]:
             continue
         if line.lstrip().startswith("#"):
             if line.startswith(META_PREFIX):
-                meta = _meta_line(line[len(META_PREFIX):], path, lineno)
+                meta = _meta_line(line[len(META_PREFIX) :], path, lineno)
             continue
         row = next(csv.reader([line]))
         if header is None:
             header = [c.strip() for c in row]
             missing = [c for c in REQUIRED if c not in header]
             if missing:
-                raise ValueError(f"{path}: CSV header lacks column(s) {missing}; nugan needs "
-                                 f"{','.join(REQUIRED)} in GeV (found {header})")
+                raise ValueError(
+                    f"{path}: CSV header lacks column(s) {missing}; nugan needs "
+                    f"{','.join(REQUIRED)} in GeV (found {header})"
+                )
             cols = {c: [] for c in header}
             continue
         if len(row) != len(header):
@@ -132,8 +134,12 @@ def load_csv(path: str | os.PathLike[str]) -> RawEvents:
         Z = np.full(n, stored.target_Z) if Z is None else Z
         A = np.full(n, stored.target_A) if A is None else A
     return RawEvents(
-        E_nu=f64["E_nu"], E_mu=f64["E_mu"], cos_theta=f64["cos_theta"],
-        probe_pdg=probe, target_Z=Z, target_A=A,
+        E_nu=f64["E_nu"],
+        E_mu=f64["E_mu"],
+        cos_theta=f64["cos_theta"],
+        probe_pdg=probe,
+        target_Z=Z,
+        target_A=A,
         channel=np.asarray(cols["channel"], dtype=np.int8) if "channel" in cols else None,
         weight=np.asarray(cols["weight"], dtype=np.float64) if "weight" in cols else None,
         meta=meta,
@@ -151,8 +157,10 @@ def write_csv(table: EventTable, path: str | os.PathLike[str]) -> Path:
         w = csv.writer(f)
         w.writerow(names)
         for i in range(len(table)):
-            w.writerow([
-                (labels[cols[n][i]] if cols[n][i] >= 0 else "") if n == "channel"
-                else repr(float(cols[n][i])) for n in names
-            ])
+            w.writerow(
+                [
+                    (labels[cols[n][i]] if cols[n][i] >= 0 else "") if n == "channel" else repr(float(cols[n][i]))
+                    for n in names
+                ]
+            )
     return path

@@ -27,10 +27,26 @@ __all__ = ["TREE", "load_genie_gst"]
 TREE = "gst"
 
 _LEAVES = {
-    "Ev": "Ev", "El": "El", "cthl": "cthl",
-    "pxv": "pxv", "pyv": "pyv", "pzv": "pzv", "pxl": "pxl", "pyl": "pyl", "pzl": "pzl",
-    "neu": "neu", "fspl": "fspl", "Z": "Z", "A": "A", "cc": "cc",
-    "qel": "qel", "mec": "mec", "res": "res", "dis": "dis", "coh": "coh", "wght": "wght",
+    "Ev": "Ev",
+    "El": "El",
+    "cthl": "cthl",
+    "pxv": "pxv",
+    "pyv": "pyv",
+    "pzv": "pzv",
+    "pxl": "pxl",
+    "pyl": "pyl",
+    "pzl": "pzl",
+    "neu": "neu",
+    "fspl": "fspl",
+    "Z": "Z",
+    "A": "A",
+    "cc": "cc",
+    "qel": "qel",
+    "mec": "mec",
+    "res": "res",
+    "dis": "dis",
+    "coh": "coh",
+    "wght": "wght",
 }
 _OPTIONAL = ("cthl", "pxv", "pyv", "pzv", "pxl", "pyl", "pzl", "mec", "wght")
 
@@ -59,11 +75,10 @@ def load_genie_gst(path: str | os.PathLike[str]) -> RawEvents:
     path = Path(path)
     a = read_leaves(open_tree(path, TREE), _LEAVES, path, optional=_OPTIONAL)
     n = len(a["Ev"])
-    flags = {k: (_np(a[k], bool) if k in a else np.zeros(n, dtype=bool))
-             for k in ("coh", "qel", "mec", "res", "dis")}
+    flags = {k: (_np(a[k], bool) if k in a else np.zeros(n, dtype=bool)) for k in ("coh", "qel", "mec", "res", "dis")}
     channel = channels_from_flags(
-        {"COH": flags["coh"], "QE": flags["qel"], "MEC": flags["mec"], "RES": flags["res"],
-         "DIS": flags["dis"]}, n)
+        {"COH": flags["coh"], "QE": flags["qel"], "MEC": flags["mec"], "RES": flags["res"], "DIS": flags["dis"]}, n
+    )
     return RawEvents(
         E_nu=_np(a["Ev"], np.float64),
         E_mu=_np(a["El"], np.float64),

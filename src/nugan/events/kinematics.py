@@ -58,4 +58,3 @@ def bjorken_x(E_nu: np.ndarray, E_mu: np.ndarray, cos_theta: np.ndarray) -> np.n
 def inelasticity_y(E_nu: np.ndarray, E_mu: np.ndarray) -> np.ndarray:
     """Inelasticity y = omega / E_nu."""
     return omega(E_nu, E_mu) / np.asarray(E_nu, dtype=np.float64)
-

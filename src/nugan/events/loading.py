@@ -147,8 +147,9 @@ def _names(values: np.ndarray | None, fmt_value: Callable[[int], str]) -> list[s
     return [] if values is None else sorted({fmt_value(int(v)) for v in np.unique(values)})
 
 
-def _label(values: np.ndarray | None, wanted: int | None, what: str, path: str,
-           fmt_value: Callable[[int], str]) -> tuple[np.ndarray | None, int | None]:
+def _label(
+    values: np.ndarray | None, wanted: int | None, what: str, path: str, fmt_value: Callable[[int], str]
+) -> tuple[np.ndarray | None, int | None]:
     """Mask selecting ``wanted`` (None: all) and the single value left, or raise if mixed."""
     if values is None:
         return None, wanted
@@ -164,8 +165,7 @@ def _label(values: np.ndarray | None, wanted: int | None, what: str, path: str,
     return None, (int(uniq[0]) if len(uniq) else None)
 
 
-def select_events(raw: RawEvents, path: str, probe: str | int | None = None,
-                  target: str | None = None) -> ReadResult:
+def select_events(raw: RawEvents, path: str, probe: str | int | None = None, target: str | None = None) -> ReadResult:
     """Keep CC nu_mu/anti-nu_mu events with a muon matching ``probe``/``target``; count the rest.
 
     Args:
@@ -218,13 +218,18 @@ def select_events(raw: RawEvents, path: str, probe: str | int | None = None,
     if pdg is None:
         pdg = meta.probe_pdg
         if raw.probe_pdg is None:
-            warnings.warn(f"{path}: the file does not record the beam; labelled as "
-                          f"{probe_name(pdg)} (pass a probe to label it)", stacklevel=3)
+            warnings.warn(
+                f"{path}: the file does not record the beam; labelled as {probe_name(pdg)} (pass a probe to label it)",
+                stacklevel=3,
+            )
     if za_code is None:
         Z, A = meta.target_Z, meta.target_A
         if za_col is None:
-            warnings.warn(f"{path}: the file does not record the target; labelled as "
-                          f"{target_name(Z, A)} (pass a target to label it)", stacklevel=3)
+            warnings.warn(
+                f"{path}: the file does not record the target; labelled as "
+                f"{target_name(Z, A)} (pass a target to label it)",
+                stacklevel=3,
+            )
     else:
         Z, A = za_code // 1000, za_code % 1000
     xsec = meta.xsec_cm2
@@ -232,7 +237,9 @@ def select_events(raw: RawEvents, path: str, probe: str | int | None = None,
         xsec = float(np.sum(raw.xsec_share[idx])) if len(idx) else None
     weight = None if raw.weight is None else raw.weight[idx]
     table = EventTable(
-        raw.E_nu[idx], raw.E_mu[idx], raw.cos_theta[idx],
+        raw.E_nu[idx],
+        raw.E_mu[idx],
+        raw.cos_theta[idx],
         meta=meta.replace(probe_pdg=int(pdg), target_Z=int(Z), target_A=int(A), xsec_cm2=xsec),
         weight=weight,
         channel=None if raw.channel is None else raw.channel[idx],

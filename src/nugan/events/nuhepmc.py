@@ -62,7 +62,12 @@ NUHEPMC_VERSION = (1, 0, 0)
 REMNANT_PDG = 2009900000
 #: E.C.1 process IDs (CC) written for each nugan channel.
 CHANNEL_PROCESS_ID: dict[str, int] = {
-    "COH": 100, "QE": 200, "MEC": 300, "RES": 400, "DIS": 600, "OTHER": 700,
+    "COH": 100,
+    "QE": 200,
+    "MEC": 300,
+    "RES": 400,
+    "DIS": 600,
+    "OTHER": 700,
 }
 #: Process ID nugan writes (and reads back as unknown) for events without a recorded channel.
 UNKNOWN_PROCESS_ID = 749
@@ -76,13 +81,11 @@ _PROCESS_INFO = {
     749: ("CC unknown", "Charged-current event whose channel the sample does not record"),
 }
 _PB_PER_CM2 = 1e36
-_XS_UNITS = {"pb": 1e-36, "nb": 1e-33, "cm2": 1.0, "1e-38 cm2": 1e-38, "10-38 cm2": 1e-38,
-             "cm2_ten38": 1e-38}
+_XS_UNITS = {"pb": 1e-36, "nb": 1e-33, "cm2": 1.0, "1e-38 cm2": 1e-38, "10-38 cm2": 1e-38, "cm2_ten38": 1e-38}
 _PER_NUCLEON = ("pernucleon", "pertargetnucleon")
 _PER_ATOM = ("peratom", "pertargetatom", "pertarget")
 # AME2020 mass excess [keV] of nugan's targets; others use 0 (an approximation, < 1e-3 relative).
-_MASS_EXCESS_KEV = {(6, 12): 0.0, (8, 16): -4737.00137, (18, 40): -35039.8946,
-                    (26, 56): -60607.1}
+_MASS_EXCESS_KEV = {(6, 12): 0.0, (8, 16): -4737.00137, (18, 40): -35039.8946, (26, 56): -60607.1}
 _U_GEV = 0.93149410242
 _ME_GEV = 0.51099895e-3
 _MEV = 1e-3
@@ -118,8 +121,7 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
     import pyhepmc as hp
 
     ri = hp.GenRunInfo()
-    tools = [("nugan", nugan.__version__,
-              "nugan: learned neutrino event generator (lepton kinematics only)")]
+    tools = [("nugan", nugan.__version__, "nugan: learned neutrino event generator (lepton kinematics only)")]
     if meta.source not in ("", "unknown", "nugan"):  # G.R.3: name and version must not be empty
         tools.append((meta.source, meta.generator_version or "unknown", f"source of the events ({meta.model})"))
     ri.tools = tools
@@ -138,9 +140,11 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
     a["NuHepMC.VertexStatusIDs"] = [1]
     a["NuHepMC.VertexStatusInfo[1].Name"] = "PrimaryVertex"
     a["NuHepMC.VertexStatusInfo[1].Description"] = "The neutrino-nucleus interaction"
-    statuses = {1: ("UndecayedPhysical", "Final-state particle"),
-                4: ("IncomingBeam", "Incoming neutrino"),
-                20: ("Target", "Target nucleus at rest")}
+    statuses = {
+        1: ("UndecayedPhysical", "Final-state particle"),
+        4: ("IncomingBeam", "Incoming neutrino"),
+        20: ("Target", "Target nucleus at rest"),
+    }
     a["NuHepMC.ParticleStatusIDs"] = sorted(statuses)
     for sid, (name, desc) in statuses.items():
         a[f"NuHepMC.ParticleStatusInfo[{sid}].Name"] = name
@@ -150,12 +154,14 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
     a[f"NuHepMC.AdditionalParticleNumber[{REMNANT_PDG}].Name"] = "NuclearRemnant"
     a[f"NuHepMC.AdditionalParticleInfo[{REMNANT_PDG}].Name"] = "NuclearRemnant"
     a[f"NuHepMC.AdditionalParticleInfo[{REMNANT_PDG}].Description"] = (
-        "nu + nucleus - muon: the unmodelled hadronic system and nuclear remnant (P.C.2)")
+        "nu + nucleus - muon: the unmodelled hadronic system and nuclear remnant (P.C.2)"
+    )
     a["NuHepMC.Provenance.nugan.HadronicSystem"] = (
-        "not modelled: nugan samples the muon only; the pseudo-particle 2009900000 carries "
-        "nu + nucleus - muon (P.C.2)")
+        "not modelled: nugan samples the muon only; the pseudo-particle 2009900000 carries nu + nucleus - muon (P.C.2)"
+    )
     a["NuHepMC.Provenance.nugan.MuonAzimuth"] = (
-        f"uniform in [0, 2pi) from numpy PCG64(seed={seed}), drawn in event order")
+        f"uniform in [0, 2pi) from numpy PCG64(seed={seed}), drawn in event order"
+    )
     a["NuHepMC.Provenance.nugan.Target"] = "nucleus at rest, AME2020 mass minus electrons"
     a["NuHepMC.Provenance.nugan.SampleMeta"] = meta.replace(xsec_cm2=xsec_cm2).to_json()
     return ri
@@ -174,8 +180,9 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
     Use as a context manager; on an exception the temporary file is removed.
     """
 
-    def __init__(self, path: str | os.PathLike[str], meta: SampleMeta, *,
-                 xsec_cm2: float | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], meta: SampleMeta, *, xsec_cm2: float | None = None, seed: int = 0
+    ) -> None:
         import pyhepmc as hp
 
         self.path = check_output(path, "nuhepmc")
@@ -184,7 +191,8 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             raise ValueError(
                 f"{self.path}: NuHepMC needs the flux-averaged total cross section (G.C.2) but "
                 "the sample's is unknown; pass it in cm^2 per nucleon (xsec_cm2=..., or --xsec "
-                "on the command line), e.g. the mean NuWro event weight")
+                "on the command line), e.g. the mean NuWro event weight"
+            )
         if not (np.isfinite(xs) and xs > 0):
             raise ValueError(f"{self.path}: cross section must be finite and > 0, got {xs!r} cm^2")
         self.meta = meta.replace(xsec_cm2=xs)
@@ -203,10 +211,10 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
     def _check(self, table: EventTable) -> None:
         """Refuse chunks of another probe or target than the file's."""
         m = table.meta
-        if (m.probe_pdg, m.target_Z, m.target_A) != (
-                self.meta.probe_pdg, self.meta.target_Z, self.meta.target_A):
-            raise ValueError(f"{self.path}: chunk is {m.probe}-{m.target}, file is "
-                             f"{self.meta.probe}-{self.meta.target}")
+        if (m.probe_pdg, m.target_Z, m.target_A) != (self.meta.probe_pdg, self.meta.target_Z, self.meta.target_A):
+            raise ValueError(
+                f"{self.path}: chunk is {m.probe}-{m.target}, file is {self.meta.probe}-{self.meta.target}"
+            )
 
     def write(self, table: EventTable) -> None:
         """Append the events of ``table`` (GeV)."""
@@ -217,8 +225,7 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         phi = self._rng.uniform(0.0, 2.0 * np.pi, size=n)
         p = np.sqrt(np.clip(table.E_mu**2 - M_MU**2, 0.0, None))
         sin = np.sqrt(np.clip(1.0 - table.cos_theta**2, 0.0, None))
-        mu = np.stack([p * sin * np.cos(phi), p * sin * np.sin(phi), p * table.cos_theta,
-                       table.E_mu], axis=1)
+        mu = np.stack([p * sin * np.cos(phi), p * sin * np.sin(phi), p * table.cos_theta, table.E_mu], axis=1)
         w = np.ones(n) if table.weight is None else table.weight
         ch = np.full(n, UNKNOWN_CHANNEL) if table.channel is None else table.channel
         ids = np.array([CHANNEL_PROCESS_ID.get(c, 700) for c in CHANNELS] + [UNKNOWN_PROCESS_ID])
@@ -235,30 +242,34 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             v = hp.GenVertex()
             v.status = 1
             v.add_particle_in(hp.GenParticle((0.0, 0.0, e_nu, e_nu), self.meta.probe_pdg, 4))
-            v.add_particle_in(hp.GenParticle((0.0, 0.0, 0.0, self._m_target),
-                                             self._pdg_target, 20))
+            v.add_particle_in(hp.GenParticle((0.0, 0.0, 0.0, self._m_target), self._pdg_target, 20))
             px, py, pz, e = (float(x) for x in mu[i])
             v.add_particle_out(hp.GenParticle((px, py, pz, e), self._pdg_mu, 1))
-            v.add_particle_out(hp.GenParticle(
-                (-px, -py, e_nu - pz, e_nu + self._m_target - e), REMNANT_PDG, 1))
+            v.add_particle_out(hp.GenParticle((-px, -py, e_nu - pz, e_nu + self._m_target - e), REMNANT_PDG, 1))
             ev.add_vertex(v)
             self._writer.write_event(ev)
         self.n_written += n
 
 
-def write_nuhepmc(table: EventTable, path: str | os.PathLike[str], *,
-                  xsec_cm2: float | None = None, seed: int = 0,
-                  chunk_size: int = 100_000) -> Path:
+def write_nuhepmc(
+    table: EventTable,
+    path: str | os.PathLike[str],
+    *,
+    xsec_cm2: float | None = None,
+    seed: int = 0,
+    chunk_size: int = 100_000,
+) -> Path:
     """Write a whole table to NuHepMC (see :class:`NuHepMCWriter`); returns the path."""
     with NuHepMCWriter(path, table.meta, xsec_cm2=xsec_cm2, seed=seed) as w:
         for start in range(0, len(table), chunk_size):
-            w.write(table[start:start + chunk_size])
+            w.write(table[start : start + chunk_size])
     return w.path
 
 
 # ----------------------------------------------------------------------------------- checking
-def check_nuhepmc(path: str | os.PathLike[str], *, max_events: int | None = None,
-                  max_per_rule: int = 5) -> list[Violation]:
+def check_nuhepmc(
+    path: str | os.PathLike[str], *, max_events: int | None = None, max_per_rule: int = 5
+) -> list[Violation]:
     """Violations of the NuHepMC requirements G.R.1-8 and E.R.1-8 (see :mod:`nugan.events.nuhepmc_check`)."""
     from nugan.events.nuhepmc_check import check_nuhepmc as check
 
@@ -303,8 +314,9 @@ def _check_complete(path: Path) -> None:
         f.seek(max(0, path.stat().st_size - 256))
         tail = f.read()
     if _ENDING not in tail:
-        raise ValueError(f"{path}: HepMC3 file is truncated (no '{_ENDING.decode()}' line at "
-                         "the end); the writer did not finish")
+        raise ValueError(
+            f"{path}: HepMC3 file is truncated (no '{_ENDING.decode()}' line at the end); the writer did not finish"
+        )
 
 
 def _event_row(ev: Any) -> tuple[list[float], int, int, int, int, float]:
@@ -332,8 +344,14 @@ def _event_row(ev: Any) -> tuple[list[float], int, int, int, int, float]:
         kin[4:] = [m.e * scale, m.px * scale, m.py * scale, m.pz * scale]
     pid = _attr(ev.attributes, "signal_process_id", int)
     w = ev.weights[0] if len(ev.weights) else 1.0
-    return (kin, 0 if beam is None else beam.pid, 0 if target is None else target.pid,
-            0 if muon is None else muon.pid, -1 if pid is None else pid, w)
+    return (
+        kin,
+        0 if beam is None else beam.pid,
+        0 if target is None else target.pid,
+        0 if muon is None else muon.pid,
+        -1 if pid is None else pid,
+        w,
+    )
 
 
 def _run_meta(ri: Any) -> tuple[SampleMeta, set[str]]:
@@ -368,7 +386,7 @@ def _xsec_share(ri: Any, last: Any, A: np.ndarray, weight: np.ndarray) -> np.nda
     fatx = _fatx_cm2(ri, last)
     if fatx is None or weight.sum() <= 0:
         return None
-    scale = (_attr(ri.attributes, "NuHepMC.Units.CrossSection.TargetScale", str) or "")
+    scale = _attr(ri.attributes, "NuHepMC.Units.CrossSection.TargetScale", str) or ""
     scale = scale.strip().lower()
     if scale in _PER_ATOM:
         per_nucleon = fatx / np.where(A > 0, A, 1)
@@ -405,9 +423,14 @@ def load_nuhepmc(path: str | os.PathLike[str]) -> RawEvents:
     else:
         channel, cc = np.full(n, UNKNOWN_CHANNEL, dtype=np.int8), has_muon
     return RawEvents(
-        E_nu=kin[:, 0], E_mu=kin[:, 4], cos_theta=cos_between(kin[:, 1:4], kin[:, 5:8]),
-        probe_pdg=ids[:, 0], target_Z=za[:, 0], target_A=za[:, 1],
-        channel=channel, weight=weight_or_none(weight),
+        E_nu=kin[:, 0],
+        E_mu=kin[:, 4],
+        cos_theta=cos_between(kin[:, 1:4], kin[:, 5:8]),
+        probe_pdg=ids[:, 0],
+        target_Z=za[:, 0],
+        target_A=za[:, 1],
+        channel=channel,
+        weight=weight_or_none(weight),
         xsec_share=_xsec_share(ri, last, za[:, 1], weight),
         rejects={
             "no target nucleus (status 20)": za[:, 1] == 0,

@@ -74,8 +74,7 @@ class _Collector:
             self.kept.append(Violation(rule, message, event))
 
     def result(self) -> list[Violation]:
-        extra = [Violation(r, f"... and {n - self.cap} more") for r, n in sorted(self.counts.items())
-                 if n > self.cap]
+        extra = [Violation(r, f"... and {n - self.cap} more") for r, n in sorted(self.counts.items()) if n > self.cap]
         return self.kept + extra
 
 
@@ -110,8 +109,14 @@ def _nonstandard_pdg(pid: int) -> bool:
     return 81 <= a <= 100 or (a // 100000) % 100 == 99
 
 
-def _declared(c: _Collector, attrs: dict[str, Any], rule: str, ids_name: str, info: tuple[str, ...],
-              fields: tuple[str, ...] = ("Name", "Description")) -> set[int]:
+def _declared(
+    c: _Collector,
+    attrs: dict[str, Any],
+    rule: str,
+    ids_name: str,
+    info: tuple[str, ...],
+    fields: tuple[str, ...] = ("Name", "Description"),
+) -> set[int]:
     """IDs listed in ``NuHepMC.<ids_name>``, each checked for non-empty ``NuHepMC.<info>[ID].<field>``."""
     key = f"NuHepMC.{ids_name}"
     if key not in attrs:
@@ -148,8 +153,14 @@ def _check_run(c: _Collector, ri: Any) -> dict[str, Any]:
         "process": _declared(c, attrs, "G.R.4", "ProcessIDs", ("ProcessInfo",)),
         "vertex": _declared(c, attrs, "G.R.5", "VertexStatusIDs", ("VertexStatusInfo",)),
         "particle": _declared(c, attrs, "G.R.6", "ParticleStatusIDs", ("ParticleStatusInfo",)),
-        "pdg": _declared(c, attrs, "G.R.8", "AdditionalParticleNumbers",
-                         ("AdditionalParticleNumber", "AdditionalParticleInfo"), fields=("Name",)),
+        "pdg": _declared(
+            c,
+            attrs,
+            "G.R.8",
+            "AdditionalParticleNumbers",
+            ("AdditionalParticleNumber", "AdditionalParticleInfo"),
+            fields=("Name",),
+        ),
         "conventions": set(_text(attrs.get("NuHepMC.Conventions", "")).split()),
         "weights": list(ri.weight_names),
     }
@@ -188,13 +199,19 @@ def _check_event(c: _Collector, i: int, ev: Any, run: dict[str, Any], used: dict
     # E.R.6: one primary vertex, none undefined
     status = Counter(v.status for v in verts)
     if status[1] != 1 or status[0]:
-        c.add("E.R.6", f"{len(verts)} vertices, {status[1]} with status 1 (need exactly 1), "
-                       f"{status[0]} with status 0 (need none)", i)
+        c.add(
+            "E.R.6",
+            f"{len(verts)} vertices, {status[1]} with status 1 (need exactly 1), {status[0]} with status 0 (need none)",
+            i,
+        )
     # E.R.7: exactly one beam and one target particle
     pstatus = Counter(p.status for p in parts)
     if pstatus[4] != 1 or pstatus[20] != 1:
-        c.add("E.R.7", f"{pstatus[4]} beam (status 4) and {pstatus[20]} target (status 20) particles; "
-                       "need exactly one of each", i)
+        c.add(
+            "E.R.7",
+            f"{pstatus[4]} beam (status 4) and {pstatus[20]} target (status 20) particles; need exactly one of each",
+            i,
+        )
     # E.R.8 (lepton level): the outgoing lepton of the neutrino interaction is written as a final-state particle
     if not any(p.status == 1 and abs(p.pid) in _LEPTONS for p in parts):
         c.add("E.R.8", "no final-state (status 1) lepton", i)
@@ -209,15 +226,16 @@ def _check_event(c: _Collector, i: int, ev: Any, run: dict[str, Any], used: dict
 
 def _check_usage(c: _Collector, run: dict[str, Any], used: dict[str, set[int]]) -> None:
     """Generator-specific status codes and particle numbers used must be declared (G.R.5, 6, 8)."""
-    for rule, kind, standard in (("G.R.5", "vertex", _STANDARD_VERTEX),
-                                 ("G.R.6", "particle", _STANDARD_PARTICLE)):
+    for rule, kind, standard in (("G.R.5", "vertex", _STANDARD_VERTEX), ("G.R.6", "particle", _STANDARD_PARTICLE)):
         for code in sorted(used[kind] - standard - run[kind] - {0}):
             c.add(rule, f"{kind} status {code} is used but not declared in NuHepMC.{kind.capitalize()}StatusIDs")
     exempt = {_REMNANT} if "P.C.2" in run["conventions"] else set()
     for pdg in sorted(p for p in used["pdg"] if _nonstandard_pdg(p)):
         if pdg not in run["pdg"] and abs(pdg) not in exempt:
-            c.add("G.R.8", f"non-standard particle number {pdg} is used but not declared in "
-                           "NuHepMC.AdditionalParticleNumbers")
+            c.add(
+                "G.R.8",
+                f"non-standard particle number {pdg} is used but not declared in NuHepMC.AdditionalParticleNumbers",
+            )
 
 
 def _check_units_lines(c: _Collector, path: Path, max_events: int | None) -> None:
@@ -236,8 +254,9 @@ def _check_units_lines(c: _Collector, path: Path, max_events: int | None) -> Non
         c.add("E.R.4", "no units line (U) after the event line", i)
 
 
-def check_nuhepmc(path: str | os.PathLike[str], *, max_events: int | None = None,
-                  max_per_rule: int = 5) -> list[Violation]:
+def check_nuhepmc(
+    path: str | os.PathLike[str], *, max_events: int | None = None, max_per_rule: int = 5
+) -> list[Violation]:
     """Violations of G.R.1-8 and E.R.1-8 in a NuHepMC (HepMC3 ASCII) file; empty when it complies.
 
     Args:

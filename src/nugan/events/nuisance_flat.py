@@ -27,13 +27,33 @@ __all__ = ["TREE", "find_flat_tree", "neut_mode_to_channel", "load_nuisance_flat
 TREE = "FlatTree_VARS"
 
 # |NEUT mode| of CC processes -> nugan channel; other CC modes (e.g. 15 diffractive) are OTHER.
-_NEUT_CC = {1: "QE", 2: "MEC", 11: "RES", 12: "RES", 13: "RES", 16: "COH", 17: "RES",
-            21: "DIS", 22: "RES", 23: "RES", 26: "DIS"}
+_NEUT_CC = {
+    1: "QE",
+    2: "MEC",
+    11: "RES",
+    12: "RES",
+    13: "RES",
+    16: "COH",
+    17: "RES",
+    21: "DIS",
+    22: "RES",
+    23: "RES",
+    26: "DIS",
+}
 
 _LEAVES = {
-    "Enu": "Enu_true", "ELep": "ELep", "CosLep": "CosLep", "PDGnu": "PDGnu", "PDGLep": "PDGLep",
-    "Mode": "Mode", "cc": "cc", "tgt": "tgt", "tgta": "tgta", "tgtz": "tgtz",
-    "Weight": "Weight", "fScaleFactor": "fScaleFactor",
+    "Enu": "Enu_true",
+    "ELep": "ELep",
+    "CosLep": "CosLep",
+    "PDGnu": "PDGnu",
+    "PDGLep": "PDGLep",
+    "Mode": "Mode",
+    "cc": "cc",
+    "tgt": "tgt",
+    "tgta": "tgta",
+    "tgtz": "tgtz",
+    "Weight": "Weight",
+    "fScaleFactor": "fScaleFactor",
 }
 _OPTIONAL = ("PDGLep", "cc", "tgt", "tgta", "tgtz", "Weight", "fScaleFactor")
 

@@ -34,15 +34,28 @@ TREE = "treeout"
 _MEV = 1e-3  # MeV -> GeV
 
 _LEAVES = {
-    "in_t": "e/in/in.t", "in_x": "e/in/in.x", "in_y": "e/in/in.y", "in_z": "e/in/in.z",
+    "in_t": "e/in/in.t",
+    "in_x": "e/in/in.x",
+    "in_y": "e/in/in.y",
+    "in_z": "e/in/in.z",
     "in_pdg": "e/in/in.pdg",
-    "out_t": "e/out/out.t", "out_x": "e/out/out.x", "out_y": "e/out/out.y", "out_z": "e/out/out.z",
+    "out_t": "e/out/out.t",
+    "out_x": "e/out/out.x",
+    "out_y": "e/out/out.y",
+    "out_z": "e/out/out.z",
     "out_pdg": "e/out/out.pdg",
-    "cc": "e/flag/flag.cc", "qel": "e/flag/flag.qel", "res": "e/flag/flag.res",
-    "dis": "e/flag/flag.dis", "coh": "e/flag/flag.coh", "mec": "e/flag/flag.mec",
+    "cc": "e/flag/flag.cc",
+    "qel": "e/flag/flag.qel",
+    "res": "e/flag/flag.res",
+    "dis": "e/flag/flag.dis",
+    "coh": "e/flag/flag.coh",
+    "mec": "e/flag/flag.mec",
     "hyp": "e/flag/flag.hyp",
-    "weight": "e/weight", "Z": "e/par/par.nucleus_p", "N": "e/par/par.nucleus_n",
-    "seed": "e/par/par.random_seed", "beam_type": "e/par/par.beam_type",
+    "weight": "e/weight",
+    "Z": "e/par/par.nucleus_p",
+    "N": "e/par/par.nucleus_n",
+    "seed": "e/par/par.random_seed",
+    "beam_type": "e/par/par.beam_type",
     "beam_energy": "e/par/par.beam_energy.string",
 }
 _OPTIONAL = ("hyp", "seed", "beam_type", "beam_energy")
@@ -91,8 +104,16 @@ def load_nuwro_root(path: str | os.PathLike[str]) -> RawEvents:
     flag = {k: ak.to_numpy(a[k]).astype(bool) for k in ("cc", "qel", "res", "dis", "coh", "mec")}
     hyp = ak.to_numpy(a["hyp"]).astype(bool) if "hyp" in a else np.zeros(n, dtype=bool)
     channel = channels_from_flags(
-        {"OTHER": hyp, "QE": flag["qel"], "MEC": flag["mec"], "RES": flag["res"],
-         "DIS": flag["dis"], "COH": flag["coh"]}, n)
+        {
+            "OTHER": hyp,
+            "QE": flag["qel"],
+            "MEC": flag["mec"],
+            "RES": flag["res"],
+            "DIS": flag["dis"],
+            "COH": flag["coh"],
+        },
+        n,
+    )
     Z = ak.to_numpy(a["Z"]).astype(np.int64)
     weight = ak.to_numpy(a["weight"]).astype(np.float64)
     return RawEvents(

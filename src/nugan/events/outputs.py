@@ -33,8 +33,10 @@ def check_output(path: str | os.PathLike[str], fmt: str) -> Path:
     """``path`` as a Path after checking that its suffix fits ``fmt`` and that it is not a directory."""
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES[fmt]:
-        raise ValueError(f"{p}: a {fmt} writer needs a file name ending in {' or '.join(SUFFIXES[fmt])}, "
-                         f"not {p.suffix or 'no extension'!r}; nothing was written")
+        raise ValueError(
+            f"{p}: a {fmt} writer needs a file name ending in {' or '.join(SUFFIXES[fmt])}, "
+            f"not {p.suffix or 'no extension'!r}; nothing was written"
+        )
     if p.is_dir():
         raise ValueError(f"{p} is a directory; give an output file name")
     return p

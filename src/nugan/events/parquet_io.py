@@ -67,8 +67,9 @@ class ParquetEventWriter(AtomicStreamWriter[EventTable]):
     Use as a context manager; on an exception the partial temporary file is removed.
     """
 
-    def __init__(self, path: str | os.PathLike[str], meta: SampleMeta, with_weight: bool = False,
-                 with_channel: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], meta: SampleMeta, with_weight: bool = False, with_channel: bool = False
+    ) -> None:
         super().__init__(check_output(path, "parquet"))
         fields = [pa.field(n, pa.float64()) for n in REQUIRED]
         if with_weight:
@@ -138,10 +139,13 @@ def _arrow_to_table(t: pa.Table, path: Path) -> EventTable:
         )
     md = t.schema.metadata or {}
     for c in (*REQUIRED, "weight", "channel"):
-        if c in t.column_names and not (pa.types.is_floating(t.schema.field(c).type)
-                                        or pa.types.is_integer(t.schema.field(c).type)):
-            raise ValueError(f"{path}: column {c!r} has type {t.schema.field(c).type}; nugan needs numbers "
-                             f"({'GeV' if c.startswith('E_') else 'float'} for {c})")
+        if c in t.column_names and not (
+            pa.types.is_floating(t.schema.field(c).type) or pa.types.is_integer(t.schema.field(c).type)
+        ):
+            raise ValueError(
+                f"{path}: column {c!r} has type {t.schema.field(c).type}; nugan needs numbers "
+                f"({'GeV' if c.startswith('E_') else 'float'} for {c})"
+            )
     cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
     channel = None
     if META_KEY in md:
@@ -154,9 +158,12 @@ def _arrow_to_table(t: pa.Table, path: Path) -> EventTable:
         elif "channel" in cols:
             # without nugan metadata or the NuWro sidecar JSON the codes' meaning is unknown (NuWro dyn 4 is
             # DIS, nugan code 4 is COH): never guess, drop them
-            warnings.warn(f"{path}: column 'channel' ignored: the file has no nugan metadata and no sidecar "
-                          f"{path.with_suffix('.json').name} saying which generator's codes it holds (copy the "
-                          "JSON next to it to keep channels)", stacklevel=4)
+            warnings.warn(
+                f"{path}: column 'channel' ignored: the file has no nugan metadata and no sidecar "
+                f"{path.with_suffix('.json').name} saying which generator's codes it holds (copy the "
+                "JSON next to it to keep channels)",
+                stacklevel=4,
+            )
     return EventTable(
         cols["E_nu"], cols["E_mu"], cols["cos_theta"], meta=meta, weight=cols.get("weight"), channel=channel
     )
@@ -182,4 +189,3 @@ def read_meta(path: str | os.PathLike[str]) -> SampleMeta:
     if META_KEY not in md:
         raise ValueError(f"{path}: no nugan metadata in the Parquet schema")
     return SampleMeta.from_json(md[META_KEY].decode())
-

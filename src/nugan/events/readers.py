@@ -29,11 +29,22 @@ from nugan.events.validation import validate
 __all__ = ["read_events", "load_events", "detect_format", "canonical_format", "FORMATS"]
 
 FORMATS: tuple[str, ...] = (
-    "parquet", "nuwro-root", "genie-gst", "nuisance-flat", "nuhepmc", "csv",
+    "parquet",
+    "nuwro-root",
+    "genie-gst",
+    "nuisance-flat",
+    "nuhepmc",
+    "csv",
 )
-_ALIASES = {"nuwro": "nuwro-root", "gst": "genie-gst", "genie": "genie-gst",
-            "nuisance": "nuisance-flat", "flat": "nuisance-flat", "hepmc3": "nuhepmc",
-            "hepmc": "nuhepmc"}
+_ALIASES = {
+    "nuwro": "nuwro-root",
+    "gst": "genie-gst",
+    "genie": "genie-gst",
+    "nuisance": "nuisance-flat",
+    "flat": "nuisance-flat",
+    "hepmc3": "nuhepmc",
+    "hepmc": "nuhepmc",
+}
 _HEPMC3 = (b"HepMC::Version", b"HepMC::Asciiv3")
 
 
@@ -69,11 +80,12 @@ def _root_format(path: Path) -> str:
     if find_flat_tree(keys):
         return "nuisance-flat"
     if "gtree" in keys:
-        raise ValueError(f"{path}: GENIE GHEP file (tree 'gtree') needs the GENIE libraries; "
-                         "convert it first with 'gntpc -f gst' and read the gst file")
+        raise ValueError(
+            f"{path}: GENIE GHEP file (tree 'gtree') needs the GENIE libraries; "
+            "convert it first with 'gntpc -f gst' and read the gst file"
+        )
     found = ", ".join(f"{k} ({v})" for k, v in sorted(keys.items())) or "nothing"
-    raise ValueError(f"{path}: ROOT file holds no known event TTree (treeout, gst, "
-                     f"FlatTree_VARS); found {found}")
+    raise ValueError(f"{path}: ROOT file holds no known event TTree (treeout, gst, FlatTree_VARS); found {found}")
 
 
 def _text_format(path: Path, head: bytes) -> str | None:
@@ -110,8 +122,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     fmt = _text_format(path, head)
     if fmt is not None:
         return fmt
-    raise ValueError(f"{path}: unrecognised file format (first bytes {head[:8]!r}); supported: "
-                     f"{', '.join(FORMATS)}")
+    raise ValueError(f"{path}: unrecognised file format (first bytes {head[:8]!r}); supported: {', '.join(FORMATS)}")
 
 
 def _parquet_raw(path: Path) -> RawEvents:
@@ -122,9 +133,15 @@ def _parquet_raw(path: Path) -> RawEvents:
     n = len(t)
     m = t.meta
     return RawEvents(
-        E_nu=t.E_nu, E_mu=t.E_mu, cos_theta=t.cos_theta,
-        probe_pdg=np.full(n, m.probe_pdg), target_Z=np.full(n, m.target_Z),
-        target_A=np.full(n, m.target_A), channel=t.channel, weight=t.weight, meta=m,
+        E_nu=t.E_nu,
+        E_mu=t.E_mu,
+        cos_theta=t.cos_theta,
+        probe_pdg=np.full(n, m.probe_pdg),
+        target_Z=np.full(n, m.target_Z),
+        target_A=np.full(n, m.target_A),
+        channel=t.channel,
+        weight=t.weight,
+        meta=m,
     )
 
 
@@ -134,23 +151,32 @@ def _loader(fmt: str) -> Callable[[Path], RawEvents]:
         return _parquet_raw
     if fmt == "nuwro-root":
         from nugan.events.nuwro_root import load_nuwro_root
+
         return load_nuwro_root
     if fmt == "genie-gst":
         from nugan.events.genie_gst import load_genie_gst
+
         return load_genie_gst
     if fmt == "nuisance-flat":
         from nugan.events.nuisance_flat import load_nuisance_flat
+
         return load_nuisance_flat
     if fmt == "nuhepmc":
         from nugan.events.nuhepmc import load_nuhepmc
+
         return load_nuhepmc
     from nugan.events.csv_io import load_csv
+
     return load_csv
 
 
-def load_events(path: str | os.PathLike[str], fmt: str | None = None,
-                probe: str | int | None = None, target: str | None = None,
-                strict: bool | None = None) -> ReadResult:
+def load_events(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    probe: str | int | None = None,
+    target: str | None = None,
+    strict: bool | None = None,
+) -> ReadResult:
     """Read ``path`` with full bookkeeping of what was kept (see :class:`ReadResult`).
 
     Args:
@@ -174,16 +200,22 @@ def load_events(path: str | os.PathLike[str], fmt: str | None = None,
     return result
 
 
-def read_events(path: str | os.PathLike[str], fmt: str | None = None,
-                probe: str | int | None = None, target: str | None = None,
-                strict: bool | None = None) -> EventTable:
+def read_events(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    probe: str | int | None = None,
+    target: str | None = None,
+    strict: bool | None = None,
+) -> EventTable:
     """Read an event file into an :class:`EventTable` (arguments as :func:`load_events`).
 
     Events not kept (NC, other beams, filtered probe/target) are reported in a warning.
     """
     result = load_events(path, fmt, probe=probe, target=target, strict=strict)
     if result.skipped:
-        warnings.warn(f"{path}: kept {len(result.table) + result.n_invalid} of "
-                      f"{result.n_records} events; skipped {result.skipped_summary()}",
-                      stacklevel=2)
+        warnings.warn(
+            f"{path}: kept {len(result.table) + result.n_invalid} of "
+            f"{result.n_records} events; skipped {result.skipped_summary()}",
+            stacklevel=2,
+        )
     return result.table

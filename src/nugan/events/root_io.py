@@ -48,8 +48,9 @@ def open_tree(path: str | os.PathLike[str], name: str) -> Any:
         raise root_error(path, err) from err
 
 
-def read_leaves(tree: Any, leaves: dict[str, str], path: str | os.PathLike[str],
-                optional: tuple[str, ...] = ()) -> dict[str, Any]:
+def read_leaves(
+    tree: Any, leaves: dict[str, str], path: str | os.PathLike[str], optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Read ``{alias: leaf path}`` from ``tree`` as awkward arrays.
 
     Aliases listed in ``optional`` are left out when their leaf is absent; a missing required leaf

@@ -124,9 +124,7 @@ class EventTable:
         self.cos_theta = np.ascontiguousarray(self.cos_theta, dtype=np.float64).reshape(-1)
         n = len(self.E_nu)
         if len(self.E_mu) != n or len(self.cos_theta) != n:
-            raise ValueError(
-                f"column lengths differ: E_nu {n}, E_mu {len(self.E_mu)}, cos_theta {len(self.cos_theta)}"
-            )
+            raise ValueError(f"column lengths differ: E_nu {n}, E_mu {len(self.E_mu)}, cos_theta {len(self.cos_theta)}")
         if self.weight is not None:
             self.weight = np.ascontiguousarray(self.weight, dtype=np.float64).reshape(-1)
             if len(self.weight) != n:
@@ -137,8 +135,10 @@ class EventTable:
                 raise ValueError(f"channel has {len(self.channel)} rows, expected {n}")
             bad = (self.channel < UNKNOWN_CHANNEL) | (self.channel >= len(CHANNELS))
             if bad.any():
-                raise ValueError(f"channel codes {sorted(set(np.unique(self.channel[bad]).tolist()))[:6]} are not "
-                                 f"nugan codes (0-{len(CHANNELS) - 1} = {', '.join(CHANNELS)}, -1 unknown)")
+                raise ValueError(
+                    f"channel codes {sorted(set(np.unique(self.channel[bad]).tolist()))[:6]} are not "
+                    f"nugan codes (0-{len(CHANNELS) - 1} = {', '.join(CHANNELS)}, -1 unknown)"
+                )
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -176,9 +176,7 @@ class EventTable:
 
     def with_meta(self, **changes: Any) -> EventTable:
         """Same events, metadata fields changed."""
-        return EventTable(
-            self.E_nu, self.E_mu, self.cos_theta, self.meta.replace(**changes), self.weight, self.channel
-        )
+        return EventTable(self.E_nu, self.E_mu, self.cos_theta, self.meta.replace(**changes), self.weight, self.channel)
 
     def split(self, fraction: float, seed: int) -> tuple[EventTable, EventTable]:
         """Random disjoint split: (first with ``fraction`` of rows, rest)."""

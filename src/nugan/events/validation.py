@@ -48,8 +48,9 @@ class ValidationReport:
         return f"{self.n_bad} of {self.n_in} rows invalid: {parts}"
 
 
-def row_failures(E_nu: np.ndarray, E_mu: np.ndarray, cos_theta: np.ndarray,
-                 weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def row_failures(
+    E_nu: np.ndarray, E_mu: np.ndarray, cos_theta: np.ndarray, weight: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Boolean masks of failing rows per reason (pure function over arrays, GeV)."""
     finite = np.isfinite(E_nu) & np.isfinite(E_mu) & np.isfinite(cos_theta)
     with np.errstate(invalid="ignore"):
@@ -79,7 +80,9 @@ def validate(table: EventTable, strict: bool = True, source: str = "") -> Valida
     for m in masks.values():
         bad |= m
     report = ValidationReport(
-        n_in=len(table), table=table, failures={k: int(v.sum()) for k, v in masks.items() if v.any()},
+        n_in=len(table),
+        table=table,
+        failures={k: int(v.sum()) for k, v in masks.items() if v.any()},
         n_bad=int(bad.sum()),
     )
     where = f"{source}: " if source else ""

@@ -88,8 +88,13 @@ class NuganModel:
         d = self.info.get("xsec")
         return None if d is None else XsecCurve.from_dict(d)
 
-    def meta(self, seed: int | None, energy_range: tuple[float, float] | None = None,
-             xsec_cm2: float | None = None, extra: dict[str, str] | None = None) -> SampleMeta:
+    def meta(
+        self,
+        seed: int | None,
+        energy_range: tuple[float, float] | None = None,
+        xsec_cm2: float | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> SampleMeta:
         """Metadata of a sample drawn from this model (probe, target, model from its domain)."""
         d = self.domain
         base = SampleMeta()
@@ -103,9 +108,11 @@ class NuganModel:
             generator_version=f"nugan {__version__}" + (f" (model {self.name})" if self.name else ""),
             energy_range=energy_range,
             xsec_cm2=xsec_cm2,
-            extra={"nugan_model": self.name,
-                   "nugan_model_data_fingerprint": str(self.info.get("data_fingerprint", "")),
-                   **(extra or {})},
+            extra={
+                "nugan_model": self.name,
+                "nugan_model_data_fingerprint": str(self.info.get("data_fingerprint", "")),
+                **(extra or {}),
+            },
         )
 
     # -------------------------------------------------------------------- sampling
@@ -122,22 +129,32 @@ class NuganModel:
         if not np.all(np.isfinite(E)):
             raise ValueError(f"{int((~np.isfinite(E)).sum())} neutrino energies are NaN or infinite")
         if E.min() <= M_MU:
-            raise ValueError(f"neutrino energies must exceed the muon mass {M_MU} GeV for CC nu_mu "
-                             f"scattering; got min {E.min():.6g} GeV")
+            raise ValueError(
+                f"neutrino energies must exceed the muon mass {M_MU} GeV for CC nu_mu "
+                f"scattering; got min {E.min():.6g} GeV"
+            )
         inside = self.bundle.transform.in_range(E)
         if not inside.all():
             lo, hi = self.energy_range
-            msg = (f"{int((~inside).sum()):,} of {len(E):,} neutrino energies (min {E.min():.4g}, "
-                   f"max {E.max():.4g} GeV) lie outside the model's range [{lo:.4g}, {hi:.4g}] GeV")
+            msg = (
+                f"{int((~inside).sum()):,} of {len(E):,} neutrino energies (min {E.min():.4g}, "
+                f"max {E.max():.4g} GeV) lie outside the model's range [{lo:.4g}, {hi:.4g}] GeV"
+            )
             if not allow_extrapolation:
-                raise ValueError(msg + "; pass allow_extrapolation=True (--allow-extrapolation) to "
-                                       "sample there anyway")
+                raise ValueError(msg + "; pass allow_extrapolation=True (--allow-extrapolation) to sample there anyway")
             warnings.warn(msg + ": extrapolating, results there are not validated", stacklevel=3)
         return E
 
-    def sample_checked(self, E_nu: np.ndarray, seed: int, allow_extrapolation: bool = False, *,
-                       batch_size: int | None = None, offset: int = 0,
-                       meta: SampleMeta | None = None) -> tuple[EventTable, PhysicalCheck]:
+    def sample_checked(
+        self,
+        E_nu: np.ndarray,
+        seed: int,
+        allow_extrapolation: bool = False,
+        *,
+        batch_size: int | None = None,
+        offset: int = 0,
+        meta: SampleMeta | None = None,
+    ) -> tuple[EventTable, PhysicalCheck]:
         """:meth:`sample` plus the explicit physical-range check of its events.
 
         Rows the check rejects (non-finite values) are dropped from the table; repaired rows are
@@ -147,9 +164,15 @@ class NuganModel:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         E = self.check_energies(E_nu, allow_extrapolation)
-        E_mu, cos = sample_muon(self.bundle.generator, self.bundle.transform, E, int(seed),
-                                batch_size=batch_size or DEFAULT_BATCH, device=self.device,
-                                offset=offset)
+        E_mu, cos = sample_muon(
+            self.bundle.generator,
+            self.bundle.transform,
+            E,
+            int(seed),
+            batch_size=batch_size or DEFAULT_BATCH,
+            device=self.device,
+            offset=offset,
+        )
         check = enforce_physical(E, E_mu, cos)
         if meta is None:
             er = (float(E.min()), float(E.max())) if len(E) else None
@@ -158,8 +181,9 @@ class NuganModel:
         table = EventTable(E[k], check.E_mu[k], check.cos_theta[k], meta=meta)
         return table, check
 
-    def sample(self, E_nu: np.ndarray, seed: int, allow_extrapolation: bool = False, *,
-               batch_size: int | None = None) -> EventTable:
+    def sample(
+        self, E_nu: np.ndarray, seed: int, allow_extrapolation: bool = False, *, batch_size: int | None = None
+    ) -> EventTable:
         """One event (E_mu [GeV], cos_theta) per neutrino energy in ``E_nu`` [GeV].
 
         Args:
@@ -189,16 +213,20 @@ class NuganModel:
             ValueError: the model is a GAN, or an event is unphysical or outside the range.
         """
         if not isinstance(self.bundle, FlowBundle):
-            raise ValueError(f"model {self.name or '(in memory)'} is a GAN, which has no likelihood; "
-                             "log_prob and reweighting need a flow (--arch flow)")
+            raise ValueError(
+                f"model {self.name or '(in memory)'} is a GAN, which has no likelihood; "
+                "log_prob and reweighting need a flow (--arch flow)"
+            )
         from nugan.training.flow_loop import event_nll
 
         E = self.check_energies(table.E_nu, allow_extrapolation)
         bad = ~((table.E_mu >= M_MU) & (table.E_mu <= E) & (np.abs(table.cos_theta) <= 1.0))
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"{int(bad.sum())} events are unphysical (e.g. row {i}: E_nu {E[i]:.6g}, "
-                             f"E_mu {table.E_mu[i]:.6g} GeV, cos_theta {table.cos_theta[i]:.6g})")
+            raise ValueError(
+                f"{int(bad.sum())} events are unphysical (e.g. row {i}: E_nu {E[i]:.6g}, "
+                f"E_mu {table.E_mu[i]:.6g} GeV, cos_theta {table.cos_theta[i]:.6g})"
+            )
         return -event_nll(self.bundle, table, self.device)
 
     def discriminator_score(self, table: EventTable, batch_size: int = _D_BATCH) -> np.ndarray:
@@ -230,8 +258,10 @@ class NuganModel:
     def __repr__(self) -> str:
         lo, hi = self.energy_range
         d = self.domain
-        return (f"NuganModel({self.arch} {self.name or 'in memory'}: {d.get('target', '?')} "
-                f"{d.get('interaction_model', '?')}, {lo:g}-{hi:g} GeV, device {self.device})")
+        return (
+            f"NuganModel({self.arch} {self.name or 'in memory'}: {d.get('target', '?')} "
+            f"{d.get('interaction_model', '?')}, {lo:g}-{hi:g} GeV, device {self.device})"
+        )
 
 
 def load_generator(path: str | Path, device: str | torch.device | None = None) -> NuganModel:

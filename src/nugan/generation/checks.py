@@ -46,8 +46,10 @@ class PhysicalCheck:
 
     def summary(self) -> str:
         """'N checked, R repaired, X rejected' (one line)."""
-        return (f"{self.n_checked:,} events checked: {self.n_repaired:,} repaired (clipped into the "
-                f"physical range), {self.n_rejected:,} rejected (non-finite)")
+        return (
+            f"{self.n_checked:,} events checked: {self.n_repaired:,} repaired (clipped into the "
+            f"physical range), {self.n_rejected:,} rejected (non-finite)"
+        )
 
 
 def enforce_physical(E_nu: np.ndarray, E_mu: np.ndarray, cos_theta: np.ndarray) -> PhysicalCheck:

@@ -47,8 +47,7 @@ __all__ = [
 #: Events per generated chunk (64 latent blocks, ~1e6 events: ~40 MB of columns in memory).
 GEN_CHUNK = 64 * LATENT_BLOCK
 #: Output formats by file suffix.
-FORMATS: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".hepmc3": "nuhepmc",
-                           ".hepmc": "nuhepmc"}
+FORMATS: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".hepmc3": "nuhepmc", ".hepmc": "nuhepmc"}
 _ENERGY_STREAM = 0
 
 
@@ -119,8 +118,9 @@ def resolve_xsec(model: NuganModel, xsec_file: str | os.PathLike[str] | None) ->
     try:
         return model.xsec
     except ValueError as err:
-        raise ValueError(f"model {model.name}: stored cross section is invalid ({err}); "
-                         "give one with --xsec FILE.csv") from None
+        raise ValueError(
+            f"model {model.name}: stored cross section is invalid ({err}); give one with --xsec FILE.csv"
+        ) from None
 
 
 def _flux_outside_fraction(flux: str, lo: float, hi: float) -> float:
@@ -147,10 +147,18 @@ def _energy_bounds(energy: float | tuple[float, float]) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def make_plan(model: NuganModel, n_events: int, seed: int, *,
-              energy: float | tuple[float, float] | None = None, flux: str = "flat",
-              xsec_file: str | os.PathLike[str] | None = None, batch_size: int | None = None,
-              allow_extrapolation: bool = False, chunk_size: int = GEN_CHUNK) -> GenerationPlan:
+def make_plan(
+    model: NuganModel,
+    n_events: int,
+    seed: int,
+    *,
+    energy: float | tuple[float, float] | None = None,
+    flux: str = "flat",
+    xsec_file: str | os.PathLike[str] | None = None,
+    batch_size: int | None = None,
+    allow_extrapolation: bool = False,
+    chunk_size: int = GEN_CHUNK,
+) -> GenerationPlan:
     """Check every argument before any work and return the plan.
 
     Args:
@@ -191,7 +199,8 @@ def make_plan(model: NuganModel, n_events: int, seed: int, *,
                 f"model {model.name or '(in memory)'} has no cross section sigma(E) (info['xsec']) to "
                 f"fold the flux with; give one with --xsec FILE.csv (columns E_GeV,sigma_cm2 in GeV "
                 "and cm^2 per nucleon; `nugan xsec -o DIR` writes one for the built-in simulator), or "
-                "store one in the checkpoint with nugan.generation.xsec.attach_xsec")
+                "store one in the checkpoint with nugan.generation.xsec.attach_xsec"
+            )
         _check_coverage(xs, lo, hi, allow_extrapolation)
     elif xs is not None:
         _check_coverage(xs, lo, hi, allow_extrapolation)
@@ -199,8 +208,9 @@ def make_plan(model: NuganModel, n_events: int, seed: int, *,
     if xs is not None and fatx is not None and not fatx > 0:
         raise ValueError(f"the cross section ({xs.source}) vanishes over {fl.label}")
     outside = 0.0 if fl.is_mono else _flux_outside_fraction(str(flux), lo, hi)
-    return GenerationPlan(int(n_events), int(seed), fl, xs, fatx, batch_size, allow_extrapolation,
-                          int(chunk_size), outside)
+    return GenerationPlan(
+        int(n_events), int(seed), fl, xs, fatx, batch_size, allow_extrapolation, int(chunk_size), outside
+    )
 
 
 def _check_model_range(model: NuganModel, lo: float, hi: float, allow_extrapolation: bool) -> None:
@@ -212,8 +222,7 @@ def _check_model_range(model: NuganModel, lo: float, hi: float, allow_extrapolat
     beam = f"energy {lo:g} GeV" if lo == hi else f"energy range {lo:g}-{hi:g} GeV"
     msg = f"{beam} is outside the model's range {e_lo:g}-{e_hi:g} GeV"
     if not allow_extrapolation:
-        raise ValueError(msg + "; pass --allow-extrapolation (allow_extrapolation=True) to generate "
-                               "there anyway")
+        raise ValueError(msg + "; pass --allow-extrapolation (allow_extrapolation=True) to generate there anyway")
     if lo <= M_MU:
         raise ValueError(f"{msg}, and below the muon mass {M_MU} GeV no CC nu_mu event exists: start above it")
     warnings.warn(msg + ": extrapolating, results there are not validated", stacklevel=3)
@@ -224,11 +233,12 @@ def _check_coverage(xs: XsecCurve, lo: float, hi: float, allow_extrapolation: bo
     if xs.covers(lo, hi):
         return
     a, b = xs.energy_range
-    msg = (f"the cross section ({xs.source}) covers {a:.4g}-{b:.4g} GeV but the beam spans "
-           f"{lo:.4g}-{hi:.4g} GeV")
+    msg = f"the cross section ({xs.source}) covers {a:.4g}-{b:.4g} GeV but the beam spans {lo:.4g}-{hi:.4g} GeV"
     if not allow_extrapolation:
-        raise ValueError(msg + "; give a wider table with --xsec or pass --allow-extrapolation "
-                               "(sigma is then held constant beyond its ends)")
+        raise ValueError(
+            msg + "; give a wider table with --xsec or pass --allow-extrapolation "
+            "(sigma is then held constant beyond its ends)"
+        )
     warnings.warn(msg + ": sigma held constant beyond its ends", stacklevel=3)
 
 
@@ -246,9 +256,12 @@ def chunk_energies(plan: GenerationPlan, k: int) -> np.ndarray:
 
 def sample_meta(model: NuganModel, plan: GenerationPlan) -> SampleMeta:
     """Metadata of the generated sample (FATX, flux and sigma source recorded)."""
-    return model.meta(plan.seed, plan.flux.energy_range, plan.fatx_cm2,
-                      extra={"flux": plan.flux.label, "xsec_source": plan.xsec_source,
-                             "device": str(model.device)})
+    return model.meta(
+        plan.seed,
+        plan.flux.energy_range,
+        plan.fatx_cm2,
+        extra={"flux": plan.flux.label, "xsec_source": plan.xsec_source, "device": str(model.device)},
+    )
 
 
 def iter_generate(model: NuganModel, plan: GenerationPlan) -> Iterator[tuple[EventTable, PhysicalCheck]]:
@@ -259,8 +272,14 @@ def iter_generate(model: NuganModel, plan: GenerationPlan) -> Iterator[tuple[Eve
         with warnings.catch_warnings():
             # the range was checked (and any extrapolation warned about) once by make_plan
             warnings.simplefilter("ignore")
-            yield model.sample_checked(E, plan.seed, plan.allow_extrapolation,
-                                       batch_size=plan.batch_size, offset=k * plan.chunk_size, meta=meta)
+            yield model.sample_checked(
+                E,
+                plan.seed,
+                plan.allow_extrapolation,
+                batch_size=plan.batch_size,
+                offset=k * plan.chunk_size,
+                meta=meta,
+            )
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
@@ -285,8 +304,9 @@ def _writer(path: Path, fmt: str, meta: SampleMeta, plan: GenerationPlan) -> Any
     return NuHepMCWriter(path, meta, xsec_cm2=plan.fatx_cm2, seed=plan.seed)
 
 
-def generate_to_file(model: NuganModel, plan: GenerationPlan, path: str | os.PathLike[str],
-                     progress: bool = True) -> GenerationResult:
+def generate_to_file(
+    model: NuganModel, plan: GenerationPlan, path: str | os.PathLike[str], progress: bool = True
+) -> GenerationResult:
     """Stream the plan's events to ``path`` (.parquet or .hepmc3); the file appears atomically.
 
     A rich progress bar shows events and events/s when ``progress``. Returns the counts of the
@@ -306,8 +326,15 @@ def generate_to_file(model: NuganModel, plan: GenerationPlan, path: str | os.Pat
     meta = sample_meta(model, plan)
     total = PhysicalCheck(np.empty(0), np.empty(0), np.empty(0, dtype=bool), 0, 0, 0)
     t0 = time.perf_counter()
-    bar = Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                   TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), disable=not progress)
+    bar = Progress(
+        TextColumn("generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        disable=not progress,
+    )
     with bar, _writer(path, fmt, meta, plan) as writer:
         task = bar.add_task("gen", total=plan.n_events, rate="")
         done = 0

@@ -47,9 +47,11 @@ class ReweightResult:
 
     def summary(self) -> str:
         n = len(self.weights)
-        return (f"{n:,} weights: mean {self.mean:.4f}, min {self.weights.min():.4g}, max {self.weights.max():.4g}; "
-                f"effective sample size {self.ess:,.0f} ({self.ess / max(n, 1):.1%} of the events); "
-                f"{self.n_clipped:,} ({self.fraction_clipped:.3%}) clipped to [1/{self.clip:g}, {self.clip:g}]")
+        return (
+            f"{n:,} weights: mean {self.mean:.4f}, min {self.weights.min():.4g}, max {self.weights.max():.4g}; "
+            f"effective sample size {self.ess:,.0f} ({self.ess / max(n, 1):.1%} of the events); "
+            f"{self.n_clipped:,} ({self.fraction_clipped:.3%}) clipped to [1/{self.clip:g}, {self.clip:g}]"
+        )
 
 
 def effective_sample_size(w: np.ndarray) -> float:
@@ -59,8 +61,9 @@ def effective_sample_size(w: np.ndarray) -> float:
     return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
 
 
-def density_ratio_weights(log_p_from: np.ndarray, log_p_to: np.ndarray, clip: float = DEFAULT_CLIP,
-                          log_xsec_ratio: np.ndarray | None = None) -> ReweightResult:
+def density_ratio_weights(
+    log_p_from: np.ndarray, log_p_to: np.ndarray, clip: float = DEFAULT_CLIP, log_xsec_ratio: np.ndarray | None = None
+) -> ReweightResult:
     """Weights exp(log_p_to - log_p_from [+ log_xsec_ratio]) clipped to [1/clip, clip].
 
     Raises:
@@ -80,5 +83,6 @@ def density_ratio_weights(log_p_from: np.ndarray, log_p_to: np.ndarray, clip: fl
     lim = math.log(clip)
     clipped = np.abs(log_w) >= lim
     w = np.exp(np.clip(log_w, -lim, lim))
-    return ReweightResult(w, float(clip), int(clipped.sum()), effective_sample_size(w), float(w.mean()) if len(w)
-                          else math.nan)
+    return ReweightResult(
+        w, float(clip), int(clipped.sum()), effective_sample_size(w), float(w.mean()) if len(w) else math.nan
+    )

@@ -43,8 +43,7 @@ def chi2(data: np.ndarray, prediction: np.ndarray, cov: np.ndarray) -> Chi2:
     return Chi2(float(r @ _inverse(cov) @ r), len(d))
 
 
-def chi2_shape(data: np.ndarray, prediction: np.ndarray, cov: np.ndarray,
-               areas: np.ndarray | None = None) -> Chi2:
+def chi2_shape(data: np.ndarray, prediction: np.ndarray, cov: np.ndarray, areas: np.ndarray | None = None) -> Chi2:
     """Shape-only chi2: the prediction scaled to the data's integrated cross section, then the full-covariance chi2.
 
     norm = sum(d a) / sum(p a) with ``areas`` a = dp dcos of the bins (None: all 1); ndf = bins - 1. (Fitting the
@@ -60,7 +59,8 @@ def chi2_shape(data: np.ndarray, prediction: np.ndarray, cov: np.ndarray,
     return Chi2(chi2(d, k * p, cov).chi2, len(d) - 1, k)
 
 
-def compare(data: np.ndarray, prediction: np.ndarray, cov: np.ndarray,
-            areas: np.ndarray | None = None) -> tuple[Chi2, Chi2]:
+def compare(
+    data: np.ndarray, prediction: np.ndarray, cov: np.ndarray, areas: np.ndarray | None = None
+) -> tuple[Chi2, Chi2]:
     """(full chi2, shape-only chi2) of ``prediction`` (``areas``: bin areas for the shape normalisation)."""
     return chi2(data, prediction, cov), chi2_shape(data, prediction, cov, areas)

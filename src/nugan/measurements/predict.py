@@ -50,8 +50,9 @@ def parse_composition(text: str) -> dict[str, float]:
         try:
             n = float(value) if sep else 1.0
         except ValueError:
-            raise ValueError(f"target composition {text!r}: {part!r} is not NUCLEUS=NUCLEONS (e.g. C12=12,H1=1)"
-                             ) from None
+            raise ValueError(
+                f"target composition {text!r}: {part!r} is not NUCLEUS=NUCLEONS (e.g. C12=12,H1=1)"
+            ) from None
         if not n > 0 or not name.strip():
             raise ValueError(f"target composition {text!r}: need NUCLEUS=NUCLEONS with NUCLEONS > 0")
         out[name.strip()] = out.get(name.strip(), 0.0) + n
@@ -72,13 +73,17 @@ def composition_factor(measurement: Measurement, composition: Mapping[str, float
     """
     comp = dict(composition)
     if generator_target not in comp:
-        raise ValueError(f"the generator is for {generator_target} but the target composition is {comp} "
-                         f"(measurement target {measurement.target}); pass --target-composition "
-                         f"{generator_target}=1 to use it for this target anyway")
+        raise ValueError(
+            f"the generator is for {generator_target} but the target composition is {comp} "
+            f"(measurement target {measurement.target}); pass --target-composition "
+            f"{generator_target}=1 to use it for this target anyway"
+        )
     other = [k for k in comp if k not in (generator_target, HYDROGEN)]
     if other:
-        raise ValueError(f"no generator for {other} in target composition {comp}; one generator covers one "
-                         f"nucleus ({generator_target}) plus optional {HYDROGEN} (counted as zero)")
+        raise ValueError(
+            f"no generator for {other} in target composition {comp}; one generator covers one "
+            f"nucleus ({generator_target}) plus optional {HYDROGEN} (counted as zero)"
+        )
     share = comp[generator_target] / sum(comp.values())
     return share * measurement.nucleons_per_unit
 
@@ -115,15 +120,18 @@ def weights_flux_folded(n_events: int, sigma_avg_cm2: float, flux_share: float) 
     return np.full(int(n_events), float(sigma_avg_cm2) * float(flux_share) / int(n_events))
 
 
-def weights_flat_flux(E_nu: np.ndarray, flat_range: tuple[float, float], flat_xsec_cm2: float,
-                      measurement: Measurement) -> np.ndarray:
+def weights_flat_flux(
+    E_nu: np.ndarray, flat_range: tuple[float, float], flat_xsec_cm2: float, measurement: Measurement
+) -> np.ndarray:
     """Weights [cm^2] reweighting a flat-flux sample over ``flat_range`` [GeV] with flat-averaged cross section
     ``flat_xsec_cm2`` to the measurement's flux (normalised to its whole flux in the signal range)."""
     a, b = float(flat_range[0]), float(flat_range[1])
     enu = np.asarray(E_nu, dtype=np.float64)
     if not (b > a and len(enu) and flat_xsec_cm2 > 0):
-        raise ValueError(f"flat-flux reweighting needs events, a range lo < hi and a cross section > 0; got "
-                         f"{len(enu)} events, range {flat_range}, sigma {flat_xsec_cm2}")
+        raise ValueError(
+            f"flat-flux reweighting needs events, a range lo < hi and a cross section > 0; got "
+            f"{len(enu)} events, range {flat_range}, sigma {flat_xsec_cm2}"
+        )
     lo, hi = measurement.enu_range
     e, c = measurement.flux_edges, measurement.flux_content
     phi_total = float(np.sum(c * np.diff(np.clip(e, lo, hi)) / np.diff(e)))
@@ -137,8 +145,9 @@ def fold(measurement: Measurement, integrated: np.ndarray) -> np.ndarray:
     return np.asarray(integrated, dtype=np.float64) if s is None else s @ np.asarray(integrated, dtype=np.float64)
 
 
-def predict_from_events(measurement: Measurement, E_mu: np.ndarray, cos_theta: np.ndarray, weights: np.ndarray,
-                        factor: float = 1.0) -> np.ndarray:
+def predict_from_events(
+    measurement: Measurement, E_mu: np.ndarray, cos_theta: np.ndarray, weights: np.ndarray, factor: float = 1.0
+) -> np.ndarray:
     """d2sigma/dp dcos per bin [cm^2/(GeV/c) per nucleon or nucleus, as the release] from weighted events.
 
     Args:

@@ -83,8 +83,9 @@ class Measurement:
     def __post_init__(self) -> None:
         n = self.binning.n_bins
         if np.shape(self.data) != (n,) or np.shape(self.covariance) != (n, n):
-            raise ValueError(f"{self.id}: {n} bins but data {np.shape(self.data)}, covariance "
-                             f"{np.shape(self.covariance)}")
+            raise ValueError(
+                f"{self.id}: {n} bins but data {np.shape(self.data)}, covariance {np.shape(self.covariance)}"
+            )
         if self.smearing is not None and np.shape(self.smearing) != (n, n):
             raise ValueError(f"{self.id}: smearing matrix {np.shape(self.smearing)} does not match {n} bins")
         if self.per not in ("nucleon", "nucleus"):
@@ -139,9 +140,11 @@ def read_hist2d(path: Path, name: str) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------- T2K ND280 2018
 T2K_COS_EDGES = (-1.0, -0.25, 0.25, 0.45, 0.6, 0.71, 0.80, 0.87, 0.92, 0.96, 0.985, 1.0)
-T2K_CITATION = ("K. Abe et al. (T2K), Measurement of inclusive double-differential nu_mu charged-current cross "
-                "section with improved acceptance in the T2K off-axis near detector, Phys. Rev. D 98, 012004 "
-                "(2018), arXiv:1801.05148")
+T2K_CITATION = (
+    "K. Abe et al. (T2K), Measurement of inclusive double-differential nu_mu charged-current cross "
+    "section with improved acceptance in the T2K off-axis near detector, Phys. Rev. D 98, 012004 "
+    "(2018), arXiv:1801.05148"
+)
 
 
 def _t2k(prior: str) -> Measurement:
@@ -164,15 +167,28 @@ def _t2k(prior: str) -> Measurement:
     return Measurement(
         id="t2k-nd280-ccinc-c-2018" + ("" if prior == "neut" else "-genie-prior"),
         title=f"T2K ND280 nu_mu CC-inclusive d2sigma/dp dcos on CH ({prior.upper()}-prior unfolding)",
-        citation=T2K_CITATION, folder=folder, target="CH", composition={"C12": 1.0}, per="nucleon",
-        nucleons_per_unit=1, binning=binning, data=np.concatenate(data) * unit, covariance=cov,
-        flux_edges=fedges, flux_content=flux, flux_label="histograms.root:hflux (ND280 nu_mu, 0-30 GeV)",
+        citation=T2K_CITATION,
+        folder=folder,
+        target="CH",
+        composition={"C12": 1.0},
+        per="nucleon",
+        nucleons_per_unit=1,
+        binning=binning,
+        data=np.concatenate(data) * unit,
+        covariance=cov,
+        flux_edges=fedges,
+        flux_content=flux,
+        flux_label="histograms.root:hflux (ND280 nu_mu, 0-30 GeV)",
         flux_spec=f"{path}:hflux",
-        enu_range=(0.0, 30.0), smearing=None,
-        stored={k: np.concatenate(v) * unit for k, v in stored.items()}, data_unit=unit,
-        notes=("Target CH, per nucleon. Default composition C12=1: the per-nucleon carbon cross section stands for "
-               "CH (the hydrogen proton counted as an average carbon nucleon). With C12=12,H1=1 hydrogen "
-               "contributes zero (no free-nucleon model): a lower bound; the truth lies between.",),
+        enu_range=(0.0, 30.0),
+        smearing=None,
+        stored={k: np.concatenate(v) * unit for k, v in stored.items()},
+        data_unit=unit,
+        notes=(
+            "Target CH, per nucleon. Default composition C12=1: the per-nucleon carbon cross section stands for "
+            "CH (the hydrogen proton counted as an average carbon nucleon). With C12=12,H1=1 hydrogen "
+            "contributes zero (no free-nucleon model): a lower bound; the truth lies between.",
+        ),
     )
 
 
@@ -182,9 +198,11 @@ _UB_P3 = (0.0, 0.18, 0.30, 0.45, 0.77, 2.50)
 _UB_P4 = (0.0, 0.30, 0.45, 0.77, 2.50)
 _UB_P5 = (0.0, 0.30, 0.45, 0.77, 1.28, 2.50)
 UB_P_EDGES = (_UB_P3,) * 3 + (_UB_P4,) * 3 + (_UB_P5,) * 3
-UB_CITATION = ("P. Abratti et al. (MicroBooNE), First measurement of inclusive muon neutrino charged current "
-               "differential cross sections on argon at E_nu ~ 0.8 GeV with the MicroBooNE detector, Phys. Rev. "
-               "Lett. 123, 131801 (2019), arXiv:1905.09694")
+UB_CITATION = (
+    "P. Abratti et al. (MicroBooNE), First measurement of inclusive muon neutrino charged current "
+    "differential cross sections on argon at E_nu ~ 0.8 GeV with the MicroBooNE detector, Phys. Rev. "
+    "Lett. 123, 131801 (2019), arXiv:1905.09694"
+)
 #: Normalisation of the MicroBooNE release: per nucleon (NUISANCE treats it so, and the data integrate to
 #: 0.695e-38 cm^2, the paper's flux-averaged total cross section per nucleon; per argon nucleus it would be 40x).
 MICROBOONE_PER = "nucleon"
@@ -205,14 +223,26 @@ def _microboone() -> Measurement:
     return Measurement(
         id="microboone-ccinc-ar-2019",
         title="MicroBooNE nu_mu CC-inclusive d2sigma/dp dcos on Ar (reconstructed variables)",
-        citation=UB_CITATION, folder=folder, target="Ar", composition={"Ar40": 1.0}, per=MICROBOONE_PER,
-        nucleons_per_unit=40 if MICROBOONE_PER == "nucleus" else 1, binning=binning, data=data * unit,
-        covariance=cov, flux_edges=fedges, flux_content=flux,
+        citation=UB_CITATION,
+        folder=folder,
+        target="Ar",
+        composition={"Ar40": 1.0},
+        per=MICROBOONE_PER,
+        nucleons_per_unit=40 if MICROBOONE_PER == "nucleus" else 1,
+        binning=binning,
+        data=data * unit,
+        covariance=cov,
+        flux_edges=fedges,
+        flux_content=flux,
         flux_label="BNB_uBooNE_numu_flux_2019.root:numu (BNB nu_mu at MicroBooNE)",
-        flux_spec=f"{flux_path}:numu", enu_range=(0.0, 10.0),
-        smearing=smear, data_unit=unit,
-        notes=("Data in reconstructed p_mu, cos_theta: predictions are forward-folded with the release's smearing "
-               "matrix (true bins with p_mu > 2.5 GeV/c, the matrix's overflow bin, are left out).",),
+        flux_spec=f"{flux_path}:numu",
+        enu_range=(0.0, 10.0),
+        smearing=smear,
+        data_unit=unit,
+        notes=(
+            "Data in reconstructed p_mu, cos_theta: predictions are forward-folded with the release's smearing "
+            "matrix (true bins with p_mu > 2.5 GeV/c, the matrix's overflow bin, are left out).",
+        ),
     )
 
 
@@ -233,6 +263,8 @@ def get_measurement(measurement_id: str) -> Measurement:
     """The measurement ``measurement_id`` (see :data:`MEASUREMENTS`); ValueError names the known IDs."""
     key = measurement_id.strip().lower()
     if key not in MEASUREMENTS:
-        raise ValueError(f"unknown measurement {measurement_id!r}; known: {', '.join(MEASUREMENTS)} "
-                         "(`nugan measurements` lists them)")
+        raise ValueError(
+            f"unknown measurement {measurement_id!r}; known: {', '.join(MEASUREMENTS)} "
+            "(`nugan measurements` lists them)"
+        )
     return MEASUREMENTS[key]()

@@ -102,8 +102,9 @@ class SigmaCorrection:
         if not self.coefficients or not all(math.isfinite(c) for c in self.coefficients):
             raise ValueError(f"sigma(E) correction needs finite coefficients, got {self.coefficients}")
         if not 0 < self.e_min < self.e_max:
-            raise ValueError(f"sigma(E) correction range must satisfy 0 < e_min < e_max, got "
-                             f"({self.e_min}, {self.e_max})")
+            raise ValueError(
+                f"sigma(E) correction range must satisfy 0 < e_min < e_max, got ({self.e_min}, {self.e_max})"
+            )
 
     @property
     def degree(self) -> int:
@@ -124,8 +125,12 @@ class SigmaCorrection:
         return XsecCurve(grid, curve.total(grid) * self.factor(grid), f"{curve.source} x tune s(E)")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"coefficients": [float(c) for c in self.coefficients], "e_min": self.e_min, "e_max": self.e_max,
-                "basis": "s(E) = exp(sum_k c_k P_k(e)), P_k Legendre, e = 2 ln(E/e_min)/ln(e_max/e_min) - 1"}
+        return {
+            "coefficients": [float(c) for c in self.coefficients],
+            "e_min": self.e_min,
+            "e_max": self.e_max,
+            "basis": "s(E) = exp(sum_k c_k P_k(e)), P_k Legendre, e = 2 ln(E/e_min)/ln(e_max/e_min) - 1",
+        }
 
     @classmethod
     def identity(cls, degree: int, e_min: float, e_max: float) -> SigmaCorrection:
@@ -177,43 +182,56 @@ class WeightedSample:
 
 
 @torch.no_grad()
-def network_log_prob(flow: ConditionalFlow, u: torch.Tensor, e: torch.Tensor,
-                     batch: int = _EVAL_BATCH) -> torch.Tensor:
+def network_log_prob(flow: ConditionalFlow, u: torch.Tensor, e: torch.Tensor, batch: int = _EVAL_BATCH) -> torch.Tensor:
     """log q(u | e) [nats] of every row, in batches, without gradients; float64 (N,)."""
     was = flow.training
     flow.eval()
     try:
-        parts = [flow.log_prob(u[a:a + batch], e[a:a + batch]).double() for a in range(0, len(u), batch)]
+        parts = [flow.log_prob(u[a : a + batch], e[a : a + batch]).double() for a in range(0, len(u), batch)]
     finally:
         flow.train(was)
     return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float64)
 
 
-def _encode(transform: VariableTransform, E_nu: np.ndarray, E_mu: np.ndarray,
-            cos: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+def _encode(
+    transform: VariableTransform, E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray
+) -> tuple[torch.Tensor, torch.Tensor]:
     u = torch.as_tensor(transform.encode_muon(E_nu, E_mu, cos), dtype=torch.float32)
     e = torch.as_tensor(transform.encode_energy(E_nu), dtype=torch.float32).unsqueeze(1)
     return u, e
 
 
-def density_sample(flow: ConditionalFlow, transform: VariableTransform, E_nu: np.ndarray, E_mu: np.ndarray,
-                   cos: np.ndarray) -> DensitySample:
+def density_sample(
+    flow: ConditionalFlow, transform: VariableTransform, E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray
+) -> DensitySample:
     """Events (GeV) in network variables with the base flow's log density."""
     u, e = _encode(transform, E_nu, E_mu, cos)
     return DensitySample(u, e, network_log_prob(flow, u, e))
 
 
-def weighted_sample(flow: ConditionalFlow, transform: VariableTransform, binning: SliceBinning, E_nu: np.ndarray,
-                    E_mu: np.ndarray, cos: np.ndarray, weights: np.ndarray,
-                    degree: int = SIGMA_DEGREE) -> WeightedSample:
+def weighted_sample(
+    flow: ConditionalFlow,
+    transform: VariableTransform,
+    binning: SliceBinning,
+    E_nu: np.ndarray,
+    E_mu: np.ndarray,
+    cos: np.ndarray,
+    weights: np.ndarray,
+    degree: int = SIGMA_DEGREE,
+) -> WeightedSample:
     """Bin a base sample once (p_mu, cos_theta; events outside every bin get index ``n_bins``) and evaluate its
     base log density."""
     k = binning.index(muon_momentum(E_mu), cos)
     k[k < 0] = binning.n_bins
     points = density_sample(flow, transform, E_nu, E_mu, cos)
     design = legendre_design(transform.encode_energy(E_nu), degree)
-    return WeightedSample(points, torch.as_tensor(k), torch.as_tensor(np.asarray(weights, dtype=np.float64)),
-                          torch.as_tensor(design), binning.n_bins)
+    return WeightedSample(
+        points,
+        torch.as_tensor(k),
+        torch.as_tensor(np.asarray(weights, dtype=np.float64)),
+        torch.as_tensor(design),
+        binning.n_bins,
+    )
 
 
 # --------------------------------------------------------------------------------------------- prediction
@@ -244,8 +262,15 @@ class TuneTarget:
         u = float(m.data_unit)
         inv = _inverse(np.asarray(m.covariance)[np.ix_(b, b)] / u**2)
         smear = None if m.smearing is None else torch.as_tensor(np.asarray(m.smearing, dtype=np.float64))
-        return cls(torch.as_tensor(np.asarray(m.data) / u), torch.as_tensor(b), torch.as_tensor(inv),
-                   torch.as_tensor(m.binning.areas()), smear, float(factor), u)
+        return cls(
+            torch.as_tensor(np.asarray(m.data) / u),
+            torch.as_tensor(b),
+            torch.as_tensor(inv),
+            torch.as_tensor(m.binning.areas()),
+            smear,
+            float(factor),
+            u,
+        )
 
     @property
     def ndf(self) -> int:
@@ -262,8 +287,9 @@ class TuneTarget:
         return r @ self.inv_cov @ r
 
 
-def weighted_prediction(sample: WeightedSample, target: TuneTarget, delta: torch.Tensor,
-                        coefficients: torch.Tensor) -> torch.Tensor:
+def weighted_prediction(
+    sample: WeightedSample, target: TuneTarget, delta: torch.Tensor, coefficients: torch.Tensor
+) -> torch.Tensor:
     """Prediction (in the target's unit) of the sample reweighted by exp(delta) s(E): delta = log q - log p_base
     per event, s from ``coefficients``; at delta = 0, coefficients = 0 it is the base's flux-folded prediction."""
     w = sample.w0 * torch.exp(sample.design @ coefficients + delta)
@@ -316,13 +342,13 @@ class TuneSettings:
         if not (self.kl_weight >= 0 and math.isfinite(self.kl_weight)):
             raise ValueError(f"the KL weight lambda must be finite and >= 0, got {self.kl_weight}")
         if self.steps < 1 or self.batch < 1 or self.kl_batch < 1:
-            raise ValueError(f"steps, batch and kl_batch must be >= 1, got {self.steps}, {self.batch}, "
-                             f"{self.kl_batch}")
+            raise ValueError(f"steps, batch and kl_batch must be >= 1, got {self.steps}, {self.batch}, {self.kl_batch}")
         if not (self.lr > 0 and self.lr_sigma > 0 and 0 < self.lr_decay <= 1):
             raise ValueError("learning rates must be > 0 and lr_decay in (0, 1]")
         if self.sigma_degree < -1 or not self.sigma_prior > 0:
-            raise ValueError(f"sigma_degree must be >= -1 and sigma_prior > 0, got {self.sigma_degree}, "
-                             f"{self.sigma_prior}")
+            raise ValueError(
+                f"sigma_degree must be >= -1 and sigma_prior > 0, got {self.sigma_degree}, {self.sigma_prior}"
+            )
         if not 0 <= self.ess_min < 1:
             raise ValueError(f"ess_min must be in [0, 1), got {self.ess_min}")
 
@@ -356,8 +382,9 @@ class TuneResult:
     seconds: float = 0.0
 
 
-def _sigma_coefficients(design: torch.Tensor, log_w0: torch.Tensor,
-                        fit_normalisation: bool) -> Callable[[torch.Tensor], torch.Tensor]:
+def _sigma_coefficients(
+    design: torch.Tensor, log_w0: torch.Tensor, fit_normalisation: bool
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """Map the fitted coefficients to all of c_0..c_K-1: without ``fit_normalisation`` c_0 is set so that the
     sample's summed weight, sum_i w0_i s(E_i), stays that of the base (P_0 = 1)."""
     k = design.shape[1]
@@ -384,16 +411,22 @@ def _batches(n: int, size: int, gen: torch.Generator) -> Callable[[], torch.Tens
     def nxt() -> torch.Tensor:
         if state["at"] + size > n:
             state["perm"], state["at"] = torch.randperm(n, generator=gen), 0
-        idx = state["perm"][state["at"]:state["at"] + size]
+        idx = state["perm"][state["at"] : state["at"] + size]
         state["at"] += size
         return idx
 
     return nxt
 
 
-def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget, kl_sample: DensitySample,
-              settings: TuneSettings, on_step: Callable[[dict[str, float]], None] | None = None,
-              kl_test: DensitySample | None = None) -> TuneResult:
+def tune_flow(
+    base: ConditionalFlow,
+    sample: WeightedSample,
+    target: TuneTarget,
+    kl_sample: DensitySample,
+    settings: TuneSettings,
+    on_step: Callable[[dict[str, float]], None] | None = None,
+    kl_test: DensitySample | None = None,
+) -> TuneResult:
     """Tune a copy of ``base`` so that the reweighted ``sample`` fits ``target`` (see the module docstring).
 
     Args:
@@ -416,8 +449,10 @@ def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget,
         raise ValueError("tuning needs events in the measurement's bins and base events for the KL term")
     k = settings.sigma_degree + 1
     if k > sample.design.shape[1]:
-        raise ValueError(f"the sample's sigma(E) basis has degree {sample.design.shape[1] - 1}, the settings ask "
-                         f"for {settings.sigma_degree}")
+        raise ValueError(
+            f"the sample's sigma(E) basis has degree {sample.design.shape[1] - 1}, the settings ask "
+            f"for {settings.sigma_degree}"
+        )
     design = sample.design[:, :k]
     sample = WeightedSample(sample.points, sample.bin, sample.w0, design, sample.n_bins)
     flow = copy.deepcopy(base)
@@ -427,8 +462,7 @@ def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget,
     flow.eval()
     log_w0 = torch.log(sample.w0)
     coefficients = _sigma_coefficients(design, log_w0, settings.fit_normalisation)
-    free = torch.zeros(max(k - (0 if settings.fit_normalisation else 1), 0), dtype=torch.float64,
-                       requires_grad=True)
+    free = torch.zeros(max(k - (0 if settings.fit_normalisation else 1), 0), dtype=torch.float64, requires_grad=True)
     params = [p for p in flow.parameters() if p.requires_grad]
     groups: list[dict[str, Any]] = [{"params": params, "lr": settings.lr}]
     if len(free):
@@ -458,8 +492,10 @@ def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget,
             flow.load_state_dict(last_good[0])
             with torch.no_grad():
                 free.copy_(last_good[1])
-            stopped = (f"step {step}: effective sample fraction {ess:.3f} of the importance weights fell below "
-                       f"{settings.ess_min:g}; kept the parameters of the step before")
+            stopped = (
+                f"step {step}: effective sample fraction {ess:.3f} of the importance weights fell below "
+                f"{settings.ess_min:g}; kept the parameters of the step before"
+            )
             break
         last_good = (copy.deepcopy(flow.state_dict()), free.detach().clone())
         c2 = target.chi2(weighted_prediction(sample, target, delta, coeffs))
@@ -473,8 +509,14 @@ def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget,
         loss.backward()
         opt.step()
         cache[idx] = fresh.detach()
-        rec = {"step": float(step + 1), "loss": float(loss.detach()), "chi2": float(c2.detach()),
-               "kl": float(kl.detach()), "prior": float(prior.detach()), "ess": ess}
+        rec = {
+            "step": float(step + 1),
+            "loss": float(loss.detach()),
+            "chi2": float(c2.detach()),
+            "kl": float(kl.detach()),
+            "prior": float(prior.detach()),
+            "ess": ess,
+        }
         history.append(rec)
         if on_step is not None:
             on_step(rec)
@@ -491,9 +533,21 @@ def tune_flow(base: ConditionalFlow, sample: WeightedSample, target: TuneTarget,
     kl_end = float((check.log_p0 - network_log_prob(flow, check.u, check.e)).mean())
     for p in flow.parameters():
         p.requires_grad_(False)
-    return TuneResult(flow, tuple(float(c) for c in coeffs.detach()), chi2_end, target.ndf, chi2_start,
-                      pred.numpy() * target.unit, kl_end, ess_end, step, stopped, frozen, history,
-                      time.perf_counter() - t0)
+    return TuneResult(
+        flow,
+        tuple(float(c) for c in coeffs.detach()),
+        chi2_end,
+        target.ndf,
+        chi2_start,
+        pred.numpy() * target.unit,
+        kl_end,
+        ess_end,
+        step,
+        stopped,
+        frozen,
+        history,
+        time.perf_counter() - t0,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- folds
@@ -525,8 +579,13 @@ def sub_chi2(data: np.ndarray, prediction: np.ndarray, cov: np.ndarray, bins: np
     return chi2(np.asarray(data)[b], np.asarray(prediction)[b], np.asarray(cov)[np.ix_(b, b)])
 
 
-def heldout_chi2(data: np.ndarray, cov: np.ndarray, binning: SliceBinning, folds: Sequence[Sequence[int]],
-                 predictions: Sequence[np.ndarray]) -> tuple[Chi2, list[Chi2]]:
+def heldout_chi2(
+    data: np.ndarray,
+    cov: np.ndarray,
+    binning: SliceBinning,
+    folds: Sequence[Sequence[int]],
+    predictions: Sequence[np.ndarray],
+) -> tuple[Chi2, list[Chi2]]:
     """Sum over folds of the held-out chi2: fold j's held-out slices scored with ``predictions[j]`` (the model
     tuned without them; the same vector for every fold for an untuned prediction) and the sub-covariance of those
     bins. Returns (sum, per fold); the sum's ndf is the number of held-out bins."""

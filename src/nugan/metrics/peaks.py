@@ -29,17 +29,23 @@ class PeakWindows:
         return {"dip_GeV": self.dip, "delta_GeV": self.delta, "width_GeV": self.width}
 
 
-def _smoothed_histogram(W: np.ndarray, lo: float, hi: float, bin_width: float,
-                        smooth: int) -> tuple[np.ndarray, np.ndarray]:
+def _smoothed_histogram(
+    W: np.ndarray, lo: float, hi: float, bin_width: float, smooth: int
+) -> tuple[np.ndarray, np.ndarray]:
     edges = np.arange(lo, hi + 0.5 * bin_width, bin_width)
     counts, _ = np.histogram(W, bins=edges)
     kernel = np.ones(smooth) / smooth
     return 0.5 * (edges[1:] + edges[:-1]), np.convolve(counts, kernel, mode="same")
 
 
-def delta_windows(W_ref: np.ndarray, width: float = 0.06, delta_search: tuple[float, float] = (1.12, 1.36),
-                  qe_search: tuple[float, float] = (0.85, 1.02), bin_width: float = 0.01,
-                  smooth: int = 5) -> PeakWindows:
+def delta_windows(
+    W_ref: np.ndarray,
+    width: float = 0.06,
+    delta_search: tuple[float, float] = (1.12, 1.36),
+    qe_search: tuple[float, float] = (0.85, 1.02),
+    bin_width: float = 0.01,
+    smooth: int = 5,
+) -> PeakWindows:
     """Dip and Delta windows of a reference W sample [GeV] at one E_nu.
 
     The Delta centre is the maximum of the smoothed W histogram in ``delta_search``; the dip centre is its

@@ -149,8 +149,9 @@ class MetricsReport:
                     out.append((f"EMD {var} @ {e:g} GeV", _fmt(x, 4), _fmt(fd.get(var), 4), ""))
         nll = self.info.get("test_nll")
         if nll:  # flows: exact likelihood of the reference events (no MC-vs-MC floor: it is a model property)
-            out.append(("test NLL [nats/event]", f"{nll['mean']:.4f} ± {nll['se']:.4f}", "-",
-                        f"{nll['n']:,} reference events"))
+            out.append(
+                ("test NLL [nats/event]", f"{nll['mean']:.4f} ± {nll['se']:.4f}", "-", f"{nll['n']:,} reference events")
+            )
         for e, a in sorted(self.auc_by_energy.items()):
             fa = f.auc_by_energy.get(e)
             fl = "-" if fa is None else f"{fa.auc:.3f} ± {fa.auc_se:.3f}"

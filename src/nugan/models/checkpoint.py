@@ -71,8 +71,10 @@ def check_finite(tensors: dict[str, torch.Tensor], where: str) -> None:
     """Raise ValueError naming the first tensors with NaN or infinite entries."""
     bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad:
-        raise ValueError(f"{where}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[:3]}); "
-                         "the model diverged or the file is damaged")
+        raise ValueError(
+            f"{where}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[:3]}); "
+            "the model diverged or the file is damaged"
+        )
 
 
 class _BundleDescription:
@@ -92,8 +94,14 @@ class _BundleDescription:
     def describe(self) -> dict[str, Any]:
         """The JSON description (architecture and transform refreshed from the objects)."""
         d = {k: v for k, v in self.info.items() if k != "path"}
-        d.update({"format": self.format, self.arch: self.config.to_dict(), "transform": self.transform.to_dict(),
-                  "energy_range": list(self.energy_range)})
+        d.update(
+            {
+                "format": self.format,
+                self.arch: self.config.to_dict(),
+                "transform": self.transform.to_dict(),
+                "energy_range": list(self.energy_range),
+            }
+        )
         d.setdefault("nugan_version", __version__)
         return d
 
@@ -193,16 +201,21 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
         raise ValueError(f"{js}: not a nugan model description (not valid JSON text: {err})") from err
     fmt = info.get("format") if isinstance(info, dict) else type(info).__name__
     if fmt not in (FORMAT, FLOW_FORMAT):
-        raise ValueError(f"{js}: not a nugan model checkpoint (format {fmt!r}, expected {FORMAT!r} for a GAN "
-                         f"or {FLOW_FORMAT!r} for a flow)")
+        raise ValueError(
+            f"{js}: not a nugan model checkpoint (format {fmt!r}, expected {FORMAT!r} for a GAN "
+            f"or {FLOW_FORMAT!r} for a flow)"
+        )
     section = "gan" if fmt == FORMAT else "flow"
     missing = [k for k in (section, "transform") if not isinstance(info.get(k), dict)]
     if missing:
-        raise ValueError(f"{js}: the model description lacks the {' and '.join(map(repr, missing))} table(s) "
-                         "(architecture / variable transform); it was not written by nugan or was edited")
+        raise ValueError(
+            f"{js}: the model description lacks the {' and '.join(map(repr, missing))} table(s) "
+            "(architecture / variable transform); it was not written by nugan or was edited"
+        )
     try:
-        cfg: GANConfig | FlowConfig = (GANConfig.from_dict(info["gan"]) if fmt == FORMAT
-                                       else FlowConfig.from_dict(info["flow"]))
+        cfg: GANConfig | FlowConfig = (
+            GANConfig.from_dict(info["gan"]) if fmt == FORMAT else FlowConfig.from_dict(info["flow"])
+        )
         transform = VariableTransform.from_dict(info["transform"])
     except (ValueError, TypeError) as err:
         raise ValueError(f"{js}: {err}") from None
@@ -211,8 +224,10 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
         raise FileNotFoundError(f"{st}: weights file missing next to {js.name}")
     expected_hash = info.get("weights_sha256")
     if expected_hash is not None and weights_sha256(st) != expected_hash:
-        raise ValueError(f"{st}: the weights do not match the sha256 recorded in {js.name} (the file is corrupted "
-                         "or was replaced); restore it or train the model again")
+        raise ValueError(
+            f"{st}: the weights do not match the sha256 recorded in {js.name} (the file is corrupted "
+            "or was replaced); restore it or train the model again"
+        )
     try:
         tensors = load_file(str(st))
     except (SafetensorError, OSError) as err:
@@ -234,7 +249,7 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
 
 def _load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, st: Path, js: Path) -> None:
     """Load the ``prefix``-ed tensors into ``net``; a clear error when they do not fit its architecture."""
-    sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    sd = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
     expected = net.state_dict()
     missing = sorted(set(expected) - set(sd))
     extra = sorted(set(sd) - set(expected))

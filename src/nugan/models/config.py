@@ -26,7 +26,7 @@ def _fits(value: Any, type_name: str) -> bool:
     if type_name in _CHECKS:
         return _CHECKS[type_name](value)
     if type_name.startswith("tuple[") and isinstance(value, (tuple, list)):
-        inner = [x.strip() for x in type_name[len("tuple["):-1].split(",")]
+        inner = [x.strip() for x in type_name[len("tuple[") : -1].split(",")]
         if inner[-1] == "...":
             return all(_fits(v, inner[0]) for v in value)
         return len(value) == len(inner) and all(_fits(v, t) for v, t in zip(value, inner, strict=True))
@@ -92,17 +92,24 @@ class GANConfig:
         from nugan.models.features import DISC_FEATURES
 
         check_field_types(self, "gan config")
-        for name, cap in (("latent_dim", MAX_LATENT), ("gen_width", MAX_WIDTH), ("disc_width", MAX_WIDTH),
-                          ("gen_blocks", MAX_BLOCKS), ("disc_blocks", MAX_BLOCKS),
-                          ("disc_muon_blocks", MAX_BLOCKS), ("latent_categories", MAX_LATENT)):
+        for name, cap in (
+            ("latent_dim", MAX_LATENT),
+            ("gen_width", MAX_WIDTH),
+            ("disc_width", MAX_WIDTH),
+            ("gen_blocks", MAX_BLOCKS),
+            ("disc_blocks", MAX_BLOCKS),
+            ("disc_muon_blocks", MAX_BLOCKS),
+            ("latent_categories", MAX_LATENT),
+        ):
             if getattr(self, name) > cap:
                 raise ValueError(f"gan config field {name!r} must be <= {cap}, got {getattr(self, name)}")
 
         object.__setattr__(self, "disc_features", tuple(self.disc_features))
         unknown = [n for n in self.disc_features if n not in DISC_FEATURES]
         if unknown or len(set(self.disc_features)) != len(self.disc_features):
-            raise ValueError(f"disc_features must be distinct names from {list(DISC_FEATURES)}, "
-                             f"got {list(self.disc_features)}")
+            raise ValueError(
+                f"disc_features must be distinct names from {list(DISC_FEATURES)}, got {list(self.disc_features)}"
+            )
         if self.activation not in ("relu", "prelu"):
             raise ValueError(f"activation must be 'relu' or 'prelu', got {self.activation!r}")
         for name in ("latent_dim", "gen_width", "gen_blocks", "disc_width", "disc_blocks", "disc_muon_blocks"):

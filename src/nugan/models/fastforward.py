@@ -71,8 +71,14 @@ def _split_block(block: nn.Module) -> FastBlock | None:
     if type(block) is not DenseBlock:
         return None
     lin, norm, act = block.linear, block.norm, block.act
-    if not (isinstance(lin, nn.Linear) and lin.bias is not None and isinstance(norm, nn.LayerNorm)
-            and norm.elementwise_affine and _is_identity(block.drop) and _is_identity(block.noise)):
+    if not (
+        isinstance(lin, nn.Linear)
+        and lin.bias is not None
+        and isinstance(norm, nn.LayerNorm)
+        and norm.elementwise_affine
+        and _is_identity(block.drop)
+        and _is_identity(block.noise)
+    ):
         return None
     if isinstance(act, nn.PReLU):
         prelu: torch.Tensor | None = act.weight.detach()
@@ -82,9 +88,14 @@ def _split_block(block: nn.Module) -> FastBlock | None:
         return None
     w = lin.weight.detach()
     return FastBlock(
-        w_h=w[:, :-1].t().contiguous(), w_e=w[:, -1].contiguous(), bias=lin.bias.detach(),
-        norm_weight=norm.weight.detach(), norm_bias=norm.bias.detach(), eps=float(norm.eps),
-        prelu=prelu, residual=bool(block.residual),
+        w_h=w[:, :-1].t().contiguous(),
+        w_e=w[:, -1].contiguous(),
+        bias=lin.bias.detach(),
+        norm_weight=norm.weight.detach(),
+        norm_bias=norm.bias.detach(),
+        eps=float(norm.eps),
+        prelu=prelu,
+        residual=bool(block.residual),
     )
 
 

@@ -69,8 +69,9 @@ class FlowConfig:
         if not 0 < self.bound <= 50:
             raise ValueError(f"flow config field bound must be a number in (0, 50], got {self.bound!r}")
         if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"flow config field activation must be one of {sorted(_ACTIVATIONS)}, "
-                             f"got {self.activation!r}")
+            raise ValueError(
+                f"flow config field activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}"
+            )
         if self.transforms * self.hidden * self.hidden > 5e8:
             raise ValueError(f"flow config too large ({self.transforms} x {self.hidden}^2 weights)")
 
@@ -107,8 +108,14 @@ class ConditionalFlow(nn.Module):
             # block k (sampling order) transforms variable k % 2 given the other one
             mask = torch.tensor([k % 2 == 1, k % 2 == 0])  # True: kept (conditioning) variable
             blocks[f"block{k}"] = GeneralCouplingTransform(
-                2, cfg.energy_features, mask=mask, univariate=self._spline, shapes=shapes,
-                hidden_features=[cfg.hidden] * cfg.hidden_layers, activation=_ACTIVATIONS[cfg.activation])
+                2,
+                cfg.energy_features,
+                mask=mask,
+                univariate=self._spline,
+                shapes=shapes,
+                hidden_features=[cfg.hidden] * cfg.hidden_layers,
+                activation=_ACTIVATIONS[cfg.activation],
+            )
         self.blocks = nn.ModuleDict(blocks)
 
     def _spline(self, widths: torch.Tensor, heights: torch.Tensor, derivatives: torch.Tensor) -> MonotonicRQSTransform:
@@ -140,14 +147,21 @@ class ConditionalFlow(nn.Module):
         for k in range(len(self.blocks)):
             keep, move = (1, 0) if k % 2 == 0 else (0, 1)  # block k transforms variable k % 2
             hyper = cast(nn.Module, self.blocks[f"block{k}"].hyper)  # the coupling block's conditioner MLP
-            phi = hyper(torch.cat([x[:, keep:keep + 1], c], dim=1))
-            x[:, move] = rqs_inverse(x[:, move], phi[:, :k_bins], phi[:, k_bins:2 * k_bins], phi[:, 2 * k_bins:],
-                                     self.cfg.bound)
+            phi = hyper(torch.cat([x[:, keep : keep + 1], c], dim=1))
+            x[:, move] = rqs_inverse(
+                x[:, move], phi[:, :k_bins], phi[:, k_bins : 2 * k_bins], phi[:, 2 * k_bins :], self.cfg.bound
+            )
         return x
 
 
-def rqs_inverse(y: torch.Tensor, widths: torch.Tensor, heights: torch.Tensor, derivatives: torch.Tensor,
-                bound: float, slope: float = 1e-3) -> torch.Tensor:
+def rqs_inverse(
+    y: torch.Tensor,
+    widths: torch.Tensor,
+    heights: torch.Tensor,
+    derivatives: torch.Tensor,
+    bound: float,
+    slope: float = 1e-3,
+) -> torch.Tensor:
     """``zuko.transforms.MonotonicRQSTransform(widths, heights, derivatives, bound, slope).inv(y)`` for y (N,) and
     unconstrained parameters (N, K), (N, K), (N, K - 1); the same operations in the same order."""
     log_slope = math.log(slope)
@@ -205,8 +219,10 @@ def freeze_flow_blocks(flow: ConditionalFlow, spec: int | list[str]) -> list[str
     names = flow_block_names(flow)
     if isinstance(spec, int):
         if spec < 0 or spec >= len(names):
-            raise ValueError(f"cannot freeze {spec} of the flow's {len(names)} blocks: at least one block must "
-                             f"stay trainable (use 0..{len(names) - 1})")
+            raise ValueError(
+                f"cannot freeze {spec} of the flow's {len(names)} blocks: at least one block must "
+                f"stay trainable (use 0..{len(names) - 1})"
+            )
         chosen = names[:spec]
     else:
         chosen = list(spec)

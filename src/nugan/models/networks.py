@@ -16,8 +16,17 @@ from nugan.models.config import GANConfig
 from nugan.models.features import MuonFeatures
 from nugan.models.transforms import VariableTransform
 
-__all__ = ["GaussianNoise", "DenseBlock", "Generator", "Discriminator", "freeze_blocks", "block_names",
-           "with_disc_features", "with_latent_categories", "latent_codes"]
+__all__ = [
+    "GaussianNoise",
+    "DenseBlock",
+    "Generator",
+    "Discriminator",
+    "freeze_blocks",
+    "block_names",
+    "with_disc_features",
+    "with_latent_categories",
+    "latent_codes",
+]
 
 
 class GaussianNoise(nn.Module):
@@ -42,8 +51,9 @@ class DenseBlock(nn.Module):
         residual_width: width of the residual input (the block input without E_nu), or 0 for none.
     """
 
-    def __init__(self, n_in: int, n_out: int, activation: str, dropout: float, noise_std: float,
-                 residual: bool) -> None:
+    def __init__(
+        self, n_in: int, n_out: int, activation: str, dropout: float, noise_std: float, residual: bool
+    ) -> None:
         super().__init__()
         self.linear = nn.Linear(n_in, n_out)
         self.norm = nn.LayerNorm(n_out)
@@ -132,8 +142,9 @@ def _zero_input_columns(state: dict[str, torch.Tensor], at: int | None, n: int) 
     return state
 
 
-def with_disc_features(disc: Discriminator, cfg: GANConfig, transform: VariableTransform,
-                       names: tuple[str, ...]) -> tuple[Discriminator, GANConfig]:
+def with_disc_features(
+    disc: Discriminator, cfg: GANConfig, transform: VariableTransform, names: tuple[str, ...]
+) -> tuple[Discriminator, GANConfig]:
     """A copy of a trained discriminator that also sees the physics features ``names``.
 
     The first dense layer gets zero-initialised input columns for the new features, so the copy computes
@@ -178,8 +189,10 @@ def freeze_blocks(net: nn.Module, spec: int | list[str]) -> list[str]:
     """
     names = block_names(net)
     if isinstance(spec, int) and not 0 <= spec <= len(names):
-        raise ValueError(f"cannot freeze {spec} blocks: the {type(net).__name__} has only {len(names)} "
-                         f"({', '.join(names)}); freeze 0-{len(names)} leading blocks")
+        raise ValueError(
+            f"cannot freeze {spec} blocks: the {type(net).__name__} has only {len(names)} "
+            f"({', '.join(names)}); freeze 0-{len(names)} leading blocks"
+        )
     chosen = names[:spec] if isinstance(spec, int) else list(spec)
     unknown = [n for n in chosen if n not in names]
     if unknown:

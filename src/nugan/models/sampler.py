@@ -106,15 +106,29 @@ def sample_muon(
         generator.eval()
     try:
         with torch.inference_mode():
-            return _sample(generator, transform, np.asarray(E_nu, dtype=np.float64), int(seed),
-                           batch_size, device, offset // LATENT_BLOCK)
+            return _sample(
+                generator,
+                transform,
+                np.asarray(E_nu, dtype=np.float64),
+                int(seed),
+                batch_size,
+                device,
+                offset // LATENT_BLOCK,
+            )
     finally:
         for m, _ in modes:
             m.training = True
 
 
-def _sample(generator: Sampler, transform: VariableTransform, E: np.ndarray, seed: int,
-            batch_size: int, device: torch.device, first_block: int) -> tuple[np.ndarray, np.ndarray]:
+def _sample(
+    generator: Sampler,
+    transform: VariableTransform,
+    E: np.ndarray,
+    seed: int,
+    batch_size: int,
+    device: torch.device,
+    first_block: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Body of :func:`sample_muon` (eval mode, inference mode)."""
     n = len(E)
     forward = cached_fast_forward(generator)
@@ -128,6 +142,6 @@ def _sample(generator: Sampler, transform: VariableTransform, E: np.ndarray, see
         z = _latents(seed, first_block + start // LATENT_BLOCK, stop - start, generator.latent_dim, device)
         for a in range(start, stop, rows):
             b = min(a + rows, stop)
-            u = forward(z[a - start:b - start], e_all[a:b])
+            u = forward(z[a - start : b - start], e_all[a:b])
             out_mu[a:b], out_cos[a:b] = transform.decode_muon_torch(E_t[a:b], u)
     return out_mu.cpu().numpy(), out_cos.cpu().numpy()

@@ -39,8 +39,9 @@ class VariableTransform:
     std: tuple[float, float] = (1.0, 1.0)
 
     @classmethod
-    def fit(cls, E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray,
-            energy_range: tuple[float, float] | None = None) -> VariableTransform:
+    def fit(
+        cls, E_nu: np.ndarray, E_mu: np.ndarray, cos: np.ndarray, energy_range: tuple[float, float] | None = None
+    ) -> VariableTransform:
         """Fit standardisation on a training sample; energy range from ``energy_range`` or the data."""
         lo, hi = energy_range if energy_range else (float(np.min(E_nu)), float(np.max(E_nu)))
         if not (0 < lo < hi):
@@ -55,13 +56,16 @@ class VariableTransform:
     def __post_init__(self) -> None:
         e_min, e_max = self.e_min, self.e_max
         if not (np.isfinite(e_min) and np.isfinite(e_max) and 0 < e_min <= e_max):
-            raise ValueError(f"transform energy range must satisfy 0 < e_min <= e_max (finite), got "
-                             f"({e_min}, {e_max}) GeV")
+            raise ValueError(
+                f"transform energy range must satisfy 0 < e_min <= e_max (finite), got ({e_min}, {e_max}) GeV"
+            )
         if len(self.mean) != 2 or len(self.std) != 2 or not np.all(np.isfinite(self.mean)):
             raise ValueError(f"transform.mean must be two finite numbers, got {list(self.mean)}")
         if not (np.all(np.isfinite(self.std)) and np.all(np.asarray(self.std) > 0)):
-            raise ValueError(f"transform.std must be two finite numbers > 0, got {list(self.std)} (a zero or NaN "
-                             "scale would give every event the same or no muon)")
+            raise ValueError(
+                f"transform.std must be two finite numbers > 0, got {list(self.std)} (a zero or NaN "
+                "scale would give every event the same or no muon)"
+            )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> VariableTransform:
@@ -114,8 +118,14 @@ class VariableTransform:
         f = np.clip(f, _EPS, 1 - _EPS)
         c = np.clip(np.asarray(cos, dtype=np.float64), -1 + _EPS, 1 - _EPS)
         # du1/dE_mu = 1 / (std1 f (1 - f) (E_nu - m_mu)),  du2/dcos = 1 / (std2 (1 - cos^2))
-        return -(np.log(f) + np.log1p(-f) + np.log(E_nu - M_MU) + np.log1p(-c * c)
-                 + np.log(self.std[0]) + np.log(self.std[1]))
+        return -(
+            np.log(f)
+            + np.log1p(-f)
+            + np.log(E_nu - M_MU)
+            + np.log1p(-c * c)
+            + np.log(self.std[0])
+            + np.log(self.std[1])
+        )
 
     def decode_muon_torch(self, E_nu: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Network output (N, 2) -> (E_mu, cos_theta), physical by construction (float64 math)."""

@@ -43,8 +43,9 @@ class WeightedEvents:
         return float(self.weight.sum() / max(self.n_trials, 1))
 
 
-def sample_q2(lo: np.ndarray, hi: np.ndarray, lam2: np.ndarray | float, rng: np.random.Generator
-              ) -> tuple[np.ndarray, np.ndarray]:
+def sample_q2(
+    lo: np.ndarray, hi: np.ndarray, lam2: np.ndarray | float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw Q2 in [lo, hi] with density ~ (1 + Q2/lam2)^-2; returns (Q2, 1/pdf) [GeV^2, GeV^2]."""
     lo = np.maximum(lo, 0.0)
     ta = 1.0 / (1.0 + lo / lam2)
@@ -80,8 +81,16 @@ def _finish(E: float, e_lab: np.ndarray, p_lab: np.ndarray, w: np.ndarray, n: in
     return WeightedEvents(e_lab, np.clip(cos, -1.0, 1.0), w * GEV2_TO_CM2, n)
 
 
-def weighted_events(channel: str, E: float, n: int, rng: np.random.Generator, cfg: NuclearConfig,
-                    model: ModelParams, probe_pdg: int, sigma_qe: float | None = None) -> WeightedEvents:
+def weighted_events(
+    channel: str,
+    E: float,
+    n: int,
+    rng: np.random.Generator,
+    cfg: NuclearConfig,
+    model: ModelParams,
+    probe_pdg: int,
+    sigma_qe: float | None = None,
+) -> WeightedEvents:
     """``n`` weighted trials of ``channel`` ('QE', 'MEC', 'RES', 'DIS') at neutrino energy ``E`` [GeV].
 
     ``sigma_qe`` (cm^2 per nucleon, nuclear QE at this E) is required for 'MEC' (its normalisation).

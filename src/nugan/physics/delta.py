@@ -42,8 +42,9 @@ def delta_ffs(Q2: np.ndarray, C5A0: float, MA_delta: float) -> tuple[np.ndarray,
     return c3v, c4v, c4a, c5a, c6a
 
 
-def d2sigma_dQ2dW(E: np.ndarray, Q2: np.ndarray, W: np.ndarray, eta: int, C5A0: float = 1.19,
-                  MA_delta: float = 0.94) -> np.ndarray:
+def d2sigma_dQ2dW(
+    E: np.ndarray, Q2: np.ndarray, W: np.ndarray, eta: int, C5A0: float = 1.19, MA_delta: float = 0.94
+) -> np.ndarray:
     """d^2 sigma / dQ2 dW [GeV^-5] for nu p -> mu- Delta++ (eta=+1) or nubar n -> mu+ Delta- (eta=-1).
 
     Args:
@@ -102,9 +103,7 @@ def d2sigma_dQ2dW(E: np.ndarray, Q2: np.ndarray, W: np.ndarray, eta: int, C5A0: 
         2.0 * c3v2 / MD2 * qp * (qp + M2 + MD2)
         + 2.0 * c4v2 / M2 * qp * (qp + M2 - K)
         + 2.0 * c3v * c4v / K * qp * (qp + (MD - M) ** 2)
-        + 2.0
-        * (c4a2 * qp / M2 + c5a2 * M2 / MD2 + c4a * c5a - c4a * c6a * Q2 / M2 - c5a * c6a * (Q2 - qp) / MD2)
-        * Sig
+        + 2.0 * (c4a2 * qp / M2 + c5a2 * M2 / MD2 + c4a * c5a - c4a * c6a * Q2 / M2 - c5a * c6a * (Q2 - qp) / MD2) * Sig
     )
     W1 = -V1 / (2.0 * K)
     W2 = V2 / (2.0 * K)

@@ -51,15 +51,32 @@ def grv94_lo(x: np.ndarray, Q2: np.ndarray) -> dict[str, np.ndarray]:
     def val(N, a, A, b, B, C, D):
         return N * x**a * (1.0 + A * x**b + x * (B + C * sx)) * (1.0 - x) ** D
 
-    uv = val(2.284 + 0.802 * s + 0.055 * s2, 0.59 - 0.024 * s, -0.449 - 0.138 * s - 0.076 * s2,
-             0.131 + 0.063 * s, 0.213 + 2.669 * s - 0.728 * s2, 8.854 - 9.135 * s + 1.979 * s2,
-             2.997 + 0.753 * s - 0.076 * s2)
-    dv = val(0.371 + 0.083 * s + 0.039 * s2, 0.376, -0.509 + 3.31 * s - 1.248 * s2, 0.486 + 0.062 * s,
-             12.41 - 10.52 * s + 2.267 * s2, 6.373 - 6.208 * s + 1.418 * s2, 3.691 + 0.799 * s - 0.071 * s2)
+    uv = val(
+        2.284 + 0.802 * s + 0.055 * s2,
+        0.59 - 0.024 * s,
+        -0.449 - 0.138 * s - 0.076 * s2,
+        0.131 + 0.063 * s,
+        0.213 + 2.669 * s - 0.728 * s2,
+        8.854 - 9.135 * s + 1.979 * s2,
+        2.997 + 0.753 * s - 0.076 * s2,
+    )
+    dv = val(
+        0.371 + 0.083 * s + 0.039 * s2,
+        0.376,
+        -0.509 + 3.31 * s - 1.248 * s2,
+        0.486 + 0.062 * s,
+        12.41 - 10.52 * s + 2.267 * s2,
+        6.373 - 6.208 * s + 1.418 * s2,
+        3.691 + 0.799 * s - 0.071 * s2,
+    )
     # x(dbar - ubar)
     a, b = 0.409 - 0.005 * s, 0.799 + 0.071 * s
-    N, A, B, D = 0.082 + 0.014 * s + 0.008 * s2, -38.07 + 36.13 * s - 0.656 * s2, 90.31 - 74.15 * s + 7.645 * s2, \
-        7.486 + 1.217 * s - 0.159 * s2
+    N, A, B, D = (
+        0.082 + 0.014 * s + 0.008 * s2,
+        -38.07 + 36.13 * s - 0.656 * s2,
+        90.31 - 74.15 * s + 7.645 * s2,
+        7.486 + 1.217 * s - 0.159 * s2,
+    )
     dlt = N * x**a * (1.0 + A * x**b + B * x) * (1.0 - x) ** D
     # x(ubar + dbar)
     al, be = 1.451, 0.271
@@ -136,8 +153,9 @@ def whitlow_R(x: np.ndarray, Q2: np.ndarray) -> np.ndarray:
     return np.where(Q2 >= 0.35, r_hi, r_lo)
 
 
-def bodek_yang_sf(x: np.ndarray, Q2: np.ndarray, eta: int, on_proton: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bodek_yang_sf(
+    x: np.ndarray, Q2: np.ndarray, eta: int, on_proton: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bodek-Yang (F1, F2, F3) for nu (eta=+1) / nubar (eta=-1) on proton or neutron (boolean array).
 
     xi_w = x(Q2+0.624)/(Q2+1.735x); PDFs at (xi_w, max(Q2,0.24)); F2 and xF3 times K = Q2/(Q2+0.188);

@@ -57,8 +57,9 @@ class Flux:
             raise ValueError(f"flux {self.label!r} has no histogram")
         return self.edges, self.content
 
-    def _fine(self, sigma: Callable[[np.ndarray], np.ndarray], per_bin: int = 4000
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _fine(
+        self, sigma: Callable[[np.ndarray], np.ndarray], per_bin: int = 4000
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fine sub-bins (lo, hi) and their probabilities ~ flux x sigma."""
         edges, content = self._histogram()
         lo_all: list[np.ndarray] = []
@@ -146,8 +147,10 @@ def read_flux_root(spec: str) -> tuple[np.ndarray, np.ndarray]:
             if keys is None:
                 content, edges = f[hname].to_numpy()
     except Exception as err:  # uproot raises many types for files that are not ROOT or damaged
-        raise ValueError(f"{fname}: cannot read the flux histogram {hname!r} "
-                         f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+        raise ValueError(
+            f"{fname}: cannot read the flux histogram {hname!r} "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
     if keys is not None:
         raise ValueError(f"{fname}: no object {hname!r}; keys: {keys}")
     return np.asarray(edges, dtype=np.float64), np.asarray(content, dtype=np.float64)
@@ -210,5 +213,6 @@ def make_flux(flux: str, energy: float | tuple[float, float], allowed: tuple[flo
     _check_hist(edges, content, flux)
     edges, content = clip_hist(edges, content, lo, hi)
     _check_hist(edges, content, flux)
-    return Flux(Path(flux.split(":")[0]).name if ".root:" not in flux else flux.rsplit("/", 1)[-1],
-                edges=edges, content=content)
+    return Flux(
+        Path(flux.split(":")[0]).name if ".root:" not in flux else flux.rsplit("/", 1)[-1], edges=edges, content=content
+    )

@@ -120,24 +120,37 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
     m.name: m
     for m in (
         ModelParams(
-            name="default", version="1.0",
+            name="default",
+            version="1.0",
             description="NuWro-classic-like: LFG, BBBA05, M_A=1.03, Delta+BY-DIS blend 1.3-1.6, empirical MEC",
         ),
         ModelParams(
-            name="genie-like", version="1.0",
+            name="genie-like",
+            version="1.0",
             description="GENIE-like: global RFG, dipole FF, M_A=0.99, M_A(Delta)=1.12, W_cut 1.7, DIS x1.07",
-            nuclear_model="rfg", vector_ff="dipole", M_A=0.99, MA_delta=1.12, transition="cut",
+            nuclear_model="rfg",
+            vector_ff="dipole",
+            M_A=0.99,
+            MA_delta=1.12,
+            transition="cut",
             dis_norm=1.07,
         ),
         ModelParams(
-            name="high-ma-nomec", version="1.0",
+            name="high-ma-nomec",
+            version="1.0",
             description="Global Fermi gas k_F=0.220, E_b=0.034, M_A=1.35, no MEC (strong QE-normalisation shift)",
-            nuclear_model="gfg", M_A=1.35, mec_fraction=0.0,
+            nuclear_model="gfg",
+            M_A=1.35,
+            mec_fraction=0.0,
         ),
         ModelParams(
-            name="strong-nuclear", version="1.0",
+            name="strong-nuclear",
+            version="1.0",
             description="LFG with eps+10 MeV, k_F x1.1, C5A(0)=1.00, MEC 0.45xQE (shifted peaks and widths)",
-            kf_scale=1.1, binding_extra=0.017, C5A0=1.00, mec_fraction=0.45,
+            kf_scale=1.1,
+            binding_extra=0.017,
+            C5A0=1.00,
+            mec_fraction=0.45,
         ),
     )
 }

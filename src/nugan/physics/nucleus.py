@@ -104,8 +104,9 @@ def nuclear_config(target: str, model: ModelParams) -> NuclearConfig:
     cdf /= cdf[-1]
     kfp = HBARC * np.cbrt(3.0 * np.pi**2 * rho * Z / A) * s
     kfn = HBARC * np.cbrt(3.0 * np.pi**2 * rho * N / A) * s
-    return NuclearConfig(target, Z, A, True, r_grid=r, r_cdf=cdf, kfp_r=kfp, kfn_r=kfn,
-                         binding_extra=model.binding_extra)
+    return NuclearConfig(
+        target, Z, A, True, r_grid=r, r_cdf=cdf, kfp_r=kfp, kfn_r=kfn, binding_extra=model.binding_extra
+    )
 
 
 @dataclass

@@ -41,12 +41,16 @@ def dsigma_dQ2(E: np.ndarray, Q2: np.ndarray, eta: int, M_A: float, vector_ff: s
     f1, f2 = isovector_f1_f2(Q2, vector_ff)
     fa = axial_fa(Q2, M_A)
     fp = pseudoscalar_fp(Q2, fa)
-    a = (m2 + Q2) / (M * M) * (
-        (1.0 + tau) * fa**2
-        - (1.0 - tau) * f1**2
-        + tau * (1.0 - tau) * f2**2
-        + 4.0 * tau * f1 * f2
-        - m2 / (4.0 * M * M) * ((f1 + f2) ** 2 + (fa + 2.0 * fp) ** 2 - 4.0 * (1.0 + tau) * fp**2)
+    a = (
+        (m2 + Q2)
+        / (M * M)
+        * (
+            (1.0 + tau) * fa**2
+            - (1.0 - tau) * f1**2
+            + tau * (1.0 - tau) * f2**2
+            + 4.0 * tau * f1 * f2
+            - m2 / (4.0 * M * M) * ((f1 + f2) ** 2 + (fa + 2.0 * fp) ** 2 - 4.0 * (1.0 + tau) * fp**2)
+        )
     )
     b = Q2 / (M * M) * fa * (f1 + f2)
     c = 0.25 * (fa**2 + f1**2 + tau * f2**2)

@@ -72,8 +72,9 @@ class TableSampler:
         cell = np.clip(pos - row * self.n_cells, 0, self.n_cells - 1)
         return ch, cell // self.n_x, cell % self.n_x, row
 
-    def _map(self, E: np.ndarray, it: np.ndarray, ix: np.ndarray, rng: np.random.Generator
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _map(
+        self, E: np.ndarray, it: np.ndarray, ix: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = len(E)
         t = (it + rng.random(n)) / self.n_t
         x = (ix + rng.random(n)) * (self.x_max / self.n_x)
@@ -86,8 +87,9 @@ class TableSampler:
         ok = (e_mu > M_MU) & (np.abs(cos) <= 1.0)
         return e_mu, cos, ok
 
-    def sample(self, E: np.ndarray, rng: np.random.Generator, max_rejitter: int = 16
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def sample(
+        self, E: np.ndarray, rng: np.random.Generator, max_rejitter: int = 16
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(E_mu [GeV], cos_theta, channel index into ``tables.channels``) for each energy in ``E`` [GeV]."""
         E = np.asarray(E, dtype=np.float64)
         lo, hi = self.E_range

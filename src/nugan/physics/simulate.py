@@ -26,8 +26,16 @@ from nugan.physics.models import ModelParams, get_model
 from nugan.physics.sampler import TableSampler
 from nugan.physics.tables import BUILDER_VERSION, canonical_target, get_tables
 
-__all__ = ["SimulationConfig", "make_config", "simulate", "simulate_to_file", "iter_chunks", "GENERATOR", "SIM_BLOCK",
-           "MAX_EVENTS"]
+__all__ = [
+    "SimulationConfig",
+    "make_config",
+    "simulate",
+    "simulate_to_file",
+    "iter_chunks",
+    "GENERATOR",
+    "SIM_BLOCK",
+    "MAX_EVENTS",
+]
 
 GENERATOR = "nugan-simulator"
 #: Events drawn with one generator (the unit of reproducibility and of memory: ~100 MB of work arrays).
@@ -49,8 +57,15 @@ class SimulationConfig:
     seed: int
 
 
-def make_config(probe: str | int, target: str, model: str | ModelParams, energy: float | tuple[float, float],
-                flux: str, n_events: int, seed: int) -> SimulationConfig:
+def make_config(
+    probe: str | int,
+    target: str,
+    model: str | ModelParams,
+    energy: float | tuple[float, float],
+    flux: str,
+    n_events: int,
+    seed: int,
+) -> SimulationConfig:
     """Validate every argument (clear ValueError before any work) and return the configuration."""
     pdg = probe_pdg(probe)
     if str(target) not in TARGETS and not str(target).isdigit():
@@ -62,8 +77,10 @@ def make_config(probe: str | int, target: str, model: str | ModelParams, energy:
     if n_events <= 0:
         raise ValueError(f"number of events must be > 0, got {n_events}")
     if n_events > MAX_EVENTS:
-        raise ValueError(f"number of events must be at most {MAX_EVENTS:.0e}, got {n_events:.3g}; split larger "
-                         "samples into several files with different seeds")
+        raise ValueError(
+            f"number of events must be at most {MAX_EVENTS:.0e}, got {n_events:.3g}; split larger "
+            "samples into several files with different seeds"
+        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     fl = make_flux(str(flux), energy, (m.E_min, m.E_max))
@@ -75,11 +92,20 @@ def _meta(cfg: SimulationConfig, xsec: float) -> SampleMeta:
 
     Z, A = TARGETS[cfg.target]
     return SampleMeta(
-        probe_pdg=cfg.probe_pdg, target_Z=Z, target_A=A, model=cfg.model.name, source="simulator",
-        seed=cfg.seed, generator_version=f"{GENERATOR} {__version__} ({cfg.model.label}, tables v{BUILDER_VERSION})",
-        energy_range=cfg.flux.energy_range, xsec_cm2=xsec,
-        extra={"flux": cfg.flux.label, "model_version": cfg.model.version,
-               "model_fingerprint": cfg.model.fingerprint()},
+        probe_pdg=cfg.probe_pdg,
+        target_Z=Z,
+        target_A=A,
+        model=cfg.model.name,
+        source="simulator",
+        seed=cfg.seed,
+        generator_version=f"{GENERATOR} {__version__} ({cfg.model.label}, tables v{BUILDER_VERSION})",
+        energy_range=cfg.flux.energy_range,
+        xsec_cm2=xsec,
+        extra={
+            "flux": cfg.flux.label,
+            "model_version": cfg.model.version,
+            "model_fingerprint": cfg.model.fingerprint(),
+        },
     )
 
 
@@ -107,12 +133,18 @@ def iter_chunks(cfg: SimulationConfig, chunk_size: int = DEFAULT_CHUNK) -> Itera
         e_mu, cos, ch = sampler.sample(E, rng)
         block = EventTable(E, e_mu, cos, meta=meta, channel=codes[ch])
         for a in range(0, n, chunk_size):
-            yield block[a:a + chunk_size] if n > chunk_size else block
+            yield block[a : a + chunk_size] if n > chunk_size else block
 
 
-def simulate(probe: str | int = "numu", target: str = "C12", model: str | ModelParams = "default",
-             energy: float | tuple[float, float] = (0.3, 10.0), flux: str = "flat", n_events: int = 10_000,
-             seed: int = 0) -> EventTable:
+def simulate(
+    probe: str | int = "numu",
+    target: str = "C12",
+    model: str | ModelParams = "default",
+    energy: float | tuple[float, float] = (0.3, 10.0),
+    flux: str = "flat",
+    n_events: int = 10_000,
+    seed: int = 0,
+) -> EventTable:
     """Simulate ``n_events`` unweighted CC-inclusive events in memory.
 
     Args:
@@ -130,10 +162,18 @@ def simulate(probe: str | int = "numu", target: str = "C12", model: str | ModelP
     return EventTable.concat(list(iter_chunks(cfg)))
 
 
-def simulate_to_file(path: str | os.PathLike[str], probe: str | int = "numu", target: str = "C12",
-                     model: str | ModelParams = "default", energy: float | tuple[float, float] = (0.3, 10.0),
-                     flux: str = "flat", n_events: int = 10_000, seed: int = 0,
-                     chunk_size: int = DEFAULT_CHUNK, progress: bool = True) -> Path:
+def simulate_to_file(
+    path: str | os.PathLike[str],
+    probe: str | int = "numu",
+    target: str = "C12",
+    model: str | ModelParams = "default",
+    energy: float | tuple[float, float] = (0.3, 10.0),
+    flux: str = "flat",
+    n_events: int = 10_000,
+    seed: int = 0,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: bool = True,
+) -> Path:
     """Stream a simulated sample to Parquet (bounded memory, atomic file, rich progress bar).
 
     Arguments as :func:`simulate`; the file holds exactly the events :func:`simulate` returns for the same
@@ -145,8 +185,14 @@ def simulate_to_file(path: str | os.PathLike[str], probe: str | int = "numu", ta
     try:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                       TimeRemainingColumn(), disable=not progress, transient=False)
+        bar = Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,}"),
+            TimeRemainingColumn(),
+            disable=not progress,
+            transient=False,
+        )
         with bar:
             task = bar.add_task("sim", total=cfg.n_events)
             for chunk in iter_chunks(cfg, chunk_size):

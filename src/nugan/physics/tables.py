@@ -183,9 +183,15 @@ def _accumulate(E: float, ev, grid: TableGrid) -> tuple[np.ndarray, float]:
     return h.reshape(grid.n_t, grid.n_x), out
 
 
-def build_tables(probe: str | int, target: str, model: str | ModelParams, grid: TableGrid | None = None,
-                 seed: int = 12345, progress: Callable[[int, int], None] | None = None,
-                 chunk: int = 200_000) -> KinematicTables:
+def build_tables(
+    probe: str | int,
+    target: str,
+    model: str | ModelParams,
+    grid: TableGrid | None = None,
+    seed: int = 12345,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = 200_000,
+) -> KinematicTables:
     """Run the weighted Monte Carlo at every node and histogram it (see module docstring).
 
     Args:
@@ -213,8 +219,9 @@ def build_tables(probe: str | int, target: str, model: str | ModelParams, grid: 
             done = 0
             while done < grid.trials:
                 n = min(chunk, grid.trials - done)
-                ev = weighted_events(ch, float(E), n, rng, cfg, m, pdg,
-                                     sigma_qe=float(sigma[0, j]) if ch == "MEC" else None)
+                ev = weighted_events(
+                    ch, float(E), n, rng, cfg, m, pdg, sigma_qe=float(sigma[0, j]) if ch == "MEC" else None
+                )
                 hh, oo = _accumulate(float(E), ev, grid)
                 h += hh
                 out += oo
@@ -227,10 +234,13 @@ def build_tables(probe: str | int, target: str, model: str | ModelParams, grid: 
             overflow[c, j] = out / wsum if wsum > 0 else 0.0
         if progress is not None:
             progress(j + 1, grid.n_E)
-    info = {"builder_version": BUILDER_VERSION, "seed": seed, "build_seconds": round(time.time() - t0, 2),
-            "built_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return KinematicTables(pdg, target, m.name, m.version, m.fingerprint(), grid, nodes, sigma, hist,
-                           overflow, info)
+    info = {
+        "builder_version": BUILDER_VERSION,
+        "seed": seed,
+        "build_seconds": round(time.time() - t0, 2),
+        "built_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return KinematicTables(pdg, target, m.name, m.version, m.fingerprint(), grid, nodes, sigma, hist, overflow, info)
 
 
 def save_tables(tables: KinematicTables, path: str | os.PathLike[str]) -> Path:
@@ -238,13 +248,24 @@ def save_tables(tables: KinematicTables, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "probe_pdg": tables.probe_pdg, "target": tables.target, "model_name": tables.model_name,
-        "model_version": tables.model_version, "fingerprint": tables.fingerprint, "grid": asdict(tables.grid),
-        "channels": list(tables.channels), "info": tables.info,
+        "probe_pdg": tables.probe_pdg,
+        "target": tables.target,
+        "model_name": tables.model_name,
+        "model_version": tables.model_version,
+        "fingerprint": tables.fingerprint,
+        "grid": asdict(tables.grid),
+        "channels": list(tables.channels),
+        "info": tables.info,
     }
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, meta=np.array(json.dumps(meta)), E_nodes=tables.E_nodes, sigma=tables.sigma,
-                            hist=tables.hist.astype(np.float32), overflow=tables.overflow)
+        np.savez_compressed(
+            f,
+            meta=np.array(json.dumps(meta)),
+            E_nodes=tables.E_nodes,
+            sigma=tables.sigma,
+            hist=tables.hist.astype(np.float32),
+            overflow=tables.overflow,
+        )
     return path
 
 
@@ -253,17 +274,32 @@ def load_tables(path: str | os.PathLike[str]) -> KinematicTables:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         return KinematicTables(
-            int(meta["probe_pdg"]), meta["target"], meta["model_name"], meta["model_version"],
-            meta["fingerprint"], TableGrid(**meta["grid"]), z["E_nodes"], z["sigma"], z["hist"],
-            z["overflow"], meta.get("info", {}), tuple(meta["channels"]),
+            int(meta["probe_pdg"]),
+            meta["target"],
+            meta["model_name"],
+            meta["model_version"],
+            meta["fingerprint"],
+            TableGrid(**meta["grid"]),
+            z["E_nodes"],
+            z["sigma"],
+            z["hist"],
+            z["overflow"],
+            meta.get("info", {}),
+            tuple(meta["channels"]),
         )
 
 
 _MEMO: dict[str, KinematicTables] = {}
 
 
-def get_tables(probe: str | int, target: str, model: str | ModelParams, grid: TableGrid | None = None,
-               build: bool = True, progress: Callable[[int, int], None] | None = None) -> KinematicTables:
+def get_tables(
+    probe: str | int,
+    target: str,
+    model: str | ModelParams,
+    grid: TableGrid | None = None,
+    build: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> KinematicTables:
     """Tables for (probe, target, model): memory, shipped tables, cache, else built (and cached)."""
     pdg = probe_pdg(probe)
     target = canonical_target(target)
@@ -286,12 +322,14 @@ def get_tables(probe: str | int, target: str, model: str | ModelParams, grid: Ta
     return tables
 
 
-def cross_section_table(probe: str | int = "numu", target: str = "C12", model: str | ModelParams = "default"
-                        ) -> XsecTable:
+def cross_section_table(
+    probe: str | int = "numu", target: str = "C12", model: str | ModelParams = "default"
+) -> XsecTable:
     """Per-channel cross sections [cm^2 per nucleon] on the table energy grid (builds tables if needed)."""
     t = get_tables(probe, target, model)
-    return XsecTable(t.probe_pdg, t.target, t.model_name, t.E_nodes.copy(),
-                     {c: t.sigma[i].copy() for i, c in enumerate(t.channels)})
+    return XsecTable(
+        t.probe_pdg, t.target, t.model_name, t.E_nodes.copy(), {c: t.sigma[i].copy() for i, c in enumerate(t.channels)}
+    )
 
 
 #: (probe, target, model) combinations whose tables ship with the package (``nugan/data/xsec_tables``).

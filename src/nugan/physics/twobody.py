@@ -73,8 +73,7 @@ def lepton_lab(tb: TwoBody, Q2: np.ndarray, rng: np.random.Generator) -> tuple[n
     e2 /= np.linalg.norm(e2, axis=1)[:, None]
     e3 = np.cross(e1, e2)
     phi = 2.0 * np.pi * rng.random(len(Q2))
-    pc = tb.p_mu[:, None] * (cth[:, None] * e1 + sth[:, None] * (np.cos(phi)[:, None] * e2
-                                                                  + np.sin(phi)[:, None] * e3))
+    pc = tb.p_mu[:, None] * (cth[:, None] * e1 + sth[:, None] * (np.cos(phi)[:, None] * e2 + np.sin(phi)[:, None] * e3))
     b = tb.beta
     b2 = np.einsum("ij,ij->i", b, b)
     bp = np.einsum("ij,ij->i", b, pc)

@@ -69,15 +69,18 @@ class XsecCurve:
         s = np.asarray(self.sigma_cm2, dtype=np.float64).reshape(-1)
         what = f"cross section ({self.source})"
         if len(E) < 2 or len(E) != len(s):
-            raise ValueError(f"{what}: need >= 2 points with one sigma per energy, got {len(E)} "
-                             f"energies and {len(s)} values")
+            raise ValueError(
+                f"{what}: need >= 2 points with one sigma per energy, got {len(E)} energies and {len(s)} values"
+            )
         if not (np.all(np.isfinite(E)) and np.all(E > 0) and np.all(np.diff(E) > 0)):
             raise ValueError(f"{what}: energies must be finite, > 0 GeV and strictly increasing")
         if not (np.all(np.isfinite(s)) and np.all(s >= 0) and s.max() > 0):
             raise ValueError(f"{what}: sigma must be finite, >= 0 cm^2 and not all zero")
         if s.max() > 1e-30:
-            raise ValueError(f"{what}: sigma up to {s.max():.3g} cm^2 per nucleon is not a neutrino "
-                             "cross section; give it in cm^2 (e.g. 1.2e-38)")
+            raise ValueError(
+                f"{what}: sigma up to {s.max():.3g} cm^2 per nucleon is not a neutrino "
+                "cross section; give it in cm^2 (e.g. 1.2e-38)"
+            )
         object.__setattr__(self, "E", E)
         object.__setattr__(self, "sigma_cm2", s)
 
@@ -110,8 +113,7 @@ class XsecCurve:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form stored as ``info["xsec"]``."""
-        return {"E": [float(v) for v in self.E], "sigma_cm2": [float(v) for v in self.sigma_cm2],
-                "source": self.source}
+        return {"E": [float(v) for v in self.E], "sigma_cm2": [float(v) for v in self.sigma_cm2], "source": self.source}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> XsecCurve:
@@ -120,8 +122,9 @@ class XsecCurve:
             raise ValueError(f"cross section must be a mapping with E, sigma_cm2, source; got {type(d).__name__}")
         missing = [k for k in ("E", "sigma_cm2", "source") if k not in d]
         if missing:
-            raise ValueError(f"cross section entry lacks key(s) {missing}; expected E (GeV), "
-                             "sigma_cm2 (cm^2 per nucleon) and source")
+            raise ValueError(
+                f"cross section entry lacks key(s) {missing}; expected E (GeV), sigma_cm2 (cm^2 per nucleon) and source"
+            )
         try:
             E = np.asarray(d["E"], dtype=np.float64)
             s = np.asarray(d["sigma_cm2"], dtype=np.float64)
@@ -159,8 +162,9 @@ def estimate_from_flat_flux_sample(table: EventTable, n_bins: int | None = None)
     """
     meta = table.meta
     if meta.xsec_cm2 is None or not meta.xsec_cm2 > 0:
-        raise ValueError(f"sample {meta.domain} has no flux-averaged cross section (meta.xsec_cm2); "
-                         "cannot normalise sigma(E)")
+        raise ValueError(
+            f"sample {meta.domain} has no flux-averaged cross section (meta.xsec_cm2); cannot normalise sigma(E)"
+        )
     lo, hi = _flat_range(table)
     w = np.ones(len(table)) if table.weight is None else np.asarray(table.weight, dtype=np.float64)
     if len(table) < 100 or not w.sum() > 0:
@@ -189,8 +193,10 @@ def _flat_range(table: EventTable) -> tuple[float, float]:
     """The flat flux's range: ``meta.energy_range`` (required: the data's own range is biased)."""
     er = table.meta.energy_range
     if er is None or not (0 < er[0] < er[1]):
-        raise ValueError(f"sample {table.meta.domain} does not record a flux energy range "
-                         f"(meta.energy_range = {er}); cannot estimate sigma(E) from it")
+        raise ValueError(
+            f"sample {table.meta.domain} does not record a flux energy range "
+            f"(meta.energy_range = {er}); cannot estimate sigma(E) from it"
+        )
     return float(er[0]), float(er[1])
 
 
@@ -238,8 +244,9 @@ def load_user_xsec(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: cross-section file not found")
-    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines()
-             if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [
+        ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     if not lines:
         raise ValueError(f"{path}: empty cross-section file; expected a CSV with columns E_GeV,sigma_cm2")
     rows = list(csv.reader(lines))
@@ -247,8 +254,10 @@ def load_user_xsec(path: str | os.PathLike[str]) -> dict[str, Any]:
     e_col = next((c for c in _E_COLUMNS if c in header), None)
     s_col = next((c for c in _SIGMA_COLUMNS if c in header), None)
     if e_col is None or s_col is None:
-        raise ValueError(f"{path}: CSV header {header} lacks the columns E_GeV and sigma_cm2 "
-                         "(energy in GeV, total cross section in cm^2 per nucleon)")
+        raise ValueError(
+            f"{path}: CSV header {header} lacks the columns E_GeV and sigma_cm2 "
+            "(energy in GeV, total cross section in cm^2 per nucleon)"
+        )
     ie, is_ = header.index(e_col), header.index(s_col)
     E, s = [], []
     for lineno, row in enumerate(rows[1:], start=2):

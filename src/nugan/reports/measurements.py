@@ -58,12 +58,19 @@ def plot_slices(measurement: Measurement, rows: Sequence[Mapping[str, Any]], nco
             xmax = _p_display_max(e)
             mid = 0.5 * (e[:-1] + e[1:])
             mid = np.where(e[1:] > xmax, 0.5 * (e[:-1] + xmax), mid)
-            ax.errorbar(mid, m.data[sl] / unit, yerr=m.errors[sl] / unit, fmt="o", color="black", ms=3,
-                        label="data", zorder=5)
+            ax.errorbar(
+                mid, m.data[sl] / unit, yerr=m.errors[sl] / unit, fmt="o", color="black", ms=3, label="data", zorder=5
+            )
             for k, row in enumerate(rows):
                 v = np.asarray(row["values"], dtype=np.float64)[sl] / unit
-                ax.stairs(v, np.minimum(e, xmax), color=MODEL_COLORS[k % len(MODEL_COLORS)], lw=1.4,
-                          ls=_STORED_STYLE if row.get("stored") else "-", label=str(row["label"]))
+                ax.stairs(
+                    v,
+                    np.minimum(e, xmax),
+                    color=MODEL_COLORS[k % len(MODEL_COLORS)],
+                    lw=1.4,
+                    ls=_STORED_STYLE if row.get("stored") else "-",
+                    label=str(row["label"]),
+                )
             ax.set_xlim(0, xmax)
             ax.set_title(rf"${b.cos_edges[i]:g} < \cos\theta_\mu < {b.cos_edges[i + 1]:g}$", fontsize=11)
             ax.tick_params(labelsize=9)
@@ -104,34 +111,51 @@ def plot_sigma_correction(correction: SigmaCorrection, measurement: Measurement)
 
 def markdown_table(measurement_id: str, rows: Sequence[Mapping[str, Any]]) -> str:
     """Markdown table of the rows' chi2 / ndf, shape-only chi2 / ndf and shape normalisation."""
-    lines = [f"Measurement `{measurement_id}`", "",
-             "| prediction | chi2 / ndf | shape-only chi2 / ndf | norm (data/pred) | flux not covered |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"Measurement `{measurement_id}`",
+        "",
+        "| prediction | chi2 / ndf | shape-only chi2 / ndf | norm (data/pred) | flux not covered |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for r in rows:
         miss = r.get("flux_outside_fraction")
-        lines.append(f"| {r['label']} | {r['chi2']:.1f} / {r['ndf']} | {r['chi2_shape']:.1f} / {r['ndf_shape']} | "
-                     f"{r['norm_shape']:.3f} | {'-' if miss is None else f'{miss:.1%}'} |")
+        lines.append(
+            f"| {r['label']} | {r['chi2']:.1f} / {r['ndf']} | {r['chi2_shape']:.1f} / {r['ndf_shape']} | "
+            f"{r['norm_shape']:.3f} | {'-' if miss is None else f'{miss:.1%}'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
-def write_prediction_html(out_dir: str | os.PathLike[str], measurement: Measurement,
-                          rows: Sequence[Mapping[str, Any]], plot_name: str, notes: Sequence[str] = ()) -> Path:
+def write_prediction_html(
+    out_dir: str | os.PathLike[str],
+    measurement: Measurement,
+    rows: Sequence[Mapping[str, Any]],
+    plot_name: str,
+    notes: Sequence[str] = (),
+) -> Path:
     """Standalone ``out_dir/index.html``: the chi2 table, notes and the slice plot (written atomically)."""
     m = measurement
-    body = [f"<h1>{html.escape(m.title)}</h1>", f"<p class='meta'>{html.escape(m.citation)}</p>",
-            "<table class='metrics'><caption>chi2 with the full covariance "
-            f"({m.n_bins} bins); shape-only: prediction scaled to the data's integral</caption>",
-            "<tr><th>prediction</th><th>chi2 / ndf</th><th>shape-only chi2 / ndf</th><th>norm</th>"
-            "<th>flux not covered</th></tr>"]
+    body = [
+        f"<h1>{html.escape(m.title)}</h1>",
+        f"<p class='meta'>{html.escape(m.citation)}</p>",
+        "<table class='metrics'><caption>chi2 with the full covariance "
+        f"({m.n_bins} bins); shape-only: prediction scaled to the data's integral</caption>",
+        "<tr><th>prediction</th><th>chi2 / ndf</th><th>shape-only chi2 / ndf</th><th>norm</th>"
+        "<th>flux not covered</th></tr>",
+    ]
     for r in rows:
         miss = r.get("flux_outside_fraction")
-        body.append(f"<tr><td>{html.escape(str(r['label']))}</td><td>{r['chi2']:.1f} / {r['ndf']}</td>"
-                    f"<td>{r['chi2_shape']:.1f} / {r['ndf_shape']}</td><td>{r['norm_shape']:.3f}</td>"
-                    f"<td>{'-' if miss is None else f'{miss:.1%}'}</td></tr>")
+        body.append(
+            f"<tr><td>{html.escape(str(r['label']))}</td><td>{r['chi2']:.1f} / {r['ndf']}</td>"
+            f"<td>{r['chi2_shape']:.1f} / {r['ndf_shape']}</td><td>{r['norm_shape']:.3f}</td>"
+            f"<td>{'-' if miss is None else f'{miss:.1%}'}</td></tr>"
+        )
     body.append("</table>")
     if notes:
         body.append("<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
     body.append(f"<img class='wide' src='{html.escape(plot_name)}' alt='data and predictions per slice'>")
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(m.id)}</title>"
-            f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(m.id)}</title>"
+        f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n"
+    )
     return atomic_write_text(Path(out_dir) / "index.html", page)

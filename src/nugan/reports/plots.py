@@ -390,8 +390,11 @@ def learning_curve_metric(histories: Sequence[Sequence[Mapping[str, Any]]]) -> s
     return next((k for k in ("val_nll_balanced", "val_nll") if k in keys), "mean_map")
 
 
-_CURVE_LABELS = {"mean_map": r"validation $\langle$MAP$\rangle$", "val_nll": "validation NLL [nats/event]",
-                 "val_nll_balanced": r"validation NLL, $E_\nu$-balanced [nats/event]"}
+_CURVE_LABELS = {
+    "mean_map": r"validation $\langle$MAP$\rangle$",
+    "val_nll": "validation NLL [nats/event]",
+    "val_nll_balanced": r"validation NLL, $E_\nu$-balanced [nats/event]",
+}
 
 
 def plot_learning_curves(

@@ -59,7 +59,7 @@ class BatchSampler:
         per_epoch = max(self.n // self.batch, 1)
         epoch, k = divmod(step, per_epoch)
         rows = self._epoch_rows(epoch)
-        return rows[k * self.batch:(k + 1) * self.batch] if self.n >= self.batch else rows
+        return rows[k * self.batch : (k + 1) * self.batch] if self.n >= self.batch else rows
 
 
 def batch_indices(step: int, n: int, batch: int, seed: int) -> np.ndarray:
@@ -71,10 +71,12 @@ class TrainBatches:
     """The training sample in network variables on the device, and this rank's share of each step's global batch
     (``cfg.batch_size / world size`` rows; energy-balanced with ``cfg.energy_balance``)."""
 
-    def __init__(self, train: EventTable, transform: VariableTransform, cfg: TrainConfig, dinfo: DistInfo,
-                 device: torch.device) -> None:
-        self.sampler = BatchSampler(len(train), cfg.batch_size, cfg.seed,
-                                    energy_balance_weights(train.E_nu, cfg.energy_balance))
+    def __init__(
+        self, train: EventTable, transform: VariableTransform, cfg: TrainConfig, dinfo: DistInfo, device: torch.device
+    ) -> None:
+        self.sampler = BatchSampler(
+            len(train), cfg.batch_size, cfg.seed, energy_balance_weights(train.E_nu, cfg.energy_balance)
+        )
         e = torch.as_tensor(transform.encode_energy(train.E_nu), dtype=torch.float32).unsqueeze(1)
         u = torch.as_tensor(transform.encode_muon(train.E_nu, train.E_mu, train.cos_theta), dtype=torch.float32)
         self.e, self.u = e.to(device), u.to(device)
@@ -84,6 +86,6 @@ class TrainBatches:
 
     def at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(e, u) of this rank's rows of step ``step``: encoded E_nu (n, 1) and muon variables (n, 2)."""
-        idx = self.sampler.indices(step)[self.first:self.first + self.local]
+        idx = self.sampler.indices(step)[self.first : self.first + self.local]
         idx_t = torch.as_tensor(idx, device=self.device)
         return self.e[idx_t], self.u[idx_t]

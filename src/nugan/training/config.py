@@ -109,8 +109,9 @@ class TrainConfig:
 
 #: Maximum-likelihood training of a flow from scratch (a nugan choice: Adam 1e-3 with standard betas, cosine
 #: decay to 1e-5, gradient clipping, EMA of the weights, NLL validation every 500 steps).
-FLOW_TRAIN_DEFAULTS = TrainConfig(steps=20_000, batch_size=4096, lr_g=1e-3, betas=(0.9, 0.999), lr_decay=0.01,
-                                  val_every=500, ema=0.999, grad_clip=5.0)
+FLOW_TRAIN_DEFAULTS = TrainConfig(
+    steps=20_000, batch_size=4096, lr_g=1e-3, betas=(0.9, 0.999), lr_decay=0.01, val_every=500, ema=0.999, grad_clip=5.0
+)
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,9 @@ class RunConfig:
             train = base.replace(**t)
         except TypeError as err:
             raise ValueError(f"invalid train config: {err}") from err
-        return cls(GANConfig.from_dict(dict(d.get("gan", {}))), train, arch,
-                   FlowConfig.from_dict(dict(d.get("flow", {}))))
+        return cls(
+            GANConfig.from_dict(dict(d.get("gan", {}))), train, arch, FlowConfig.from_dict(dict(d.get("flow", {})))
+        )
 
 
 def load_run_config(path: str | Path | None, arch: str | None = None) -> RunConfig:

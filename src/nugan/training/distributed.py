@@ -15,8 +15,15 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "init_distributed", "join", "shutdown_distributed", "broadcast_flag", "gather_tensors",
-           "is_main_process"]
+__all__ = [
+    "DistInfo",
+    "init_distributed",
+    "join",
+    "shutdown_distributed",
+    "broadcast_flag",
+    "gather_tensors",
+    "is_main_process",
+]
 
 
 @dataclass(frozen=True)

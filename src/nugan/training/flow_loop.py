@@ -72,22 +72,33 @@ def weighted_mean_se(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float,
     return mean, float(np.sqrt(np.sum(w * w * (x - mean) ** 2) * len(x) / (len(x) - 1)))
 
 
-def paired_improvement(nll_new: np.ndarray, nll_ref: np.ndarray,
-                       weights: np.ndarray | None = None) -> tuple[float, float]:
+def paired_improvement(
+    nll_new: np.ndarray, nll_ref: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     """(mean, standard error) of the per-event NLL difference new - ref on the same events [nats/event], under
     optional event weights; negative means the new model is better."""
     return weighted_mean_se(np.asarray(nll_new, dtype=np.float64) - np.asarray(nll_ref, dtype=np.float64), weights)
 
 
-def flow_step(flow_run: torch.nn.Module, opt: torch.optim.Optimizer, e: torch.Tensor, u: torch.Tensor,
-              cfg: TrainConfig, amp: AbstractContextManager[Any], step: int, out: Path) -> torch.Tensor:
+def flow_step(
+    flow_run: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    e: torch.Tensor,
+    u: torch.Tensor,
+    cfg: TrainConfig,
+    amp: AbstractContextManager[Any],
+    step: int,
+    out: Path,
+) -> torch.Tensor:
     """Step ``step``: one Adam step on the batch's mean negative log-likelihood of the network variables (gradient
     norm clipped to ``cfg.grad_clip``); returns the loss. A non-finite loss stops training (``out`` is named)."""
     with amp:
         loss = -flow_run(u, e).float().mean()
     if not torch.isfinite(loss):
-        raise ValueError(f"{out}: training loss became {loss.item()} at step {step}; lower lr_g "
-                         f"or set grad_clip (the last good state is in {out})")
+        raise ValueError(
+            f"{out}: training loss became {loss.item()} at step {step}; lower lr_g "
+            f"or set grad_clip (the last good state is in {out})"
+        )
     opt.zero_grad(set_to_none=True)
     loss.backward()
     if cfg.grad_clip > 0:
@@ -101,24 +112,36 @@ class _Validation:
     files; against the starting point (step 0) a step must win by ``cfg.start_margin`` standard errors of the
     paired per-event difference."""
 
-    def __init__(self, bundle: FlowBundle, val: EventTable, cfg: TrainConfig, ts: TrainState, run: Run,
-                 info: dict[str, Any] | None, frozen: list[str], start_nll: torch.Tensor | None) -> None:
+    def __init__(
+        self,
+        bundle: FlowBundle,
+        val: EventTable,
+        cfg: TrainConfig,
+        ts: TrainState,
+        run: Run,
+        info: dict[str, Any] | None,
+        frozen: list[str],
+        start_nll: torch.Tensor | None,
+    ) -> None:
         self.bundle, self.val, self.ts, self.run, self.info = bundle, val, ts, run, info
         self.seed, self.margin = validation_seed(cfg.seed), cfg.start_margin
         self.weights = energy_balance_weights(val.E_nu, cfg.energy_balance)  # None without energy balancing
         self.start_nll = None if start_nll is None else start_nll.double().numpy()  # per event, of step 0
-        self.described = {"steps_planned": cfg.steps, "batch_size": cfg.batch_size, "frozen": frozen,
-                          "seed": cfg.seed}
+        self.described = {"steps_planned": cfg.steps, "batch_size": cfg.batch_size, "frozen": frozen, "seed": cfg.seed}
 
     def __call__(self, done: int, loss: float | None) -> dict[str, Any]:
         """Validate after ``done`` steps: a history record; the flow saved as the model if it is the best."""
         self.bundle.flow = self.ts.ema.module
         nll = event_nll(self.bundle, self.val, self.run.device)
         mean, se = weighted_mean_se(nll)
-        rec: dict[str, Any] = {"step": done, "loss": loss, "val_nll": mean, "val_nll_se": se,
-                               **validation_metric(self.bundle, self.val, self.seed, self.bundle.energy_range,
-                                                   self.run.device),
-                               "seconds": self.run.seconds()}
+        rec: dict[str, Any] = {
+            "step": done,
+            "loss": loss,
+            "val_nll": mean,
+            "val_nll_se": se,
+            **validation_metric(self.bundle, self.val, self.seed, self.bundle.energy_range, self.run.device),
+            "seconds": self.run.seconds(),
+        }
         score = mean
         if self.weights is not None:  # selection on the energy-balanced validation NLL, the objective trained
             score, bse = weighted_mean_se(nll, self.weights)
@@ -127,9 +150,17 @@ class _Validation:
         rec = finite_or_none(rec)
         self.ts.history.append(rec)
         if self.ts.selector.update(done, score, improved).improved:
-            save_best(self.bundle, self.run.out, self.info, best_step=done, best_val_nll=score,
-                      best_mean_map=rec["mean_map"], best_map3d=rec["map3d"], best_map3d_no_tails=rec["map3d_no_tails"],
-                      **self.described)
+            save_best(
+                self.bundle,
+                self.run.out,
+                self.info,
+                best_step=done,
+                best_val_nll=score,
+                best_mean_map=rec["mean_map"],
+                best_map3d=rec["map3d"],
+                best_map3d_no_tails=rec["map3d_no_tails"],
+                **self.described,
+            )
         return rec
 
     def improves(self, done: int, nll: np.ndarray, score: float, rec: dict[str, Any]) -> bool:
@@ -188,8 +219,9 @@ def fit_flow(
             data or configuration; a non-finite loss or training that ends without a finite validation NLL.
     """
     out, frozen = Path(out_dir), frozen or []
-    with open_run(out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg, resume=resume,
-                  force=force) as run:
+    with open_run(
+        out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg, resume=resume, force=force
+    ) as run:
         flow = bundle.flow.to(run.device)
         opt = adam(flow, cfg.lr_g, cfg)
         flow_run = run.parallel(flow)
@@ -220,5 +252,11 @@ def fit_flow(
             run.advance(done)
         bundle.flow = ts.ema.module
         best_map = next((r["mean_map"] for r in ts.history if r["step"] == ts.selector.best_step), math.nan)
-        return run.finish(ts, start, stopped_early, best_map, "validation NLL (the flow diverged); no model was "
-                          "saved: lower lr_g or check the data", best_val_nll=ts.selector.best)
+        return run.finish(
+            ts,
+            start,
+            stopped_early,
+            best_map,
+            "validation NLL (the flow diverged); no model was saved: lower lr_g or check the data",
+            best_val_nll=ts.selector.best,
+        )

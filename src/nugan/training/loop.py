@@ -44,8 +44,19 @@ from nugan.training.session import (
 )
 from nugan.training.state import TrainState
 
-__all__ = ["FitResult", "fit", "gan_step", "GanNets", "validation_metric", "validation_noise", "NOISE_SEEDS",
-           "validation_bins", "batch_indices", "BatchSampler", "energy_balance_weights"]
+__all__ = [
+    "FitResult",
+    "fit",
+    "gan_step",
+    "GanNets",
+    "validation_metric",
+    "validation_noise",
+    "NOISE_SEEDS",
+    "validation_bins",
+    "batch_indices",
+    "BatchSampler",
+    "energy_balance_weights",
+]
 
 
 def validation_bins(n_val: int) -> int:
@@ -58,17 +69,26 @@ def validation_bins(n_val: int) -> int:
 NOISE_SEEDS = 5
 
 
-def validation_noise(bundle: ModelBundle, val: EventTable, seed: int, energy_range: tuple[float, float],
-                     device: torch.device, n_seeds: int = NOISE_SEEDS) -> float:
+def validation_noise(
+    bundle: ModelBundle,
+    val: EventTable,
+    seed: int,
+    energy_range: tuple[float, float],
+    device: torch.device,
+    n_seeds: int = NOISE_SEEDS,
+) -> float:
     """Standard deviation of the validation <MAP> over ``n_seeds`` generator seeds (the reference fixed): how
     much <MAP> moves from sampling alone, the scale of a real difference between two checkpoints."""
-    vals = [validation_metric(bundle, val, noise_seed(seed, j + 1), energy_range, device)["mean_map"]
-            for j in range(n_seeds)]
+    vals = [
+        validation_metric(bundle, val, noise_seed(seed, j + 1), energy_range, device)["mean_map"]
+        for j in range(n_seeds)
+    ]
     return float(np.std(vals, ddof=1))
 
 
-def validation_metric(bundle: Bundle, val: EventTable, seed: int, energy_range: tuple[float, float],
-                      device: torch.device) -> dict[str, float]:
+def validation_metric(
+    bundle: Bundle, val: EventTable, seed: int, energy_range: tuple[float, float], device: torch.device
+) -> dict[str, float]:
     """<MAP>, MAP-3D and MAP-3D w/o tails of the generator against the validation split (k = 1)."""
     from nugan.metrics.map3d import map3d_result
 
@@ -93,8 +113,9 @@ class GanNets:
     frozen: dict[str, list[str]]
 
 
-def gan_step(n: GanNets, e: torch.Tensor, u: torch.Tensor, gen_loss: str,
-             amp: AbstractContextManager[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+def gan_step(
+    n: GanNets, e: torch.Tensor, u: torch.Tensor, gen_loss: str, amp: AbstractContextManager[Any]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One discriminator step, then one generator step, on the batch (encoded E_nu ``e``, real muon variables
     ``u``), each with fresh latents from torch's global RNG; returns (generator loss, discriminator loss)."""
     set_train_mode(n.G, n.frozen["generator"])
@@ -118,12 +139,25 @@ def gan_step(n: GanNets, e: torch.Tensor, u: torch.Tensor, gen_loss: str,
 class _Validation:
     """Validation of the averaged generator, model selection on <MAP> (lower wins) and the best model's files."""
 
-    def __init__(self, bundle: ModelBundle, val: EventTable, cfg: TrainConfig, ts: TrainState, run: Run,
-                 info: dict[str, Any] | None, frozen: dict[str, list[str]]) -> None:
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        val: EventTable,
+        cfg: TrainConfig,
+        ts: TrainState,
+        run: Run,
+        info: dict[str, Any] | None,
+        frozen: dict[str, list[str]],
+    ) -> None:
         self.bundle, self.val, self.ts, self.run, self.info = bundle, val, ts, run, info
         self.seed = validation_seed(cfg.seed)
-        self.described = {"steps_planned": cfg.steps, "batch_size": cfg.batch_size, "gen_loss": cfg.gen_loss,
-                          "frozen": frozen, "seed": cfg.seed}
+        self.described = {
+            "steps_planned": cfg.steps,
+            "batch_size": cfg.batch_size,
+            "gen_loss": cfg.gen_loss,
+            "frozen": frozen,
+            "seed": cfg.seed,
+        }
 
     def __call__(self, done: int, loss_g: float | None, loss_d: float | None) -> dict[str, Any]:
         """Validate after ``done`` steps: a history record; the generator saved as the model if it is the best."""
@@ -132,8 +166,16 @@ class _Validation:
         rec = finite_or_none({"step": done, "loss_g": loss_g, "loss_d": loss_d, **m, "seconds": self.run.seconds()})
         self.ts.history.append(rec)
         if self.ts.selector.update(done, m["mean_map"]).improved:
-            save_best(self.bundle, self.run.out, self.info, best_step=done, best_mean_map=m["mean_map"],
-                      best_map3d=rec["map3d"], best_map3d_no_tails=rec["map3d_no_tails"], **self.described)
+            save_best(
+                self.bundle,
+                self.run.out,
+                self.info,
+                best_step=done,
+                best_mean_map=m["mean_map"],
+                best_map3d=rec["map3d"],
+                best_map3d_no_tails=rec["map3d_no_tails"],
+                **self.described,
+            )
         return rec
 
     def starting_point(self, start_margin: float) -> None:
@@ -180,13 +222,19 @@ def fit(
             other data or configuration; training that ends without a finite validation <MAP> (diverged).
     """
     out, frozen = Path(out_dir), frozen or {"generator": [], "discriminator": []}
-    with open_run(out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg, resume=resume,
-                  force=force) as run:
+    with open_run(
+        out, run_manifest(info or {}, cfg, frozen, bundle.energy_range), cfg, resume=resume, force=force
+    ) as run:
         G, D = bundle.generator.to(run.device), bundle.discriminator.to(run.device)
         nets = GanNets(G, D, run.parallel(G), run.parallel(D), adam(G, cfg.lr_g, cfg), adam(D, cfg.lr_d, cfg), frozen)
         batches = TrainBatches(train, bundle.transform, cfg, run.dinfo, run.device)
-        ts = TrainState({"generator": G, "discriminator": D}, {"opt_g": nets.opt_g, "opt_d": nets.opt_d},
-                        EMA(G, cfg.ema), "generator", Selector(cfg.patience))
+        ts = TrainState(
+            {"generator": G, "discriminator": D},
+            {"opt_g": nets.opt_g, "opt_d": nets.opt_d},
+            EMA(G, cfg.ema),
+            "generator",
+            Selector(cfg.patience),
+        )
         st = ts.restore_or_seed(out, cfg, run.dinfo, run.device, resume=resume, what="model")
         ts.selector.margin = st.get("start_margin", 0.0)  # <MAP> by which a step must beat the starting point
         start, amp, validate = ts.step, run.autocast(), _Validation(bundle, val, cfg, ts, run, info, frozen)
@@ -213,5 +261,11 @@ def fit(
                     break
             run.advance(done)
         bundle.generator = ts.ema.module  # every rank ends with the averaged generator (identical across ranks)
-        return run.finish(ts, start, stopped_early, ts.selector.best, "validation <MAP> (the networks diverged to NaN "
-                          "or infinity); no model was saved: lower the learning rates or check the data")
+        return run.finish(
+            ts,
+            start,
+            stopped_early,
+            ts.selector.best,
+            "validation <MAP> (the networks diverged to NaN "
+            "or infinity); no model was saved: lower the learning rates or check the data",
+        )

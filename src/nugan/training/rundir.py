@@ -25,14 +25,30 @@ from nugan.atomic import atomic_write_text
 from nugan.training.config import TrainConfig
 from nugan.training.state import LEGACY_STATE_FILE, STATE_FILE, has_state
 
-__all__ = ["RUN_FILE", "RUN_FORMAT", "RUN_FILES", "config_hash", "run_manifest", "read_manifest", "check_run_dir",
-           "start_run", "finish_run"]
+__all__ = [
+    "RUN_FILE",
+    "RUN_FORMAT",
+    "RUN_FILES",
+    "config_hash",
+    "run_manifest",
+    "read_manifest",
+    "check_run_dir",
+    "start_run",
+    "finish_run",
+]
 
 RUN_FILE = "run.json"
 RUN_FORMAT = "nugan-run-1"
 #: Files of a run directory that ``--force`` removes.
-RUN_FILES = ("model.safetensors", "model.json", STATE_FILE, LEGACY_STATE_FILE, "history.jsonl", "summary.json",
-             RUN_FILE)
+RUN_FILES = (
+    "model.safetensors",
+    "model.json",
+    STATE_FILE,
+    LEGACY_STATE_FILE,
+    "history.jsonl",
+    "summary.json",
+    RUN_FILE,
+)
 #: Training settings free to differ on resume: those that do not change the result (device, threads) and
 #: ``steps`` (a run may be continued for more steps; fewer than done is refused by the training loop).
 _FREE = ("device", "threads", "steps")
@@ -44,8 +60,9 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def run_manifest(info: dict[str, Any], cfg: TrainConfig, frozen: dict[str, list[str]] | list[str],
-                 energy_range: tuple[float, float]) -> dict[str, Any]:
+def run_manifest(
+    info: dict[str, Any], cfg: TrainConfig, frozen: dict[str, list[str]] | list[str], energy_range: tuple[float, float]
+) -> dict[str, Any]:
     """What a run is made from: data fingerprint, and the configuration with its hash."""
     parent = info.get("parent")
     arch = (info.get("config") or {}).get("arch", "gan")
@@ -57,8 +74,13 @@ def run_manifest(info: dict[str, Any], cfg: TrainConfig, frozen: dict[str, list[
         "energy_range": [float(energy_range[0]), float(energy_range[1])],
         "parent": {k: v for k, v in parent.items() if k != "run"} if isinstance(parent, dict) else parent,
     }
-    return {"format": RUN_FORMAT, "data_fingerprint": info.get("data_fingerprint"), "config_hash": config_hash(config),
-            "config": config, "finished": False}
+    return {
+        "format": RUN_FORMAT,
+        "data_fingerprint": info.get("data_fingerprint"),
+        "config_hash": config_hash(config),
+        "config": config,
+        "finished": False,
+    }
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
@@ -95,14 +117,18 @@ def _check_resume(out: Path, manifest: dict[str, Any]) -> None:
         rec = {"data_fingerprint": old_fp or manifest["data_fingerprint"], "config_hash": manifest["config_hash"]}
     problems = []
     if rec.get("data_fingerprint") != manifest["data_fingerprint"]:
-        problems.append(f"other training data (fingerprint {rec.get('data_fingerprint')}, now "
-                        f"{manifest['data_fingerprint']}: give the same --data files)")
+        problems.append(
+            f"other training data (fingerprint {rec.get('data_fingerprint')}, now "
+            f"{manifest['data_fingerprint']}: give the same --data files)"
+        )
     if rec.get("config_hash") != manifest["config_hash"]:
         diffs = _differences(rec.get("config", {}), manifest["config"])
         problems.append(f"another configuration ({'; '.join(diffs[:6]) or 'config hash differs'})")
     if problems:
-        raise ValueError(f"{out}: cannot resume: the run was started with {' and with '.join(problems)}; resume "
-                         "with the run's own data and config, or start it again with --force")
+        raise ValueError(
+            f"{out}: cannot resume: the run was started with {' and with '.join(problems)}; resume "
+            "with the run's own data and config, or start it again with --force"
+        )
 
 
 def check_run_dir(run_dir: str | Path, manifest: dict[str, Any], *, resume: bool, force: bool) -> None:
@@ -119,8 +145,10 @@ def check_run_dir(run_dir: str | Path, manifest: dict[str, Any], *, resume: bool
     if present and not force:
         finished = (out / "summary.json").exists()
         hint = "--resume to continue it, " if has_state(out) and not finished else ""
-        raise ValueError(f"{out} already holds {'a finished' if finished else 'an unfinished'} run "
-                         f"({', '.join(present)}); pass {hint}--force to replace it, or choose another --out")
+        raise ValueError(
+            f"{out} already holds {'a finished' if finished else 'an unfinished'} run "
+            f"({', '.join(present)}); pass {hint}--force to replace it, or choose another --out"
+        )
 
 
 def start_run(run_dir: str | Path, manifest: dict[str, Any], *, resume: bool, force: bool) -> None:

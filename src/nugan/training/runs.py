@@ -46,16 +46,35 @@ __all__ = [
 
 #: Fine-tuning defaults (a nugan choice): shorter, lower learning rate, early stopping, and the unadapted base
 #: kept unless a fine-tuned step beats it by twice the validation noise (docs/training.md, "Model selection").
-TRANSFER_DEFAULTS = TrainConfig(steps=1500, batch_size=1024, lr_g=1e-4, lr_d=1e-4, lr_decay=0.2,
-                                val_every=100, val_fraction=0.2, patience=6, start_margin=2.0)
+TRANSFER_DEFAULTS = TrainConfig(
+    steps=1500,
+    batch_size=1024,
+    lr_g=1e-4,
+    lr_d=1e-4,
+    lr_decay=0.2,
+    val_every=100,
+    val_fraction=0.2,
+    patience=6,
+    start_margin=2.0,
+)
 
 
 #: Fine-tuning defaults of a flow (a nugan choice): Adam 2e-4 with standard betas, a short EMA, validation NLL
 #: every 100 steps with early stopping, and the unadapted base kept unless a fine-tuned step beats it by two
 #: standard errors of the paired per-event NLL difference.
-FLOW_TRANSFER_DEFAULTS = TrainConfig(steps=3000, batch_size=1024, lr_g=2e-4, betas=(0.9, 0.999), lr_decay=0.1,
-                                     val_every=100, val_fraction=0.2, patience=8, start_margin=2.0, ema=0.99,
-                                     grad_clip=5.0)
+FLOW_TRANSFER_DEFAULTS = TrainConfig(
+    steps=3000,
+    batch_size=1024,
+    lr_g=2e-4,
+    betas=(0.9, 0.999),
+    lr_decay=0.1,
+    val_every=100,
+    val_fraction=0.2,
+    patience=8,
+    start_margin=2.0,
+    ema=0.99,
+    grad_clip=5.0,
+)
 
 
 def transfer_defaults(arch: str) -> TrainConfig:
@@ -81,8 +100,14 @@ def epoch_capped(cfg: TrainConfig, n_events: int, min_every: int = 10) -> TrainC
     return cfg.replace(val_every=max(min_every, min(cfg.val_every, epoch)))
 
 
-def converged_scratch_settings(transfer_cfg: TrainConfig, steps: int, arch: str = "gan", patience: int = 20,
-                               validations: int = 200, n_events: int | None = None) -> TrainConfig:
+def converged_scratch_settings(
+    transfer_cfg: TrainConfig,
+    steps: int,
+    arch: str = "gan",
+    patience: int = 20,
+    validations: int = 200,
+    n_events: int | None = None,
+) -> TrainConfig:
     """Settings of a scratch baseline trained to convergence: the transfer run's data split and batch size, the
     pre-training learning rates and final decay of the family, ``steps`` (e.g. the base model's pre-training
     length, :func:`pretraining_length`), about ``validations`` validations over that budget (never more often
@@ -92,8 +117,15 @@ def converged_scratch_settings(transfer_cfg: TrainConfig, steps: int, arch: str 
 
     base = FLOW_TRAIN_DEFAULTS if arch == "flow" else TrainConfig()
     every = max(transfer_cfg.val_every, steps // max(validations, 1))
-    out = transfer_cfg.replace(lr_g=base.lr_g, lr_d=base.lr_d, lr_decay=base.lr_decay, steps=steps,
-                               val_every=every, patience=patience, start_margin=0.0)
+    out = transfer_cfg.replace(
+        lr_g=base.lr_g,
+        lr_d=base.lr_d,
+        lr_decay=base.lr_decay,
+        steps=steps,
+        val_every=every,
+        patience=patience,
+        start_margin=0.0,
+    )
     return out if n_events is None else epoch_capped(out, n_events)
 
 
@@ -150,37 +182,57 @@ def split_train_val(data: EventTable, cfg: TrainConfig) -> tuple[EventTable, Eve
 def domain_info(t: EventTable) -> dict[str, Any]:
     """Domain of a sample for checkpoint descriptions."""
     m = t.meta
-    return {"probe_pdg": m.probe_pdg, "target_Z": m.target_Z, "target_A": m.target_A,
-            "target": m.target, "interaction_model": m.model, "source": m.source}
+    return {
+        "probe_pdg": m.probe_pdg,
+        "target_Z": m.target_Z,
+        "target_A": m.target_A,
+        "target": m.target,
+        "interaction_model": m.model,
+        "source": m.source,
+    }
 
 
 def _data_info(t: EventTable) -> dict[str, Any]:
     """Checkpoint description of the training data: domain, fingerprint, size and sigma(E) when known."""
     from nugan.physics.xsec import xsec_for_training_data
 
-    return {"domain": domain_info(t), "data_fingerprint": data_fingerprint(t.E_nu, t.E_mu, t.cos_theta),
-            "n_events": len(t), "nugan_version": __version__, "xsec": xsec_for_training_data(t)}
+    return {
+        "domain": domain_info(t),
+        "data_fingerprint": data_fingerprint(t.E_nu, t.E_mu, t.cos_theta),
+        "n_events": len(t),
+        "nugan_version": __version__,
+        "xsec": xsec_for_training_data(t),
+    }
 
 
-def new_bundle(gan: GANConfig, train: EventTable, energy_range: tuple[float, float] | None,
-               seed: int) -> ModelBundle:
+def new_bundle(gan: GANConfig, train: EventTable, energy_range: tuple[float, float] | None, seed: int) -> ModelBundle:
     """Freshly initialised networks (seeded) and a transform fitted on ``train``."""
     torch.manual_seed(init_seed(seed))
     transform = VariableTransform.fit(train.E_nu, train.E_mu, train.cos_theta, energy_range)
     return ModelBundle(Generator(gan), Discriminator(gan, transform), gan, transform, {})
 
 
-def new_flow_bundle(cfg: FlowConfig, train: EventTable, energy_range: tuple[float, float] | None,
-                    seed: int) -> FlowBundle:
+def new_flow_bundle(
+    cfg: FlowConfig, train: EventTable, energy_range: tuple[float, float] | None, seed: int
+) -> FlowBundle:
     """A freshly initialised flow (seeded) and a transform fitted on ``train``."""
     torch.manual_seed(init_seed(seed))
     transform = VariableTransform.fit(train.E_nu, train.E_mu, train.cos_theta, energy_range)
     return FlowBundle(ConditionalFlow(cfg), cfg, transform, {})
 
 
-def _train_new(run: RunConfig, cfg: TrainConfig, train: EventTable, val: EventTable,
-               energy_range: tuple[float, float], out_dir: str | Path, info: dict[str, Any], resume: bool,
-               progress: bool, force: bool) -> FitResult:
+def _train_new(
+    run: RunConfig,
+    cfg: TrainConfig,
+    train: EventTable,
+    val: EventTable,
+    energy_range: tuple[float, float],
+    out_dir: str | Path,
+    info: dict[str, Any],
+    resume: bool,
+    progress: bool,
+    force: bool,
+) -> FitResult:
     """Train a freshly initialised model of ``run.arch`` (pre-training or scratch)."""
     if run.arch == "flow":
         fb = new_flow_bundle(run.flow, train, energy_range, cfg.seed)
@@ -201,15 +253,24 @@ def _energy_range(data: EventTable, energy_range: tuple[float, float] | None) ->
     return float(data.E_nu.min()), float(data.E_nu.max())
 
 
-def pretrain(data: EventTable, run: RunConfig, out_dir: str | Path, *, resume: bool = False,
-             energy_range: tuple[float, float] | None = None, lenient: bool = False,
-             progress: bool = True, force: bool = False) -> FitResult:
+def pretrain(
+    data: EventTable,
+    run: RunConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    energy_range: tuple[float, float] | None = None,
+    lenient: bool = False,
+    progress: bool = True,
+    force: bool = False,
+) -> FitResult:
     """Pre-train a base model on ``data`` (e.g. nu_mu-C12 over 0.3-10 GeV)."""
     data = _checked(data, lenient)
     train, val = split_train_val(data, run.train)
     info = {"role": "pretrain", "arch": run.arch, "config": run.to_dict(), **_data_info(data), "parent": None}
-    return _train_new(run, run.train, train, val, _energy_range(data, energy_range), out_dir, info, resume,
-                      progress, force)
+    return _train_new(
+        run, run.train, train, val, _energy_range(data, energy_range), out_dir, info, resume, progress, force
+    )
 
 
 def parse_freeze(spec: str | int | None) -> int | list[str]:
@@ -226,11 +287,21 @@ def parse_freeze(spec: str | int | None) -> int | list[str]:
     return [x.strip() for x in s.split(",") if x.strip()]
 
 
-def transfer(base: str | Path | Bundle, data: EventTable, out_dir: str | Path, *,
-             freeze: str | int | list[str] | None = "first-block", cfg: TrainConfig | None = None,
-             resume: bool = False, lenient: bool = False, progress: bool = True,
-             allow_extrapolation: bool = False, add_disc_features: tuple[str, ...] = (),
-             add_latent_categories: int = 0, force: bool = False) -> FitResult:
+def transfer(
+    base: str | Path | Bundle,
+    data: EventTable,
+    out_dir: str | Path,
+    *,
+    freeze: str | int | list[str] | None = "first-block",
+    cfg: TrainConfig | None = None,
+    resume: bool = False,
+    lenient: bool = False,
+    progress: bool = True,
+    allow_extrapolation: bool = False,
+    add_disc_features: tuple[str, ...] = (),
+    add_latent_categories: int = 0,
+    force: bool = False,
+) -> FitResult:
     """Fine-tune a pre-trained model on a target sample with the first block(s) of both networks frozen.
 
     Frozen parameters have ``requires_grad = False`` and are not given to the optimisers.
@@ -246,8 +317,18 @@ def transfer(base: str | Path | Bundle, data: EventTable, out_dir: str | Path, *
     if isinstance(bundle, FlowBundle):
         if add_disc_features or add_latent_categories:
             raise ValueError("--add-disc-features / --add-latent-categories apply to GAN models; the base is a flow")
-        return _transfer_flow(bundle, data, out_dir, freeze=freeze, cfg=cfg, resume=resume, lenient=lenient,
-                              progress=progress, allow_extrapolation=allow_extrapolation, force=force)
+        return _transfer_flow(
+            bundle,
+            data,
+            out_dir,
+            freeze=freeze,
+            cfg=cfg,
+            resume=resume,
+            lenient=lenient,
+            progress=progress,
+            allow_extrapolation=allow_extrapolation,
+            force=force,
+        )
     if add_disc_features:
         disc, gan = with_disc_features(bundle.discriminator, bundle.config, bundle.transform, add_disc_features)
         bundle = dataclasses.replace(bundle, discriminator=disc, config=gan)
@@ -257,15 +338,32 @@ def transfer(base: str | Path | Bundle, data: EventTable, out_dir: str | Path, *
     data = _checked(data, lenient)
     _check_range(bundle, data, allow_extrapolation)
     spec = freeze if isinstance(freeze, list) else parse_freeze(freeze)
-    frozen = {"generator": freeze_blocks(bundle.generator, spec),
-              "discriminator": freeze_blocks(bundle.discriminator, spec)}
+    frozen = {
+        "generator": freeze_blocks(bundle.generator, spec),
+        "discriminator": freeze_blocks(bundle.discriminator, spec),
+    }
     train, val = split_train_val(data, cfg)
     parent = _parent_info(bundle)
-    info = {"role": "transfer", "config": {"gan": bundle.config.to_dict(), "train": dataclasses.asdict(cfg)},
-            **_data_info(data), "parent": parent}
+    info = {
+        "role": "transfer",
+        "config": {"gan": bundle.config.to_dict(), "train": dataclasses.asdict(cfg)},
+        **_data_info(data),
+        "parent": parent,
+    }
     bundle.info = {}
-    return fit(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
-               validate_start=True, force=force)
+    return fit(
+        bundle,
+        train,
+        val,
+        cfg,
+        out_dir,
+        frozen=frozen,
+        resume=resume,
+        info=info,
+        progress=progress,
+        validate_start=True,
+        force=force,
+    )
 
 
 def _check_range(bundle: Bundle, data: EventTable, allow_extrapolation: bool) -> None:
@@ -279,15 +377,27 @@ def _check_range(bundle: Bundle, data: EventTable, allow_extrapolation: bool) ->
 
 
 def _parent_info(bundle: Bundle) -> dict[str, Any]:
-    parent = {k: bundle.info.get(k) for k in ("domain", "data_fingerprint", "best_mean_map", "best_val_nll", "role",
-                                              "weights_sha256")}
+    parent = {
+        k: bundle.info.get(k)
+        for k in ("domain", "data_fingerprint", "best_mean_map", "best_val_nll", "role", "weights_sha256")
+    }
     parent["run"] = Path(bundle.info["path"]).parent.name if "path" in bundle.info else None
     return parent
 
 
-def _transfer_flow(bundle: FlowBundle, data: EventTable, out_dir: str | Path, *, freeze: str | int | list[str] | None,
-                   cfg: TrainConfig, resume: bool, lenient: bool, progress: bool,
-                   allow_extrapolation: bool, force: bool) -> FitResult:
+def _transfer_flow(
+    bundle: FlowBundle,
+    data: EventTable,
+    out_dir: str | Path,
+    *,
+    freeze: str | int | list[str] | None,
+    cfg: TrainConfig,
+    resume: bool,
+    lenient: bool,
+    progress: bool,
+    allow_extrapolation: bool,
+    force: bool,
+) -> FitResult:
     """Fine-tune a flow: freeze its first block(s) in sampling order, train the rest by maximum likelihood,
     the unadapted base validated as step 0 (selection on validation NLL, ``cfg.start_margin``)."""
     data = _checked(data, lenient)
@@ -295,12 +405,27 @@ def _transfer_flow(bundle: FlowBundle, data: EventTable, out_dir: str | Path, *,
     spec = freeze if isinstance(freeze, list) else parse_freeze(freeze)
     frozen = freeze_flow_blocks(bundle.flow, spec)
     train, val = split_train_val(data, cfg)
-    info = {"role": "transfer", "arch": "flow",
-            "config": {"arch": "flow", "flow": bundle.config.to_dict(), "train": dataclasses.asdict(cfg)},
-            **_data_info(data), "parent": _parent_info(bundle)}
+    info = {
+        "role": "transfer",
+        "arch": "flow",
+        "config": {"arch": "flow", "flow": bundle.config.to_dict(), "train": dataclasses.asdict(cfg)},
+        **_data_info(data),
+        "parent": _parent_info(bundle),
+    }
     bundle.info = {}
-    return fit_flow(bundle, train, val, cfg, out_dir, frozen=frozen, resume=resume, info=info, progress=progress,
-                    validate_start=True, force=force)
+    return fit_flow(
+        bundle,
+        train,
+        val,
+        cfg,
+        out_dir,
+        frozen=frozen,
+        resume=resume,
+        info=info,
+        progress=progress,
+        validate_start=True,
+        force=force,
+    )
 
 
 def selection_note(run_dir: str | Path) -> str:
@@ -313,11 +438,17 @@ def selection_note(run_dir: str | Path) -> str:
     if first.get("step") != 0:
         return f"selected step {best}"
     margin = first.get("start_margin")
-    bar = (f" by the margin {margin:.3f} in validation <MAP> ({margin / first['noise_mean_map']:g} x its noise "
-           f"{first['noise_mean_map']:.3f})" if margin else "")
+    bar = (
+        f" by the margin {margin:.3f} in validation <MAP> ({margin / first['noise_mean_map']:g} x its noise "
+        f"{first['noise_mean_map']:.3f})"
+        if margin
+        else ""
+    )
     if best == 0:
-        return (f"no fine-tuned step beat the unadapted base model{bar}: this run returns the base model "
-                "(the target sample does not show that adaptation helps)")
+        return (
+            f"no fine-tuned step beat the unadapted base model{bar}: this run returns the base model "
+            "(the target sample does not show that adaptation helps)"
+        )
     return f"selected fine-tuned step {best} (it beat the unadapted base model{bar})"
 
 
@@ -331,9 +462,18 @@ def budget_of(run_dir: str | Path) -> dict[str, Any]:
     return {"steps": int(s["steps_done"]), "batch_size": int(m.get("batch_size", 0)) or None}
 
 
-def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budget: str | Path | None = None,
-            resume: bool = False, lenient: bool = False, progress: bool = True,
-            energy_range: tuple[float, float] | None = None, force: bool = False) -> FitResult:
+def scratch(
+    data: EventTable,
+    run: RunConfig,
+    out_dir: str | Path,
+    *,
+    match_budget: str | Path | None = None,
+    resume: bool = False,
+    lenient: bool = False,
+    progress: bool = True,
+    energy_range: tuple[float, float] | None = None,
+    force: bool = False,
+) -> FitResult:
     """Train the same architecture from random initialisation on ``data``.
 
     With ``match_budget`` (a transfer run directory) it uses the same number of steps and batch size.
@@ -344,8 +484,12 @@ def scratch(data: EventTable, run: RunConfig, out_dir: str | Path, *, match_budg
         cfg = cfg.replace(steps=b["steps"], batch_size=b["batch_size"] or cfg.batch_size, patience=None)
     data = _checked(data, lenient)
     train, val = split_train_val(data, cfg)
-    info = {"role": "scratch", "arch": run.arch, "config": dataclasses.replace(run, train=cfg).to_dict(),
-            **_data_info(data), "parent": None,
-            "matched_budget_of": str(Path(match_budget).name) if match_budget else None}
-    return _train_new(run, cfg, train, val, _energy_range(data, energy_range), out_dir, info, resume, progress,
-                      force)
+    info = {
+        "role": "scratch",
+        "arch": run.arch,
+        "config": dataclasses.replace(run, train=cfg).to_dict(),
+        **_data_info(data),
+        "parent": None,
+        "matched_budget_of": str(Path(match_budget).name) if match_budget else None,
+    }
+    return _train_new(run, cfg, train, val, _energy_range(data, energy_range), out_dir, info, resume, progress, force)

@@ -9,8 +9,23 @@ Changing a value changes every model trained with it: the shipped models were tr
 
 from __future__ import annotations
 
-__all__ = ["INIT", "SPLIT", "TORCH_SCALE", "TORCH", "VALIDATION", "NOISE_STRIDE", "RESUME_STRIDE", "BALANCED_DRAW",
-           "init_seed", "split_seed", "torch_seed", "resume_seed", "validation_seed", "noise_seed", "epoch_stream"]
+__all__ = [
+    "INIT",
+    "SPLIT",
+    "TORCH_SCALE",
+    "TORCH",
+    "VALIDATION",
+    "NOISE_STRIDE",
+    "RESUME_STRIDE",
+    "BALANCED_DRAW",
+    "init_seed",
+    "split_seed",
+    "torch_seed",
+    "resume_seed",
+    "validation_seed",
+    "noise_seed",
+    "epoch_stream",
+]
 
 #: Network initialisation: torch's global RNG seeded with the run's seed itself.
 INIT = 0

@@ -27,8 +27,17 @@ from nugan.training.rundir import check_run_dir, finish_run, start_run
 from nugan.training.selection import Selector
 from nugan.training.state import TrainState
 
-__all__ = ["FitResult", "Run", "open_run", "lr_factor", "set_lr", "adam", "set_train_mode", "finite_or_none",
-           "save_best"]
+__all__ = [
+    "FitResult",
+    "Run",
+    "open_run",
+    "lr_factor",
+    "set_lr",
+    "adam",
+    "set_train_mode",
+    "finite_or_none",
+    "save_best",
+]
 
 
 @dataclass
@@ -117,10 +126,17 @@ class Run:
         if progress and self.is_main:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[status]}"), TimeRemainingColumn(), transient=False)
-            self._task = self._bar.add_task("train", total=self.cfg.steps, completed=min(done, self.cfg.steps),
-                                            status="")
+            self._bar = Progress(
+                TextColumn(f"[bold]{label}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeRemainingColumn(),
+                transient=False,
+            )
+            self._task = self._bar.add_task(
+                "train", total=self.cfg.steps, completed=min(done, self.cfg.steps), status=""
+            )
             self._bar.start()
 
     def seconds(self) -> float:
@@ -131,8 +147,9 @@ class Run:
         """Progress-bar status: the validation value ``name`` of this step, and the best so far with its step."""
         if self._bar is not None:
             v = math.nan if value is None else value
-            self._bar.update(self._task, status=f"{name} {v:.{digits}f} (best {selector.best:.{digits}f} @ "
-                                                f"{selector.best_step})")
+            self._bar.update(
+                self._task, status=f"{name} {v:.{digits}f} (best {selector.best:.{digits}f} @ {selector.best_step})"
+            )
 
     def advance(self, done: int) -> None:
         """Move the progress bar to ``done`` steps."""
@@ -154,14 +171,23 @@ class Run:
         """Rank 0's ``flag`` on every rank."""
         return broadcast_flag(flag, self.dinfo, self.device)
 
-    def finish(self, ts: TrainState, start: int, stopped_early: bool, best_mean_map: float, failure: str,
-               **extra: Any) -> FitResult:
+    def finish(
+        self, ts: TrainState, start: int, stopped_early: bool, best_mean_map: float, failure: str, **extra: Any
+    ) -> FitResult:
         """The run's :class:`FitResult`; on rank 0 refuse a run that selected nothing finite (``failure``: why, for
         the message), write ``summary.json`` and mark ``run.json`` finished."""
         seconds = time.perf_counter() - self.t0
-        result = FitResult(best_mean_map, ts.selector.best_step, ts.step, stopped_early, seconds,
-                           (ts.step - start) * self.cfg.batch_size / max(seconds, 1e-9), ts.history, str(self.out),
-                           **extra)
+        result = FitResult(
+            best_mean_map,
+            ts.selector.best_step,
+            ts.step,
+            stopped_early,
+            seconds,
+            (ts.step - start) * self.cfg.batch_size / max(seconds, 1e-9),
+            ts.history,
+            str(self.out),
+            **extra,
+        )
         if self.is_main and (not math.isfinite(ts.selector.best) or not (self.out / "model.json").exists()):
             raise ValueError(f"{self.out}: training ended without a finite {failure}")
         if self.is_main:
@@ -172,8 +198,9 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._bar is not None:
             self._bar.stop()
 

@@ -32,8 +32,21 @@ from nugan.training.ema import EMA
 from nugan.training.seeds import resume_seed, torch_seed
 from nugan.training.selection import Selector
 
-__all__ = ["STATE_FILE", "LEGACY_STATE_FILE", "STATE_FORMAT", "save_state", "load_state", "has_state",
-           "state_path", "flatten", "unflatten", "TrainState", "rng_states", "restore_rng", "seed_rng"]
+__all__ = [
+    "STATE_FILE",
+    "LEGACY_STATE_FILE",
+    "STATE_FORMAT",
+    "save_state",
+    "load_state",
+    "has_state",
+    "state_path",
+    "flatten",
+    "unflatten",
+    "TrainState",
+    "rng_states",
+    "restore_rng",
+    "seed_rng",
+]
 
 STATE_FILE = "state.safetensors"
 LEGACY_STATE_FILE = "state.pt"
@@ -87,8 +100,9 @@ def unflatten(skel: Any, tensors: dict[str, torch.Tensor], where: str) -> Any:
             return tensors[key]
         if _INTKEYS in skel:
             pairs = skel[_INTKEYS]
-            if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], int)
-                                                      for p in pairs):
+            if not isinstance(pairs, list) or not all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], int) for p in pairs
+            ):
                 raise ValueError(f"{where}: malformed integer-keyed entry in the state")
             return {int(k): unflatten(v, tensors, where) for k, v in pairs}
         return {k: unflatten(v, tensors, where) for k, v in skel.items()}
@@ -107,8 +121,9 @@ def save_state(state: dict[str, Any], run_dir: str | Path) -> Path:
     return path
 
 
-def load_state(run_dir: str | Path, device: str | torch.device = "cpu",
-               required: frozenset[str] = frozenset()) -> dict[str, Any]:
+def load_state(
+    run_dir: str | Path, device: str | torch.device = "cpu", required: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Read the state written by :func:`save_state`; clear errors for a missing, legacy or corrupt file, or one
     that lacks any of the ``required`` entries (a state written by another training loop)."""
     path = state_path(run_dir)
@@ -117,7 +132,8 @@ def load_state(run_dir: str | Path, device: str | torch.device = "cpu",
         if legacy.exists():
             raise ValueError(
                 f"{legacy}: training state from an older nugan, stored as a pickle, which nugan never loads "
-                f"(a pickle can run code); start the run again without --resume (use --force to replace it)")
+                f"(a pickle can run code); start the run again without --resume (use --force to replace it)"
+            )
         raise FileNotFoundError(f"{path}: nothing to resume (no training state in {Path(run_dir)})")
     try:
         with safe_open(str(path), framework="pt", device=str(device)) as f:
@@ -126,8 +142,9 @@ def load_state(run_dir: str | Path, device: str | torch.device = "cpu",
     except (SafetensorError, OSError, ValueError) as err:
         raise ValueError(f"{path}: corrupt or unreadable training state ({err})") from err
     if meta.get("format") != STATE_FORMAT or "state" not in meta:
-        raise ValueError(f"{path}: not a nugan training state (format {meta.get('format')!r}, "
-                         f"expected {STATE_FORMAT!r})")
+        raise ValueError(
+            f"{path}: not a nugan training state (format {meta.get('format')!r}, expected {STATE_FORMAT!r})"
+        )
     try:
         skel = json.loads(meta["state"])
     except json.JSONDecodeError as err:
@@ -200,15 +217,23 @@ class TrainState:
     @property
     def required(self) -> frozenset[str]:
         """Entries a state file must hold to be resumed by this loop (the EMA may be missing: older files)."""
-        return frozenset([*self.nets, *self.optimisers, "rng_cpu", "history", "best", "best_step", "step",
-                          "bad_vals"])
+        return frozenset([*self.nets, *self.optimisers, "rng_cpu", "history", "best", "best_step", "step", "bad_vals"])
 
     def to_dict(self, rng: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         """The state as stored (``rng`` from :func:`rng_states`; ``extra``: the loop's own entries, stored last)."""
         sel = self.selector
-        return {**{k: m.state_dict() for k, m in self.nets.items()}, self.ema_key: self.ema.state_dict(),
-                **{k: o.state_dict() for k, o in self.optimisers.items()}, **rng, "history": self.history,
-                "best": sel.best, "best_step": sel.best_step, "step": self.step, "bad_vals": sel.bad, **extra}
+        return {
+            **{k: m.state_dict() for k, m in self.nets.items()},
+            self.ema_key: self.ema.state_dict(),
+            **{k: o.state_dict() for k, o in self.optimisers.items()},
+            **rng,
+            "history": self.history,
+            "best": sel.best,
+            "best_step": sel.best_step,
+            "step": self.step,
+            "bad_vals": sel.bad,
+            **extra,
+        }
 
     def save(self, run_dir: Path, dinfo: DistInfo, device: torch.device, **extra: Any) -> None:
         """Write the state on rank 0, with every rank's RNG state: under DDP every rank calls it."""
@@ -216,8 +241,16 @@ class TrainState:
         if dinfo.is_main:
             save_state(self.to_dict(rng, extra), run_dir)
 
-    def restore_or_seed(self, run_dir: Path, cfg: TrainConfig, dinfo: DistInfo, device: torch.device, *,
-                        resume: bool, what: str = "model") -> dict[str, Any]:
+    def restore_or_seed(
+        self,
+        run_dir: Path,
+        cfg: TrainConfig,
+        dinfo: DistInfo,
+        device: torch.device,
+        *,
+        resume: bool,
+        what: str = "model",
+    ) -> dict[str, Any]:
         """Restore the state of ``run_dir`` when resuming (returned, for the loop's own entries), else seed the
         RNG of a fresh run (returns {}). ``what`` names the model in errors ("model", "flow")."""
         if not resume:
@@ -231,12 +264,16 @@ class TrainState:
             for k, opt in self.optimisers.items():
                 opt.load_state_dict(st[k])
         except (RuntimeError, ValueError, KeyError) as err:
-            raise ValueError(f"{run_dir}: the training state does not fit this {what}'s architecture or optimiser "
-                             f"(was the run started with another config?): {str(err).splitlines()[0]}") from err
+            raise ValueError(
+                f"{run_dir}: the training state does not fit this {what}'s architecture or optimiser "
+                f"(was the run started with another config?): {str(err).splitlines()[0]}"
+            ) from err
         restore_rng(st, cfg.seed, dinfo, device)
         self.history, self.step = st["history"], st["step"]
         self.selector.best, self.selector.best_step, self.selector.bad = st["best"], st["best_step"], st["bad_vals"]
         if self.step > cfg.steps:
-            raise ValueError(f"{run_dir}: the training state is at step {self.step} but train.steps is {cfg.steps}; "
-                             "resume with the run's own config (or more steps)")
+            raise ValueError(
+                f"{run_dir}: the training state is at step {self.step} but train.steps is {cfg.steps}; "
+                "resume with the run's own config (or more steps)"
+            )
         return st

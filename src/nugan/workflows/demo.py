@@ -52,9 +52,13 @@ class DemoConfig:
 
     @classmethod
     def quick(cls, arch: str = "gan") -> DemoConfig:
-        return cls(n_train=3_000, n_test=10_000, n_fixed=3_000,
-                   train=transfer_defaults(arch).replace(steps=60, val_every=20, batch_size=256, patience=None),
-                   auc=False)
+        return cls(
+            n_train=3_000,
+            n_test=10_000,
+            n_fixed=3_000,
+            train=transfer_defaults(arch).replace(steps=60, val_every=20, batch_size=256, patience=None),
+            auc=False,
+        )
 
     @classmethod
     def for_arch(cls, arch: str) -> DemoConfig:
@@ -66,8 +70,9 @@ def _finished(d: Path) -> bool:
     return (d / "summary.json").exists() and (d / "model.json").exists()
 
 
-def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_MODEL,
-             log: Any = print) -> dict[str, Any]:
+def run_demo(
+    out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_MODEL, log: Any = print
+) -> dict[str, Any]:
     """Run (or resume) the demo in ``out``; returns the summary (also ``out/summary.json``)."""
     import nugan
     from nugan.metrics.evaluate import domain_distance
@@ -89,13 +94,26 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
     tl_dir, sc_dir = out / "transfer", out / "scratch"
     log(f"3/5 transfer learning to nu_mu-Ar40 (first block frozen) -> {tl_dir}")
     if not _finished(tl_dir):
-        transfer(base, ar.training_pool(), tl_dir, freeze="first-block", cfg=train_cfg,
-                 resume=has_state(tl_dir), force=not has_state(tl_dir))
+        transfer(
+            base,
+            ar.training_pool(),
+            tl_dir,
+            freeze="first-block",
+            cfg=train_cfg,
+            resume=has_state(tl_dir),
+            force=not has_state(tl_dir),
+        )
     log(f"    transfer learning: {selection_note(tl_dir)}")
     log(f"    training from scratch with the same budget (matched, not converged: a quick demo) -> {sc_dir}")
     if not _finished(sc_dir):
-        scratch(ar.training_pool(), scratch_run(base_model.bundle, train_cfg), sc_dir,
-                match_budget=tl_dir, resume=has_state(sc_dir), force=not has_state(sc_dir))
+        scratch(
+            ar.training_pool(),
+            scratch_run(base_model.bundle, train_cfg),
+            sc_dir,
+            match_budget=tl_dir,
+            resume=has_state(sc_dir),
+            force=not has_state(sc_dir),
+        )
 
     log("4/5 evaluating zero-shot, transfer and scratch on nu_mu-Ar40 against the MC-vs-MC floor")
     floor_a = floor_for(ar, cfg.seed, auc=cfg.auc)
@@ -105,30 +123,46 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), base: str = BASE_M
         evaluate_model(tl_model, ar, "transfer learning", cfg.seed, floor_a, auc=cfg.auc),
         evaluate_model(sc_model, ar, SCRATCH_LABEL, cfg.seed, floor_a, auc=cfg.auc),
     ]
-    dist = domain_distance(c12.test, ar.test, c12.fixed, ar.fixed, seed=cfg.seed, auc=cfg.auc,
-                           energy_range=(0.3, 10.0))
+    dist = domain_distance(c12.test, ar.test, c12.fixed, ar.fixed, seed=cfg.seed, auc=cfg.auc, energy_range=(0.3, 10.0))
 
     log("5/5 writing the HTML report")
     histories = {name: _history(d) for name, d in (("transfer learning", tl_dir), (SCRATCH_LABEL, sc_dir))}
-    scores = {name: {e: m.discriminator_score(ar.fixed[e]) for e in ar.fixed}
-              for name, m in (("transfer learning", tl_model), (SCRATCH_LABEL, sc_model)) if m.arch == "gan"}
-    models = {"zero-shot": _sampler(base_model), "transfer learning": _sampler(tl_model),
-              SCRATCH_LABEL: _sampler(sc_model)}
+    scores = {
+        name: {e: m.discriminator_score(ar.fixed[e]) for e in ar.fixed}
+        for name, m in (("transfer learning", tl_model), (SCRATCH_LABEL, sc_model))
+        if m.arch == "gan"
+    }
+    models = {
+        "zero-shot": _sampler(base_model),
+        "transfer learning": _sampler(tl_model),
+        SCRATCH_LABEL: _sampler(sc_model),
+    }
     index = write_report(
-        out / "report", ar.fixed, models=models, metrics=[*reports, dist, rep_base], histories=histories,
-        disc_scores=scores, title="nugan demo: nu_mu-C12 base model transferred to nu_mu-Ar40",
-        notes=[f"Training sample: {cfg.n_train} simulated nu_mu-Ar40 events (flat flux 0.3-10 GeV).",
-               f"References: {cfg.n_test} flat events (x2 for the floor) and {cfg.n_fixed} per fixed energy.",
-               "The zero-shot row is the C12 base model applied to argon without adaptation; the domain "
-               "distance row is C12 MC scored against Ar40 MC.",
-               f"Transfer learning, model selection on its validation split: {selection_note(tl_dir)}.",
-               "Scratch (matched budget): the same architecture from random initialisation with the transfer "
-               "run's steps and batch size, not trained to convergence (kept short for the demo; `nugan study` "
-               "trains its scratch baselines to convergence by default)."],
-        seed=cfg.seed, provenance={"base model": base, "transfer run": "transfer/", "scratch run": "scratch/"},
+        out / "report",
+        ar.fixed,
+        models=models,
+        metrics=[*reports, dist, rep_base],
+        histories=histories,
+        disc_scores=scores,
+        title="nugan demo: nu_mu-C12 base model transferred to nu_mu-Ar40",
+        notes=[
+            f"Training sample: {cfg.n_train} simulated nu_mu-Ar40 events (flat flux 0.3-10 GeV).",
+            f"References: {cfg.n_test} flat events (x2 for the floor) and {cfg.n_fixed} per fixed energy.",
+            "The zero-shot row is the C12 base model applied to argon without adaptation; the domain "
+            "distance row is C12 MC scored against Ar40 MC.",
+            f"Transfer learning, model selection on its validation split: {selection_note(tl_dir)}.",
+            "Scratch (matched budget): the same architecture from random initialisation with the transfer "
+            "run's steps and batch size, not trained to convergence (kept short for the demo; `nugan study` "
+            "trains its scratch baselines to convergence by default).",
+        ],
+        seed=cfg.seed,
+        provenance={"base model": base, "transfer run": "transfer/", "scratch run": "scratch/"},
     )
-    summary = {"report": str(index), "rows": [headline(r) for r in [rep_base, *reports, dist]],
-               "floor_ar40": headline(reports[0])}
+    summary = {
+        "report": str(index),
+        "rows": [headline(r) for r in [rep_base, *reports, dist]],
+        "floor_ar40": headline(reports[0]),
+    }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, default=float))
     return summary
 

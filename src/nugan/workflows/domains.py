@@ -52,8 +52,9 @@ class Domain:
         return self.label.replace(":", "_")
 
 
-def simulate_cached(cache: Path | None, name: str, domain: Domain, n: int, seed: int,
-                    energy: float | tuple[float, float] = (0.3, 10.0)) -> EventTable:
+def simulate_cached(
+    cache: Path | None, name: str, domain: Domain, n: int, seed: int, energy: float | tuple[float, float] = (0.3, 10.0)
+) -> EventTable:
     """Simulate ``n`` events of ``domain`` (flat flux over ``energy`` or monoenergetic), cached by name."""
     from nugan.physics import simulate
 
@@ -98,8 +99,15 @@ class DomainSamples:
         return self.label.replace(":", "_")
 
 
-def domain_samples(domain: Domain, n_train: int, n_test: int, n_fixed: int, seed: int,
-                   cache: Path | None = None, energies: tuple[float, ...] = EVAL_ENERGIES) -> DomainSamples:
+def domain_samples(
+    domain: Domain,
+    n_train: int,
+    n_test: int,
+    n_fixed: int,
+    seed: int,
+    cache: Path | None = None,
+    energies: tuple[float, ...] = EVAL_ENERGIES,
+) -> DomainSamples:
     """Training pool (``n_train``, 0 for none), two independent flat test references (``n_test`` each) and
     two independent references of ``n_fixed`` events at each fixed energy."""
     if cache is not None:

@@ -21,22 +21,36 @@ HEADLINE_SCHEMA = 2
 
 def floor_for(samples: DomainSamples, seed: int, auc: bool = True) -> FloorSet:
     """MC-vs-MC floors of a domain from its two independent references."""
-    return compute_floor(samples.test, samples.fixed, samples.test2, samples.fixed2, seed,
-                         (0.3, 10.0), 20, auc, 100_000)
+    return compute_floor(
+        samples.test, samples.fixed, samples.test2, samples.fixed2, seed, (0.3, 10.0), 20, auc, 100_000
+    )
 
 
-def evaluate_model(model: Any, samples: DomainSamples, name: str, seed: int, floor: FloorSet | None,
-                   auc: bool = True) -> MetricsReport:
+def evaluate_model(
+    model: Any, samples: DomainSamples, name: str, seed: int, floor: FloorSet | None, auc: bool = True
+) -> MetricsReport:
     """Every metric of a loaded model (``nugan.load``) against the domain's references."""
+
     def gen_fn(E, s):
         return model.sample(E, seed=s)
 
-    rep = evaluate_samples(gen_fn, samples.test, samples.fixed, seed=seed, name=name,
-                           floor=floor if floor is not None else False, energy_range=(0.3, 10.0), auc=auc)
+    rep = evaluate_samples(
+        gen_fn,
+        samples.test,
+        samples.fixed,
+        seed=seed,
+        name=name,
+        floor=floor if floor is not None else False,
+        energy_range=(0.3, 10.0),
+        auc=auc,
+    )
     if getattr(model, "arch", "gan") == "flow":  # exact likelihood of the test events [nats/event]
         nll = -model.log_prob(samples.test, allow_extrapolation=True)
-        rep.info["test_nll"] = {"mean": float(nll.mean()), "se": float(nll.std(ddof=1) / np.sqrt(len(nll))),
-                                "n": len(nll)}
+        rep.info["test_nll"] = {
+            "mean": float(nll.mean()),
+            "se": float(nll.std(ddof=1) / np.sqrt(len(nll))),
+            "n": len(nll),
+        }
     return rep
 
 
@@ -62,6 +76,11 @@ def headline(rep: MetricsReport) -> dict[str, Any]:
 def floor_headline(floor: FloorSet) -> dict[str, Any]:
     """The MC-vs-MC floors in the keys of :func:`headline` (map3d, ..., emd, emd_0.5, ..., auc)."""
     fm = floor.map
-    return {"map3d": fm.map3d if fm else None, "map3d_no_tails": fm.map3d_no_tails if fm else None,
-            "mean_map": fm.mean_map if fm else None, "emd": floor.emd.value if floor.emd else None,
-            **emd_by_energy(floor.emd), "auc": floor.auc.auc if floor.auc else None}
+    return {
+        "map3d": fm.map3d if fm else None,
+        "map3d_no_tails": fm.map3d_no_tails if fm else None,
+        "mean_map": fm.mean_map if fm else None,
+        "emd": floor.emd.value if floor.emd else None,
+        **emd_by_energy(floor.emd),
+        "auc": floor.auc.auc if floor.auc else None,
+    }

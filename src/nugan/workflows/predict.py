@@ -36,8 +36,18 @@ from nugan.measurements import (
 )
 from nugan.physics.flux import Flux, clip_hist
 
-__all__ = ["PredictionRow", "FluxFoldedSample", "check_coverage", "stored_rows", "flux_folded_sample", "model_row",
-           "events_row", "simulator_row", "write_outputs", "DEFAULT_EVENTS"]
+__all__ = [
+    "PredictionRow",
+    "FluxFoldedSample",
+    "check_coverage",
+    "stored_rows",
+    "flux_folded_sample",
+    "model_row",
+    "events_row",
+    "simulator_row",
+    "write_outputs",
+    "DEFAULT_EVENTS",
+]
 
 DEFAULT_EVENTS = 1_000_000
 #: Lowest E_nu [GeV] given to the built-in simulator (see :func:`simulator_row`).
@@ -66,8 +76,9 @@ class PredictionRow:
 
 def _row(m: Measurement, label: str, values: np.ndarray, source: str, **kw: Any) -> PredictionRow:
     full, shape = compare(m.data, values, m.covariance, m.binning.areas())
-    return PredictionRow(label, full.chi2, full.ndf, shape.chi2, shape.ndf, shape.norm,
-                         [float(v) for v in values], source, **kw)
+    return PredictionRow(
+        label, full.chi2, full.ndf, shape.chi2, shape.ndf, shape.norm, [float(v) for v in values], source, **kw
+    )
 
 
 def stored_rows(m: Measurement) -> list[PredictionRow]:
@@ -79,9 +90,11 @@ def check_coverage(m: Measurement, lo: float, hi: float, what: str, allow_extrap
     """Share of the CC-relevant flux outside [lo, hi] GeV; ValueError (with the share) unless allowed or zero."""
     miss = cc_flux_fraction_outside(m, lo, hi)
     if miss > 0 and not allow_extrapolation:
-        raise ValueError(f"{what} covers {lo:g}-{hi:g} GeV but {miss:.1%} of the {m.id} flux above the CC "
-                         f"threshold lies outside it; pass --allow-extrapolation to predict anyway (that part of the "
-                         "flux then contributes nothing)")
+        raise ValueError(
+            f"{what} covers {lo:g}-{hi:g} GeV but {miss:.1%} of the {m.id} flux above the CC "
+            f"threshold lies outside it; pass --allow-extrapolation to predict anyway (that part of the "
+            "flux then contributes nothing)"
+        )
     return miss
 
 
@@ -113,9 +126,15 @@ class FluxFoldedSample:
     source: str
 
 
-def flux_folded_sample(m: Measurement, model: Any, composition: Mapping[str, float],
-                       n_events: int = DEFAULT_EVENTS, seed: int = 0, allow_extrapolation: bool = False,
-                       label: str | None = None) -> FluxFoldedSample:
+def flux_folded_sample(
+    m: Measurement,
+    model: Any,
+    composition: Mapping[str, float],
+    n_events: int = DEFAULT_EVENTS,
+    seed: int = 0,
+    allow_extrapolation: bool = False,
+    label: str | None = None,
+) -> FluxFoldedSample:
     """Draw ``n_events`` of a loaded nugan model (``nugan.load``) through the measurement's flux x its sigma(E).
 
     The sample :func:`model_row` bins: E_nu from ``numpy`` PCG64 seeded ``SeedSequence(seed, spawn_key=(7,))``,
@@ -137,19 +156,40 @@ def flux_folded_sample(m: Measurement, model: Any, composition: Mapping[str, flo
     return FluxFoldedSample(events, w, factor, miss, (lo, hi), f"model {name} ({xs.source})")
 
 
-def model_row(m: Measurement, model: Any, composition: Mapping[str, float], n_events: int = DEFAULT_EVENTS,
-              seed: int = 0, allow_extrapolation: bool = False, label: str | None = None) -> PredictionRow:
+def model_row(
+    m: Measurement,
+    model: Any,
+    composition: Mapping[str, float],
+    n_events: int = DEFAULT_EVENTS,
+    seed: int = 0,
+    allow_extrapolation: bool = False,
+    label: str | None = None,
+) -> PredictionRow:
     """Row of a loaded nugan model (``nugan.load``): flux x sigma folded, sampled, binned, compared."""
     t0 = time.perf_counter()
     name = label or model.name or "model"
     s = flux_folded_sample(m, model, composition, n_events, seed, allow_extrapolation, name)
     values = predict_from_events(m, s.events.E_mu, s.events.cos_theta, s.weights, s.factor)
-    return _row(m, name, values, s.source, n_events=int(n_events), flux_outside_fraction=s.flux_outside_fraction,
-                factor=s.factor, seconds=time.perf_counter() - t0)
+    return _row(
+        m,
+        name,
+        values,
+        s.source,
+        n_events=int(n_events),
+        flux_outside_fraction=s.flux_outside_fraction,
+        factor=s.factor,
+        seconds=time.perf_counter() - t0,
+    )
 
 
-def events_row(m: Measurement, table: EventTable, composition: Mapping[str, float], label: str,
-               allow_extrapolation: bool = False, is_flat: Callable[[Any], bool] | None = None) -> PredictionRow:
+def events_row(
+    m: Measurement,
+    table: EventTable,
+    composition: Mapping[str, float],
+    label: str,
+    allow_extrapolation: bool = False,
+    is_flat: Callable[[Any], bool] | None = None,
+) -> PredictionRow:
     """Row of a flat-flux event sample with a known flat-averaged cross section, reweighted to the flux."""
     t0 = time.perf_counter()
     meta = table.meta
@@ -158,21 +198,37 @@ def events_row(m: Measurement, table: EventTable, composition: Mapping[str, floa
     er = meta.energy_range
     flat = is_flat(meta) if is_flat is not None else er is not None
     if not flat or er is None or meta.xsec_cm2 is None:
-        raise ValueError(f"{label}: need events from a flat flux with a recorded energy range and total cross "
-                         f"section (metadata energy_range={er}, xsec_cm2={meta.xsec_cm2}) to reweight them")
+        raise ValueError(
+            f"{label}: need events from a flat flux with a recorded energy range and total cross "
+            f"section (metadata energy_range={er}, xsec_cm2={meta.xsec_cm2}) to reweight them"
+        )
     if table.weight is not None and not np.allclose(table.weight, table.weight[0]):
         raise ValueError(f"{label}: weighted events are not supported; give an unweighted flat-flux sample")
     factor = composition_factor(m, composition, meta.target)
     miss = check_coverage(m, er[0], er[1], f"event sample {label}", allow_extrapolation)
     w = weights_flat_flux(table.E_nu, er, meta.xsec_cm2, m)
     values = predict_from_events(m, table.E_mu, table.cos_theta, w, factor)
-    return _row(m, label, values, f"events {label} ({meta.generator_version or meta.source}, flat "
-                f"{er[0]:g}-{er[1]:g} GeV reweighted)", n_events=len(table), flux_outside_fraction=miss,
-                factor=factor, seconds=time.perf_counter() - t0)
+    return _row(
+        m,
+        label,
+        values,
+        f"events {label} ({meta.generator_version or meta.source}, flat {er[0]:g}-{er[1]:g} GeV reweighted)",
+        n_events=len(table),
+        flux_outside_fraction=miss,
+        factor=factor,
+        seconds=time.perf_counter() - t0,
+    )
 
 
-def simulator_row(m: Measurement, composition: Mapping[str, float], target: str, model: str = "default",
-                  n_events: int = DEFAULT_EVENTS, seed: int = 0, allow_extrapolation: bool = False) -> PredictionRow:
+def simulator_row(
+    m: Measurement,
+    composition: Mapping[str, float],
+    target: str,
+    model: str = "default",
+    n_events: int = DEFAULT_EVENTS,
+    seed: int = 0,
+    allow_extrapolation: bool = False,
+) -> PredictionRow:
     """Row of the built-in simulator (model ``model`` on nucleus ``target``) run on the measurement's flux."""
     from nugan.physics import simulate
     from nugan.physics.models import get_model
@@ -191,13 +247,21 @@ def simulator_row(m: Measurement, composition: Mapping[str, float], target: str,
         raise RuntimeError(f"the simulator returned no flux-averaged cross section for {model}")
     w = weights_flux_folded(len(events), events.meta.xsec_cm2, share)
     values = predict_from_events(m, events.E_mu, events.cos_theta, w, factor)
-    return _row(m, f"simulator {model} ({target})", values, f"built-in simulator {pm.label}",
-                n_events=int(n_events), flux_outside_fraction=miss, factor=factor,
-                seconds=time.perf_counter() - t0)
+    return _row(
+        m,
+        f"simulator {model} ({target})",
+        values,
+        f"built-in simulator {pm.label}",
+        n_events=int(n_events),
+        flux_outside_fraction=miss,
+        factor=factor,
+        seconds=time.perf_counter() - t0,
+    )
 
 
-def write_outputs(out_dir: str | Path, m: Measurement, rows: Sequence[PredictionRow],
-                  notes: Sequence[str] = ()) -> dict[str, Path]:
+def write_outputs(
+    out_dir: str | Path, m: Measurement, rows: Sequence[PredictionRow], notes: Sequence[str] = ()
+) -> dict[str, Path]:
     """Write ``prediction.json``, ``prediction.md``, ``slices.png`` and ``index.html`` into ``out_dir``."""
     from nugan.reports.measurements import markdown_table, plot_slices, write_prediction_html
     from nugan.reports.plots import save_figure
@@ -205,13 +269,26 @@ def write_outputs(out_dir: str | Path, m: Measurement, rows: Sequence[Prediction
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dicts = [asdict(r) for r in rows]
-    doc = {"measurement": m.id, "title": m.title, "citation": m.citation, "unit": f"cm^2/(GeV/c)/{m.per}",
-           "target": m.target, "flux": m.flux_label, "n_bins": m.n_bins, "bins": m.binning.labels(),
-           "data": [float(v) for v in m.data], "errors": [float(v) for v in m.errors],
-           "notes": list(notes), "rows": dicts}
-    paths = {"json": atomic_write_text(out / "prediction.json", json.dumps(doc, indent=1) + "\n"),
-             "markdown": atomic_write_text(out / "prediction.md", markdown_table(m.id, dicts)
-                                           + "".join(f"\n- {n}" for n in notes) + "\n")}
+    doc = {
+        "measurement": m.id,
+        "title": m.title,
+        "citation": m.citation,
+        "unit": f"cm^2/(GeV/c)/{m.per}",
+        "target": m.target,
+        "flux": m.flux_label,
+        "n_bins": m.n_bins,
+        "bins": m.binning.labels(),
+        "data": [float(v) for v in m.data],
+        "errors": [float(v) for v in m.errors],
+        "notes": list(notes),
+        "rows": dicts,
+    }
+    paths = {
+        "json": atomic_write_text(out / "prediction.json", json.dumps(doc, indent=1) + "\n"),
+        "markdown": atomic_write_text(
+            out / "prediction.md", markdown_table(m.id, dicts) + "".join(f"\n- {n}" for n in notes) + "\n"
+        ),
+    }
     paths["plot"] = save_figure(plot_slices(m, dicts), out / "slices.png")
     paths["html"] = write_prediction_html(out, m, dicts, "slices.png", notes)
     return paths

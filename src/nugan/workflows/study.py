@@ -44,8 +44,21 @@ from nugan.training.state import has_state
 from nugan.workflows.domains import EVAL_ENERGIES, Domain, DomainSamples, domain_samples
 from nugan.workflows.evaluation import HEADLINE_SCHEMA, evaluate_model, floor_for, floor_headline, headline
 
-__all__ = ["StudyConfig", "run_study", "simulated_provider", "SampleProvider", "aggregate", "study_markdown",
-           "plot_study", "scratch_budget", "SCRATCH_MODES", "METRICS", "COSTS", "write_learning_curves", "run_record"]
+__all__ = [
+    "StudyConfig",
+    "run_study",
+    "simulated_provider",
+    "SampleProvider",
+    "aggregate",
+    "study_markdown",
+    "plot_study",
+    "scratch_budget",
+    "SCRATCH_MODES",
+    "METRICS",
+    "COSTS",
+    "write_learning_curves",
+    "run_record",
+]
 
 #: Scratch baselines: trained to convergence with their own budget, or with the transfer run's budget.
 SCRATCH_MODES = ("converged", "matched")
@@ -142,8 +155,9 @@ def scratch_budget(base: str | Path, cfg: StudyConfig) -> tuple[int, str]:
     return steps, "pre-training length of " + " + ".join(reversed(phases))
 
 
-def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = print,
-              provider: SampleProvider | None = None) -> list[dict[str, Any]]:
+def run_study(
+    base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = print, provider: SampleProvider | None = None
+) -> list[dict[str, Any]]:
     """Run (or resume) the study; returns one row per evaluated model, also in ``out/study.json``.
 
     ``provider(domain, folder) -> (target samples, source samples)`` supplies the data; the default simulates
@@ -169,16 +183,21 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
         s, src = provider(spec, ddir)
         pool = s.training_pool()
         if len(pool) < max(cfg.sizes):
-            raise ValueError(f"{spec}: the training pool holds {len(pool)} events, fewer than the size "
-                             f"{max(cfg.sizes)} asked for")
+            raise ValueError(
+                f"{spec}: the training pool holds {len(pool)} events, fewer than the size {max(cfg.sizes)} asked for"
+            )
         floor = floor_for(s, cfg.data_seed, auc=cfg.auc)
         common = {"domain": s.label, "family": family}
         rows.append(_row(common, "MC vs MC floor", None, None, floor_headline(floor)))
         from nugan.metrics.evaluate import domain_distance
 
         p = ddir / "domain_distance.json"
-        dd = _cached(p) or _store(p, domain_distance(src.test, s.test, src.fixed, s.fixed, seed=cfg.data_seed,
-                                                     auc=cfg.auc, energy_range=(0.3, 10.0)))
+        dd = _cached(p) or _store(
+            p,
+            domain_distance(
+                src.test, s.test, src.fixed, s.fixed, seed=cfg.data_seed, auc=cfg.auc, energy_range=(0.3, 10.0)
+            ),
+        )
         rows.append(_row(common, "domain distance", None, None, dd))
         p = ddir / "zero_shot.json"
         zs = _cached(p) or _store(p, evaluate_model(base_model, s, "zero-shot", cfg.data_seed, None, auc=cfg.auc))
@@ -193,41 +212,63 @@ def run_study(base: str | Path, cfg: StudyConfig, out: str | Path, log: Any = pr
                     rdir = ddir / f"n{n}" / f"tl_f{depth}_s{seed}"
                     if not _finished(rdir):
                         log(f"[{spec}] n={n} seed={seed}: transfer learning (freeze {depth})")
-                        transfer(base, data, rdir, freeze=depth, cfg=tcfg, resume=has_state(rdir),
-                                 force=not has_state(rdir), progress=False)
+                        transfer(
+                            base,
+                            data,
+                            rdir,
+                            freeze=depth,
+                            cfg=tcfg,
+                            resume=has_state(rdir),
+                            force=not has_state(rdir),
+                            progress=False,
+                        )
                     p = rdir / "eval.json"
-                    ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(rdir)), s, name, seed, None,
-                                                                auc=cfg.auc))
+                    ev = _cached(p) or _store(
+                        p, evaluate_model(nugan.load(str(rdir)), s, name, seed, None, auc=cfg.auc)
+                    )
                     rows.append({**_row(common, name, n, seed, ev), **run_record(rdir)})
                     curves[name].append(_history(rdir))
                 tl_dir = ddir / f"n{n}" / f"tl_f{cfg.freeze_depths[0]}_s{seed}"
-                name, sdir = _scratch_run(base_model, data, tcfg, cfg, budget, tl_dir, ddir / f"n{n}", seed, log,
-                                          spec)
+                name, sdir = _scratch_run(base_model, data, tcfg, cfg, budget, tl_dir, ddir / f"n{n}", seed, log, spec)
                 p = sdir / "eval.json"
-                ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(sdir)), s, name, seed, None,
-                                                            auc=cfg.auc))
+                ev = _cached(p) or _store(p, evaluate_model(nugan.load(str(sdir)), s, name, seed, None, auc=cfg.auc))
                 rows.append({**_row(common, name, n, seed, ev), **run_record(sdir)})
                 curves[name].append(_history(sdir))
             write_learning_curves(curves, out / f"learning_curves_{s.slug}_n{n}.png", f"{s.label}, {n:,} events")
-    config = {**_cfg_dict(cfg), "scratch_budget": budget[0] if budget else None,
-              "scratch_budget_source": budget[1] if budget else None}
-    atomic_write_text(out / "study.json", json.dumps(
-        {"config": config, "base": str(Path(str(base)).name), "family": family, "rows": rows}, indent=1))
+    config = {
+        **_cfg_dict(cfg),
+        "scratch_budget": budget[0] if budget else None,
+        "scratch_budget_source": budget[1] if budget else None,
+    }
+    atomic_write_text(
+        out / "study.json",
+        json.dumps({"config": config, "base": str(Path(str(base)).name), "family": family, "rows": rows}, indent=1),
+    )
     agg = aggregate(rows)
     atomic_write_text(out / "study.md", study_markdown(agg, cfg))
     plot_study(agg, out / "map_vs_size.png")
     return rows
 
 
-def _scratch_run(base_model: Any, data: Any, tcfg: TrainConfig, cfg: StudyConfig,
-                 budget: tuple[int, str] | None, tl_dir: Path, ndir: Path, seed: int, log: Any,
-                 spec: str) -> tuple[str, Path]:
+def _scratch_run(
+    base_model: Any,
+    data: Any,
+    tcfg: TrainConfig,
+    cfg: StudyConfig,
+    budget: tuple[int, str] | None,
+    tl_dir: Path,
+    ndir: Path,
+    seed: int,
+    log: Any,
+    spec: str,
+) -> tuple[str, Path]:
     """Train (or resume) the scratch baseline of one (size, seed): (row label, run folder)."""
     run = scratch_run(base_model.bundle, tcfg)
     if budget is not None:
         name, sdir = "scratch", ndir / f"scratch_converged_s{seed}"
-        train = converged_scratch_settings(tcfg, budget[0], run.arch, cfg.scratch_patience, cfg.scratch_validations,
-                                           n_events=len(data))
+        train = converged_scratch_settings(
+            tcfg, budget[0], run.arch, cfg.scratch_patience, cfg.scratch_validations, n_events=len(data)
+        )
         run, match = replace(run, train=train), None
         how = f"own budget {budget[0]} steps, patience {cfg.scratch_patience} x {train.val_every}"
     else:
@@ -235,8 +276,7 @@ def _scratch_run(base_model: Any, data: Any, tcfg: TrainConfig, cfg: StudyConfig
         match, how = tl_dir, f"budget of {tl_dir.name}"
     if not _finished(sdir):
         log(f"[{spec}] {ndir.name} seed={seed}: {name} ({how})")
-        scratch(data, run, sdir, match_budget=match, resume=has_state(sdir), force=not has_state(sdir),
-                progress=False)
+        scratch(data, run, sdir, match_budget=match, resume=has_state(sdir), force=not has_state(sdir), progress=False)
     return name, sdir
 
 
@@ -253,8 +293,14 @@ def run_record(run_dir: Path) -> dict[str, Any]:
     else:
         val_best = summ["best_mean_map"]
         noise = hist[0].get("noise_mean_map") if hist else None
-    return {"steps": summ["steps_done"], "best_step": summ["best_step"], "seconds": summ["seconds"],
-            "stopped_early": summ["stopped_early"], "val_best": val_best, "val_noise": noise}
+    return {
+        "steps": summ["steps_done"],
+        "best_step": summ["best_step"],
+        "seconds": summ["seconds"],
+        "stopped_early": summ["stopped_early"],
+        "val_best": val_best,
+        "val_noise": noise,
+    }
 
 
 def _history(run_dir: Path) -> list[dict[str, Any]]:
@@ -268,19 +314,27 @@ def write_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: P
     return path
 
 
-def _row(common: dict[str, Any], method: str, size: int | None, seed: int | None,
-         d: dict[str, Any]) -> dict[str, Any]:
+def _row(common: dict[str, Any], method: str, size: int | None, seed: int | None, d: dict[str, Any]) -> dict[str, Any]:
     """A study row: every key of :data:`METRICS` and :data:`COSTS` (None where not computed or not trained)."""
-    return {**common, "method": method, "size": size, "seed": seed, **{m: d.get(m) for m in METRICS},
-            **dict.fromkeys(COSTS)}
+    return {
+        **common,
+        "method": method,
+        "size": size,
+        "seed": seed,
+        **{m: d.get(m) for m in METRICS},
+        **dict.fromkeys(COSTS),
+    }
 
 
 def _source_domain(model: Any) -> tuple[str, str, str]:
     d = model.info.get("domain", {})
     from nugan.constants import probe_name
 
-    return probe_name(int(d.get("probe_pdg", 14))), str(d.get("target", "C12")), str(
-        d.get("interaction_model", "default"))
+    return (
+        probe_name(int(d.get("probe_pdg", 14))),
+        str(d.get("target", "C12")),
+        str(d.get("interaction_model", "default")),
+    )
 
 
 def _cfg_dict(cfg: StudyConfig) -> dict[str, Any]:
@@ -317,19 +371,36 @@ def _cell(a: dict[str, Any], m: str) -> str:
     return f"{v:.{digits}f}" + (f" ± {s:.{digits}f}" if s is not None else "")
 
 
-_HEADERS = {"map3d": "MAP-3D", "map3d_no_tails": "MAP-3D w/o tails", "mean_map": "<MAP>", "emd": "EMD",
-            "auc": "AUC", "nll": "test NLL", "steps": "steps", "best_step": "best step", "seconds": "wall [s]",
-            **{f"emd_{e:g}": f"EMD {e:g} GeV" for e in EVAL_ENERGIES}}
+_HEADERS = {
+    "map3d": "MAP-3D",
+    "map3d_no_tails": "MAP-3D w/o tails",
+    "mean_map": "<MAP>",
+    "emd": "EMD",
+    "auc": "AUC",
+    "nll": "test NLL",
+    "steps": "steps",
+    "best_step": "best step",
+    "seconds": "wall [s]",
+    **{f"emd_{e:g}": f"EMD {e:g} GeV" for e in EVAL_ENERGIES},
+}
 
 
 def study_markdown(agg: list[dict[str, Any]], cfg: StudyConfig) -> str:
     """Markdown table: mean ± std over seeds (columns without any value are left out)."""
     cols = [m for m in (*METRICS, *COSTS) if m in ("map3d", "mean_map") or any(a.get(m) is not None for a in agg)]
-    scratch = ("scratch: trained to convergence (own budget, early stopping)" if cfg.scratch == "converged"
-               else "scratch (matched budget): the transfer run's steps")
-    lines = [f"# Transfer-learning study (seeds {list(cfg.seeds)}; mean ± std over seeds)", "", scratch + ".", "",
-             "| domain | method | size | " + " | ".join(_HEADERS[m] for m in cols) + " |",
-             "|---|---|---|" + "---|" * len(cols)]
+    scratch = (
+        "scratch: trained to convergence (own budget, early stopping)"
+        if cfg.scratch == "converged"
+        else "scratch (matched budget): the transfer run's steps"
+    )
+    lines = [
+        f"# Transfer-learning study (seeds {list(cfg.seeds)}; mean ± std over seeds)",
+        "",
+        scratch + ".",
+        "",
+        "| domain | method | size | " + " | ".join(_HEADERS[m] for m in cols) + " |",
+        "|---|---|---|" + "---|" * len(cols),
+    ]
     for a in agg:
         size = "-" if a["size"] is None else f"{a['size']:,}"
         lines.append(f"| {a['domain']} | {a['method']} | {size} | " + " | ".join(_cell(a, m) for m in cols) + " |")
@@ -357,19 +428,28 @@ def plot_study(agg: list[dict[str, Any]], path: Path) -> Path:
 
     domains = sorted({a["domain"] for a in agg})
     panels = _size_panels(agg)
-    fig, axes = plt.subplots(len(panels), len(domains), figsize=(5 * len(domains), 3.6 * len(panels)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(panels), len(domains), figsize=(5 * len(domains), 3.6 * len(panels)), squeeze=False)
     for col, dom in enumerate(domains):
         rows = [a for a in agg if a["domain"] == dom]
         trained = sorted({a["method"] for a in rows if a["size"]})
         for (m, label), ax in zip(panels, axes[:, col], strict=True):
             for i, method in enumerate(trained):
-                pts = sorted((a["size"], a[m], a[f"{m}_std"] or 0.0) for a in rows
-                             if a["method"] == method and a["size"] and a.get(m) is not None)
+                pts = sorted(
+                    (a["size"], a[m], a[f"{m}_std"] or 0.0)
+                    for a in rows
+                    if a["method"] == method and a["size"] and a.get(m) is not None
+                )
                 if pts:
                     x, y, e = zip(*pts, strict=True)
-                    ax.errorbar(x, y, yerr=e, fmt="o-" if method.startswith("TL") else "s--", capsize=3,
-                                color=f"C{i}", label=method)
+                    ax.errorbar(
+                        x,
+                        y,
+                        yerr=e,
+                        fmt="o-" if method.startswith("TL") else "s--",
+                        capsize=3,
+                        color=f"C{i}",
+                        label=method,
+                    )
             for method, ls in (("zero-shot", ":"), ("MC vs MC floor", "-"), ("domain distance", "-.")):
                 v = next((a.get(m) for a in rows if a["method"] == method), None)
                 if v is not None:

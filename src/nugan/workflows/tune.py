@@ -56,8 +56,17 @@ from nugan.measurements.tuning import (
 from nugan.models.checkpoint import FlowBundle, save_model
 from nugan.workflows.predict import PredictionRow, flux_folded_sample, model_row, stored_rows
 
-__all__ = ["TuneConfig", "DEFAULT_LAMBDAS", "AUC_ENERGIES", "OUTPUTS", "check_out_dir", "flow_base",
-           "tuned_model", "run_tune", "tune_markdown"]
+__all__ = [
+    "TuneConfig",
+    "DEFAULT_LAMBDAS",
+    "AUC_ENERGIES",
+    "OUTPUTS",
+    "check_out_dir",
+    "flow_base",
+    "tuned_model",
+    "run_tune",
+    "tune_markdown",
+]
 
 #: Default grid of KL weights lambda: the value that the held-out T2K scan of benchmarks/tune_t2k.py chose
 #: (docs/measurements.md).
@@ -122,19 +131,43 @@ class TuneConfig:
 
     def settings(self, kl_weight: float) -> TuneSettings:
         """Tune settings with KL weight ``kl_weight``."""
-        return TuneSettings(kl_weight=float(kl_weight), steps=self.steps, batch=self.batch, kl_batch=self.kl_batch,
-                            lr=self.lr, lr_sigma=self.lr_sigma, sigma_degree=self.sigma_degree,
-                            sigma_prior=self.sigma_prior, fit_normalisation=self.fit_normalisation, seed=self.seed)
+        return TuneSettings(
+            kl_weight=float(kl_weight),
+            steps=self.steps,
+            batch=self.batch,
+            kl_batch=self.kl_batch,
+            lr=self.lr,
+            lr_sigma=self.lr_sigma,
+            sigma_degree=self.sigma_degree,
+            sigma_prior=self.sigma_prior,
+            fit_normalisation=self.fit_normalisation,
+            seed=self.seed,
+        )
 
     def command(self) -> str:
         """The ``nugan tune`` command line that reproduces this tune."""
-        parts = ["nugan tune", f"--measurement {self.measurement}", f"--base {self.base}", f"--out {self.out}",
-                 f"--folds {self.folds}", *(f"--lambda {v:g}" for v in self.lambdas), f"--events {self.events}",
-                 f"--steps {self.steps}", f"--seed {self.seed}"]
+        parts = [
+            "nugan tune",
+            f"--measurement {self.measurement}",
+            f"--base {self.base}",
+            f"--out {self.out}",
+            f"--folds {self.folds}",
+            *(f"--lambda {v:g}" for v in self.lambdas),
+            f"--events {self.events}",
+            f"--steps {self.steps}",
+            f"--seed {self.seed}",
+        ]
         defaults = TuneConfig(self.measurement, self.base, self.out)
-        for name, flag in (("kl_events", "--kl-events"), ("batch", "--batch"), ("kl_batch", "--kl-batch"),
-                           ("lr", "--lr"), ("sigma_degree", "--sigma-degree"), ("sigma_prior", "--sigma-prior"),
-                           ("predict_events", "--predict-events"), ("auc_events", "--auc-events")):
+        for name, flag in (
+            ("kl_events", "--kl-events"),
+            ("batch", "--batch"),
+            ("kl_batch", "--kl-batch"),
+            ("lr", "--lr"),
+            ("sigma_degree", "--sigma-degree"),
+            ("sigma_prior", "--sigma-prior"),
+            ("predict_events", "--predict-events"),
+            ("auc_events", "--auc-events"),
+        ):
             if getattr(self, name) != getattr(defaults, name):
                 parts.append(f"{flag} {getattr(self, name):g}")
         if self.fit_normalisation:
@@ -160,8 +193,10 @@ def check_out_dir(out: Path, force: bool) -> None:
         raise ValueError(f"{out} is a file; --out must be a folder")
     present = [n for n in OUTPUTS if (out / n).exists()] + sorted(p.name for p in out.glob(_FIXED_GLOB))
     if present and not force:
-        raise ValueError(f"{out} already holds a tune ({', '.join(present[:4])}); pass --force to replace it, "
-                         "or choose another --out")
+        raise ValueError(
+            f"{out} already holds a tune ({', '.join(present[:4])}); pass --force to replace it, "
+            "or choose another --out"
+        )
     for name in present:
         p = out / name
         if p.is_dir():
@@ -174,23 +209,31 @@ def flow_base(spec: str, device: str = "cpu") -> NuganModel:
     """Load the base model; a GAN is refused (ValueError) with the reason."""
     model = load_generator(spec, device=device)
     if model.arch != "flow":
-        raise ValueError(f"{spec} is a GAN: tuning reweights a fixed sample by the density ratio q_tuned / p_base "
-                         "of each event, and a GAN has no density; tune a flow (e.g. nuwro-C12-flow, or train one "
-                         "with --arch flow)")
+        raise ValueError(
+            f"{spec} is a GAN: tuning reweights a fixed sample by the density ratio q_tuned / p_base "
+            "of each event, and a GAN has no density; tune a flow (e.g. nuwro-C12-flow, or train one "
+            "with --arch flow)"
+        )
     if model.xsec is None:
-        raise ValueError(f"{spec} has no cross section sigma(E) to fold the flux with (attach one with "
-                         "nugan xsec / attach_xsec)")
+        raise ValueError(
+            f"{spec} has no cross section sigma(E) to fold the flux with (attach one with nugan xsec / attach_xsec)"
+        )
     return model
 
 
 def _parent(base: NuganModel, spec: str) -> dict[str, Any]:
-    return {"run": base.name or spec, "role": base.info.get("role"), "domain": base.domain,
-            "data_fingerprint": base.info.get("data_fingerprint"),
-            "weights_sha256": base.info.get("weights_sha256")}
+    return {
+        "run": base.name or spec,
+        "role": base.info.get("role"),
+        "domain": base.domain,
+        "data_fingerprint": base.info.get("data_fingerprint"),
+        "weights_sha256": base.info.get("weights_sha256"),
+    }
 
 
-def tuned_model(base: NuganModel, base_spec: str, result: TuneResult, m: Measurement,
-                record: Mapping[str, Any], command: str) -> NuganModel:
+def tuned_model(
+    base: NuganModel, base_spec: str, result: TuneResult, m: Measurement, record: Mapping[str, Any], command: str
+) -> NuganModel:
     """The tuned flow as a model in memory: the base's transform and description, the tuned weights, sigma(E)
     times the tune's s(E), the domain's interaction model marked as tuned, ``info["tune"] = record``."""
     if not isinstance(base.bundle, FlowBundle):
@@ -204,8 +247,14 @@ def tuned_model(base: NuganModel, base_spec: str, result: TuneResult, m: Measure
         info["xsec"] = SigmaCorrection(result.sigma, *b.energy_range).apply(xs).to_dict()
     domain = dict(base.domain)
     domain["interaction_model"] = f"{domain.get('interaction_model', '?')} tuned to {m.id}"
-    info.update(role="tune", domain=domain, parent=_parent(base, base_spec), tune=dict(record), reproduce=command,
-                frozen=result.frozen)
+    info.update(
+        role="tune",
+        domain=domain,
+        parent=_parent(base, base_spec),
+        tune=dict(record),
+        reproduce=command,
+        frozen=result.frozen,
+    )
     return NuganModel(FlowBundle(result.flow, b.config, b.transform, info), base.device)
 
 
@@ -214,9 +263,17 @@ def _score(row_chi2: Chi2) -> dict[str, Any]:
 
 
 def _row_summary(row: PredictionRow, held: Chi2, per_fold: Sequence[Chi2]) -> dict[str, Any]:
-    return {"heldout_chi2": held.chi2, "heldout_ndf": held.ndf, "chi2": row.chi2, "ndf": row.ndf,
-            "chi2_shape": row.chi2_shape, "ndf_shape": row.ndf_shape, "norm_shape": row.norm_shape,
-            "heldout_per_fold": [_score(c) for c in per_fold], "label": row.label}
+    return {
+        "heldout_chi2": held.chi2,
+        "heldout_ndf": held.ndf,
+        "chi2": row.chi2,
+        "ndf": row.ndf,
+        "chi2_shape": row.chi2_shape,
+        "ndf_shape": row.ndf_shape,
+        "norm_shape": row.norm_shape,
+        "heldout_per_fold": [_score(c) for c in per_fold],
+        "label": row.label,
+    }
 
 
 def _stored_key(label: str) -> str:
@@ -241,8 +298,13 @@ class _Progress:
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[status]}"), TimeElapsedColumn())
+            self.bar = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+            )
             self.task = self.bar.add_task("tuning", total=self.total, status="")
             self.bar.start()
             self.log = self.bar.console.print
@@ -255,12 +317,24 @@ class _Progress:
     def step(self, rec: Mapping[str, float]) -> None:
         self.done += 1
         if self.bar is not None:
-            self.bar.update(self.task, completed=self.done, description=self.label,
-                            status=f"chi2 {rec['chi2']:.1f}  KL {rec['kl']:.4f}  ESS {rec['ess']:.3f}")
+            self.bar.update(
+                self.task,
+                completed=self.done,
+                description=self.label,
+                status=f"chi2 {rec['chi2']:.1f}  KL {rec['kl']:.4f}  ESS {rec['ess']:.3f}",
+            )
 
 
-def _tune_once(base: NuganModel, sample: WeightedSample, kl: tuple[DensitySample, DensitySample], m: Measurement,
-               bins: np.ndarray, factor: float, settings: TuneSettings, progress: _Progress) -> TuneResult:
+def _tune_once(
+    base: NuganModel,
+    sample: WeightedSample,
+    kl: tuple[DensitySample, DensitySample],
+    m: Measurement,
+    bins: np.ndarray,
+    factor: float,
+    settings: TuneSettings,
+    progress: _Progress,
+) -> TuneResult:
     if not isinstance(base.bundle, FlowBundle):
         raise ValueError("only a flow can be tuned")
     target = TuneTarget.of(m, bins, factor)
@@ -271,18 +345,35 @@ def _tune_once(base: NuganModel, sample: WeightedSample, kl: tuple[DensitySample
     return res
 
 
-def _tune_record(res: TuneResult, lam: float, fitted_slices: Sequence[int], heldout_slices: Sequence[int],
-                 m: Measurement, base_spec: str) -> dict[str, Any]:
-    return {"measurement": m.id, "base": base_spec, "lambda": lam, "fitted_slices": list(fitted_slices),
-            "heldout_slices": list(heldout_slices), "bins_fitted": res.ndf, "chi2_importance_weighted": res.chi2,
-            "chi2_start": res.chi2_start, "kl_nats": res.kl, "ess_fraction": res.ess_fraction,
-            "sigma_coefficients": list(res.sigma), "steps_done": res.steps_done, "stopped": res.stopped,
-            "seconds": res.seconds}
+def _tune_record(
+    res: TuneResult,
+    lam: float,
+    fitted_slices: Sequence[int],
+    heldout_slices: Sequence[int],
+    m: Measurement,
+    base_spec: str,
+) -> dict[str, Any]:
+    return {
+        "measurement": m.id,
+        "base": base_spec,
+        "lambda": lam,
+        "fitted_slices": list(fitted_slices),
+        "heldout_slices": list(heldout_slices),
+        "bins_fitted": res.ndf,
+        "chi2_importance_weighted": res.chi2,
+        "chi2_start": res.chi2_start,
+        "kl_nats": res.kl,
+        "ess_fraction": res.ess_fraction,
+        "sigma_coefficients": list(res.sigma),
+        "steps_done": res.steps_done,
+        "stopped": res.stopped,
+        "seconds": res.seconds,
+    }
 
 
-def closeness(base: NuganModel, tuned: NuganModel, n: int, seed: int,
-              energies: Sequence[float] = AUC_ENERGIES) -> tuple[dict[str, dict[str, float]],
-                                                                 dict[float, tuple[EventTable, EventTable]]]:
+def closeness(
+    base: NuganModel, tuned: NuganModel, n: int, seed: int, energies: Sequence[float] = AUC_ENERGIES
+) -> tuple[dict[str, dict[str, float]], dict[float, tuple[EventTable, EventTable]]]:
     """Classifier AUC tuned vs base (and base vs base, the floor) at flat E_nu over the base's range and at each
     fixed energy; also returns the fixed-energy samples (base, tuned) for plots."""
     from nugan.metrics.classifier import classifier_auc
@@ -299,8 +390,14 @@ def closeness(base: NuganModel, tuned: NuganModel, n: int, seed: int,
         ref, other, tun = base.sample(E[0], seed=s), base.sample(E[1], seed=s + 1), tuned.sample(E[2], seed=s + 2)
         auc = classifier_auc(tun, ref, seed=seed, comparison="tuned vs base")
         floor = classifier_auc(other, ref, seed=seed, comparison="base vs base")
-        out[label] = {"auc": auc.auc, "auc_se": auc.auc_se, "floor": floor.auc, "floor_se": floor.auc_se,
-                      "n": n, "energy": math.nan if energy is None else energy}
+        out[label] = {
+            "auc": auc.auc,
+            "auc_se": auc.auc_se,
+            "floor": floor.auc,
+            "floor_se": floor.auc_se,
+            "n": n,
+            "energy": math.nan if energy is None else energy,
+        }
         if energy is not None:
             samples[energy] = (ref, tun)
     return out, samples
@@ -324,8 +421,16 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
     t0 = time.perf_counter()
     drawn = flux_folded_sample(m, base, comp, cfg.events, cfg.seed, cfg.allow_extrapolation, "base")
     b = base.bundle
-    sample = weighted_sample(b.flow, b.transform, m.binning, drawn.events.E_nu, drawn.events.E_mu,
-                             drawn.events.cos_theta, drawn.weights, max(cfg.sigma_degree, 0))
+    sample = weighted_sample(
+        b.flow,
+        b.transform,
+        m.binning,
+        drawn.events.E_nu,
+        drawn.events.E_mu,
+        drawn.events.cos_theta,
+        drawn.weights,
+        max(cfg.sigma_degree, 0),
+    )
     lo, hi = base.energy_range
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(cfg.seed, spawn_key=(13,))))
     kev = base.sample(rng.uniform(lo, hi, cfg.kl_events), seed=cfg.seed + 7)
@@ -333,13 +438,17 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
     kev = base.sample(rng.uniform(lo, hi, cfg.kl_events), seed=cfg.seed + 8)  # independent: the reported KL
     kl_test = density_sample(b.flow, b.transform, kev.E_nu, kev.E_mu, kev.cos_theta)
     t_prep = time.perf_counter() - t0
-    log(f"{m.id}: {m.n_bins} bins in {m.binning.n_slices} slices; base {cfg.base}; fixed sample of {len(sample):,} "
+    log(
+        f"{m.id}: {m.n_bins} bins in {m.binning.n_slices} slices; base {cfg.base}; fixed sample of {len(sample):,} "
         f"events ({sample.n_outside:,} outside every bin), {len(kl):,} flat-E_nu events for the KL term and as many "
         "to report it "
-        f"({t_prep:.1f} s)")
+        f"({t_prep:.1f} s)"
+    )
     if drawn.flux_outside_fraction:
-        log(f"note: {drawn.flux_outside_fraction:.2%} of the flux above the CC threshold lies outside the model's "
-            "range and contributes nothing (the tune cannot represent it)")
+        log(
+            f"note: {drawn.flux_outside_fraction:.2%} of the flux above the CC threshold lies outside the model's "
+            "range and contributes nothing (the tune cannot represent it)"
+        )
 
     pred_seed = cfg.seed + 1
     t0 = time.perf_counter()
@@ -358,15 +467,17 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
             for j, held in enumerate(folds):
                 fitted = [s for s in all_slices if s not in held]
                 bar.label = f"lambda {lam:g}, fold {j + 1}/{len(folds)}"
-                res = _tune_once(base, sample, (kl, kl_test), m, other_bins(m.binning, held), drawn.factor,
-                                 cfg.settings(lam), bar)
+                res = _tune_once(
+                    base, sample, (kl, kl_test), m, other_bins(m.binning, held), drawn.factor, cfg.settings(lam), bar
+                )
                 tune_seconds.append(res.seconds)
                 rec = _tune_record(res, lam, fitted, held, m, cfg.base)
                 model = tuned_model(base, cfg.base, res, m, rec, command)
                 save_model(model.bundle, out / "folds" / f"lambda{lam:g}" / f"fold{j}")
                 t0 = time.perf_counter()
-                row = model_row(m, model, comp, cfg.predict_events, pred_seed, cfg.allow_extrapolation,
-                                f"tuned fold {j}")
+                row = model_row(
+                    m, model, comp, cfg.predict_events, pred_seed, cfg.allow_extrapolation, f"tuned fold {j}"
+                )
                 t_pred.append(time.perf_counter() - t0)
                 preds.append(np.asarray(row.values))
                 details.append({**rec, "fresh_chi2_all_bins": row.chi2})
@@ -374,8 +485,9 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
                 held_sum, per = heldout_chi2(m.data, m.covariance, m.binning, folds, preds)
                 for d, c in zip(details, per, strict=True):
                     d["heldout"] = _score(c)
-                scan.append({"lambda": lam, "heldout_chi2": held_sum.chi2, "heldout_ndf": held_sum.ndf,
-                             "folds": details})
+                scan.append(
+                    {"lambda": lam, "heldout_chi2": held_sum.chi2, "heldout_ndf": held_sum.ndf, "folds": details}
+                )
                 fold_preds[lam] = preds
                 bar.log(f"lambda {lam:g}: held-out chi2 {held_sum.chi2:.1f} / {held_sum.ndf} over {len(folds)} folds")
         lam_best = min(scan, key=lambda r: r["heldout_chi2"])["lambda"] if scan else cfg.lambdas[0]
@@ -385,19 +497,31 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
     rec = _tune_record(res, lam_best, all_slices, [], m, cfg.base)
     tuned = tuned_model(base, cfg.base, res, m, rec, command)
     t0 = time.perf_counter()
-    tuned_row = model_row(m, tuned, comp, cfg.predict_events, pred_seed, cfg.allow_extrapolation,
-                          f"tuned (lambda {lam_best:g})")
+    tuned_row = model_row(
+        m, tuned, comp, cfg.predict_events, pred_seed, cfg.allow_extrapolation, f"tuned (lambda {lam_best:g})"
+    )
     t_pred.append(time.perf_counter() - t0)
     rec["fresh_chi2_all_bins"] = tuned_row.chi2
     tuned.bundle.info["tune"] = rec
     model_json = save_model(tuned.bundle, out / "model")
 
     doc: dict[str, Any] = {
-        "measurement": m.id, "title": m.title, "base_model": cfg.base, "command": command, "config": cfg.to_dict(),
-        "target_composition": comp, "flux_outside_fraction": drawn.flux_outside_fraction,
-        "n_bins": m.n_bins, "n_slices": m.binning.n_slices, "fold_scheme": "round robin over cos_theta slices",
-        "folds": [list(f) for f in folds], "lambda": lam_best, "lambda_scan": scan,
-        "prediction_seed": pred_seed, "n_events_sample": len(sample), "n_events_outside_bins": sample.n_outside,
+        "measurement": m.id,
+        "title": m.title,
+        "base_model": cfg.base,
+        "command": command,
+        "config": cfg.to_dict(),
+        "target_composition": comp,
+        "flux_outside_fraction": drawn.flux_outside_fraction,
+        "n_bins": m.n_bins,
+        "n_slices": m.binning.n_slices,
+        "fold_scheme": "round robin over cos_theta slices",
+        "folds": [list(f) for f in folds],
+        "lambda": lam_best,
+        "lambda_scan": scan,
+        "prediction_seed": pred_seed,
+        "n_events_sample": len(sample),
+        "n_events_outside_bins": sample.n_outside,
     }
     if folds:
         held_t, per_t = heldout_chi2(m.data, m.covariance, m.binning, folds, fold_preds[lam_best])
@@ -408,15 +532,36 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
             h, p = heldout_chi2(m.data, m.covariance, m.binning, folds, [np.asarray(r.values)] * len(folds))
             doc[_stored_key(r.label)] = _row_summary(r, h, p)
     else:
-        doc["tuned"] = {"chi2": tuned_row.chi2, "ndf": tuned_row.ndf, "chi2_shape": tuned_row.chi2_shape,
-                        "ndf_shape": tuned_row.ndf_shape, "norm_shape": tuned_row.norm_shape}
-        doc["base"] = {"chi2": base_row.chi2, "ndf": base_row.ndf, "chi2_shape": base_row.chi2_shape,
-                       "ndf_shape": base_row.ndf_shape, "norm_shape": base_row.norm_shape}
+        doc["tuned"] = {
+            "chi2": tuned_row.chi2,
+            "ndf": tuned_row.ndf,
+            "chi2_shape": tuned_row.chi2_shape,
+            "ndf_shape": tuned_row.ndf_shape,
+            "norm_shape": tuned_row.norm_shape,
+        }
+        doc["base"] = {
+            "chi2": base_row.chi2,
+            "ndf": base_row.ndf,
+            "chi2_shape": base_row.chi2_shape,
+            "ndf_shape": base_row.ndf_shape,
+            "norm_shape": base_row.norm_shape,
+        }
         for r in stored:
-            doc[_stored_key(r.label)] = {"chi2": r.chi2, "ndf": r.ndf, "chi2_shape": r.chi2_shape,
-                                         "ndf_shape": r.ndf_shape, "norm_shape": r.norm_shape}
-    doc["tuned"].update(chi2_importance_weighted=res.chi2, kl_nats=res.kl, ess_fraction=res.ess_fraction,
-                        steps_done=res.steps_done, stopped=res.stopped, sigma=_sigma_summary(res, base, m))
+            doc[_stored_key(r.label)] = {
+                "chi2": r.chi2,
+                "ndf": r.ndf,
+                "chi2_shape": r.chi2_shape,
+                "ndf_shape": r.ndf_shape,
+                "norm_shape": r.norm_shape,
+            }
+    doc["tuned"].update(
+        chi2_importance_weighted=res.chi2,
+        kl_nats=res.kl,
+        ess_fraction=res.ess_fraction,
+        steps_done=res.steps_done,
+        stopped=res.stopped,
+        sigma=_sigma_summary(res, base, m),
+    )
     doc["stored_labels"] = {_stored_key(r.label): r.label for r in stored}
 
     log("comparing the tuned model with its base (classifier AUC, fixed-energy distributions)")
@@ -426,9 +571,14 @@ def run_tune(cfg: TuneConfig, progress: bool = True, log: Callable[[str], None] 
     plots = _write_plots(out, m, base_row, tuned_row, stored, folds, fold_preds.get(lam_best), fixed, res, base)
     doc["plots"] = plots
     doc["model"] = str(model_json.parent)
-    doc["seconds"] = {"total": time.perf_counter() - t_start, "prepare": t_prep, "tunes": tune_seconds,
-                      "tune_mean": float(np.mean(tune_seconds)), "predictions": float(np.sum(t_pred)),
-                      "auc": t_auc}
+    doc["seconds"] = {
+        "total": time.perf_counter() - t_start,
+        "prepare": t_prep,
+        "tunes": tune_seconds,
+        "tune_mean": float(np.mean(tune_seconds)),
+        "predictions": float(np.sum(t_pred)),
+        "auc": t_auc,
+    }
     atomic_write_text(out / "tune.json", json.dumps(doc, indent=1, default=_json_default) + "\n")
     atomic_write_text(out / "tune.md", tune_markdown(doc))
     return doc
@@ -450,15 +600,25 @@ def _sigma_summary(res: TuneResult, base: NuganModel, m: Measurement) -> dict[st
     return {**sc.to_dict(), "factor_at": {f"{e:g}": float(sc.factor(e)[0]) for e in energies}}
 
 
-def _write_plots(out: Path, m: Measurement, base_row: PredictionRow, tuned_row: PredictionRow,
-                 stored: Sequence[PredictionRow], folds: Sequence[Sequence[int]], fold_preds: list[np.ndarray] | None,
-                 fixed: Mapping[float, tuple[EventTable, EventTable]], res: TuneResult,
-                 base: NuganModel) -> list[str]:
+def _write_plots(
+    out: Path,
+    m: Measurement,
+    base_row: PredictionRow,
+    tuned_row: PredictionRow,
+    stored: Sequence[PredictionRow],
+    folds: Sequence[Sequence[int]],
+    fold_preds: list[np.ndarray] | None,
+    fixed: Mapping[float, tuple[EventTable, EventTable]],
+    res: TuneResult,
+    base: NuganModel,
+) -> list[str]:
     from nugan.reports.measurements import plot_sigma_correction, plot_slices
     from nugan.reports.plots import plot_1d_comparison, save_figure
 
-    rows: list[dict[str, Any]] = [{"label": tuned_row.label, "values": tuned_row.values},
-                                  {"label": base_row.label, "values": base_row.values}]
+    rows: list[dict[str, Any]] = [
+        {"label": tuned_row.label, "values": tuned_row.values},
+        {"label": base_row.label, "values": base_row.values},
+    ]
     if folds and fold_preds is not None:
         held = np.zeros(m.n_bins)
         for f, p in zip(folds, fold_preds, strict=True):
@@ -487,42 +647,63 @@ def tune_markdown(doc: Mapping[str, Any]) -> str:
     """The tune's tables: chi2 of tuned / base / stored predictions, the lambda scan, AUCs, sigma(E)."""
     held = bool(doc["folds"])
     k = len(doc["folds"])
-    lines = [f"Tune of `{doc['base_model']}` to `{doc['measurement']}` (lambda {doc['lambda']:g})", "",
-             f"`{doc['command']}`", ""]
+    lines = [
+        f"Tune of `{doc['base_model']}` to `{doc['measurement']}` (lambda {doc['lambda']:g})",
+        "",
+        f"`{doc['command']}`",
+        "",
+    ]
     head = "| prediction | " + (f"held-out chi2 / ndf ({k} folds) | " if held else "")
-    lines += [head + "chi2 / ndf (all bins) | shape-only chi2 / ndf |",
-              "|---|" + ("---:|" if held else "") + "---:|---:|"]
+    lines += [
+        head + "chi2 / ndf (all bins) | shape-only chi2 / ndf |",
+        "|---|" + ("---:|" if held else "") + "---:|---:|",
+    ]
     labels = {"tuned": "tuned", "base": f"base {doc['base_model']}", **doc.get("stored_labels", {})}
     for key, label in labels.items():
         if key in doc:
             lines.append(f"| {label} | {_cells(doc[key], held)} |")
     if held:
         keys = [key for key in labels if key in doc]
-        lines += ["", "| fold (held-out cos_theta slices) | " + " | ".join(labels[key] for key in keys) + " |",
-                  "|---|" + "---:|" * len(keys)]
+        lines += [
+            "",
+            "| fold (held-out cos_theta slices) | " + " | ".join(labels[key] for key in keys) + " |",
+            "|---|" + "---:|" * len(keys),
+        ]
         for j, slices in enumerate(doc["folds"]):
-            cells = [f"{doc[key]['heldout_per_fold'][j]['chi2']:.1f} / {doc[key]['heldout_per_fold'][j]['ndf']}"
-                     for key in keys]
+            cells = [
+                f"{doc[key]['heldout_per_fold'][j]['chi2']:.1f} / {doc[key]['heldout_per_fold'][j]['ndf']}"
+                for key in keys
+            ]
             lines.append(f"| {j} ({', '.join(map(str, slices))}) | " + " | ".join(cells) + " |")
     t = doc["tuned"]
-    lines += ["", f"Tuned: importance-weighted chi2 on the tuning sample {t['chi2_importance_weighted']:.1f}, "
-                  f"KL(base || tuned) {t['kl_nats']:.4f} nats, effective sample fraction {t['ess_fraction']:.3f}, "
-                  f"{t['steps_done']} steps" + (f" (stopped: {t['stopped']})" if t.get("stopped") else "") + "."]
+    lines += [
+        "",
+        f"Tuned: importance-weighted chi2 on the tuning sample {t['chi2_importance_weighted']:.1f}, "
+        f"KL(base || tuned) {t['kl_nats']:.4f} nats, effective sample fraction {t['ess_fraction']:.3f}, "
+        f"{t['steps_done']} steps" + (f" (stopped: {t['stopped']})" if t.get("stopped") else "") + ".",
+    ]
     sig = t.get("sigma", {})
     if sig.get("factor_at"):
-        lines.append("sigma(E) factor s(E): " + ", ".join(f"{e} GeV {v:.3f}" for e, v in sig["factor_at"].items())
-                     + ".")
+        lines.append(
+            "sigma(E) factor s(E): " + ", ".join(f"{e} GeV {v:.3f}" for e, v in sig["factor_at"].items()) + "."
+        )
     if doc["lambda_scan"]:
-        lines += ["", "| lambda | tuned held-out chi2 / ndf | fold tunes: mean KL(base \\|\\| tuned) [nats] | mean ESS "
-                  "fraction |", "|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "| lambda | tuned held-out chi2 / ndf | fold tunes: mean KL(base \\|\\| tuned) [nats] | mean ESS "
+            "fraction |",
+            "|---:|---:|---:|---:|",
+        ]
         for r in doc["lambda_scan"]:
             kl = np.mean([f["kl_nats"] for f in r["folds"]])
             ess = np.mean([f["ess_fraction"] for f in r["folds"]])
             lines.append(f"| {r['lambda']:g} | {r['heldout_chi2']:.1f} / {r['heldout_ndf']} | {kl:.4f} | {ess:.3f} |")
     if doc.get("auc"):
         lines += ["", "| tuned vs base | classifier AUC | floor (base vs base) |", "|---|---:|---:|"]
-        lines += [f"| {name} | {a['auc']:.4f} +- {a['auc_se']:.4f} | {a['floor']:.4f} +- {a['floor_se']:.4f} |"
-                  for name, a in doc["auc"].items()]
+        lines += [
+            f"| {name} | {a['auc']:.4f} +- {a['auc_se']:.4f} | {a['floor']:.4f} +- {a['floor_se']:.4f} |"
+            for name, a in doc["auc"].items()
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -539,8 +720,9 @@ def parse_lambdas(values: Sequence[str] | None) -> tuple[float, ...]:
     return tuple(out) or DEFAULT_LAMBDAS
 
 
-def config_from_options(measurement: str, base: str, out: Path, lambdas: Sequence[str] | None,
-                        target_composition: str | None, **kw: Any) -> TuneConfig:
+def config_from_options(
+    measurement: str, base: str, out: Path, lambdas: Sequence[str] | None, target_composition: str | None, **kw: Any
+) -> TuneConfig:
     """A :class:`TuneConfig` from command-line values."""
     comp = parse_composition(target_composition) if target_composition else None
     return TuneConfig(measurement, base, Path(out), lambdas=parse_lambdas(lambdas), composition=comp, **kw)
@@ -557,4 +739,3 @@ def summary_lines(doc: Mapping[str, Any]) -> list[str]:
             h = f"held-out {d['heldout_chi2']:.1f}/{d['heldout_ndf']}, " if held else ""
             out.append(f"{label}: {h}all bins {d['chi2']:.1f}/{d['ndf']}")
     return out
-
