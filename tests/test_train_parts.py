@@ -348,7 +348,7 @@ def test_ddp_resume_continues_every_ranks_rng_exactly(tmp_path: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
     first = subprocess.run([*launch, str(script)], capture_output=True, text=True, timeout=300, env=env)
-    assert (tmp_path / "resumed" / "state.safetensors").is_file(), first.stderr[-3000:]
+    assert (tmp_path / "resumed" / "state.safetensors").is_file(), first.stderr[:4000]
     assert load_state(tmp_path / "resumed")["step"] == 3
     assert len(load_state(tmp_path / "resumed")["rng_ranks"]) == 2
     resume = tmp_path / "resume.py"

@@ -52,6 +52,10 @@ def join(device: torch.device) -> DistInfo:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
         atexit.register(shutdown_distributed)
+    else:
+        # a later run in the same process: the group already exists, so its creation no longer synchronises the
+        # ranks; wait here so that every rank has checked the run directory before rank 0 writes run.json
+        dist.barrier()
     return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
