@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
-from provenance import stamp
+from provenance import cpu_model, stamp
 
 from nugan.atomic import atomic_write_text
 
@@ -52,20 +51,9 @@ INSPECT_FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / 
 COMMAND_MODELS = ("numu-C12", "numu-C12-flow")
 
 
-def cpu_name() -> str:
-    """CPU model name (from /proc/cpuinfo where available)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def device_name(device: str) -> str:
     """Human-readable name of a torch device."""
-    return torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else cpu_name()
+    return torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else cpu_model()
 
 
 def timed_rate(fn: Callable[[], int], min_seconds: float) -> tuple[float, int]:

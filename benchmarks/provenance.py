@@ -70,7 +70,8 @@ def current_commit(repo: Path = ROOT) -> str:
     return head + ("-dirty" if status.strip() else "")
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """CPU model name (from /proc/cpuinfo where available)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -84,7 +85,7 @@ def machine_info() -> dict[str, Any]:
     """Platform, CPU model and count, load average, Python and torch versions, and the torch device."""
     info: dict[str, Any] = {
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),

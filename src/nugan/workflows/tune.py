@@ -38,8 +38,6 @@ from nugan.events.table import EventTable
 from nugan.generation.api import NuganModel, load_generator
 from nugan.measurements import Chi2, Measurement, get_measurement, parse_composition
 from nugan.measurements.tuning import (
-    SIGMA_DEGREE,
-    SIGMA_PRIOR_WIDTH,
     DensitySample,
     SigmaCorrection,
     TuneResult,
@@ -102,14 +100,14 @@ class TuneConfig:
     lambdas: tuple[float, ...] = DEFAULT_LAMBDAS
     events: int = 300_000
     kl_events: int = 100_000
-    steps: int = 200
-    batch: int = 10_000
-    kl_batch: int = 5_000
-    lr: float = 3e-5
-    lr_sigma: float = 1e-2
-    sigma_degree: int = SIGMA_DEGREE
-    sigma_prior: float = SIGMA_PRIOR_WIDTH
-    fit_normalisation: bool = False
+    steps: int = TuneSettings.steps
+    batch: int = TuneSettings.batch
+    kl_batch: int = TuneSettings.kl_batch
+    lr: float = TuneSettings.lr
+    lr_sigma: float = TuneSettings.lr_sigma
+    sigma_degree: int = TuneSettings.sigma_degree
+    sigma_prior: float = TuneSettings.sigma_prior
+    fit_normalisation: bool = TuneSettings.fit_normalisation
     seed: int = 0
     predict_events: int = 1_000_000
     auc_events: int = 100_000
