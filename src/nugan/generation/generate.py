@@ -2,7 +2,7 @@
 
 E_nu is drawn from flux(E) x sigma(E) (:mod:`nugan.physics.flux`, sigma from
 :mod:`nugan.physics.xsec`), the muon from the model. Work proceeds in chunks of
-``plan.chunk_size`` events (a multiple of :data:`~nugan.models.sampler.LATENT_BLOCK`), so
+``plan.chunk_size`` events (a multiple of :data:`~nugan.models.latents.LATENT_BLOCK`), so
 memory stays bounded for any number of events and each chunk is written as soon as it is made.
 
 Random numbers: chunk ``k``'s energies come from ``PCG64(SeedSequence(seed, spawn_key=(0, k)))``,
@@ -18,17 +18,19 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nugan.constants import M_MU
 from nugan.events.table import EventTable, SampleMeta
-from nugan.generation.api import NuganModel
 from nugan.generation.checks import PhysicalCheck
-from nugan.models.sampler import LATENT_BLOCK
+from nugan.models.latents import LATENT_BLOCK
 from nugan.physics.flux import Flux, make_flux, read_flux_csv, read_flux_root
 from nugan.physics.xsec import XsecCurve, load_user_xsec
+
+if TYPE_CHECKING:  # the torch-free engine's model has the same interface; torch is imported only when used
+    from nugan.generation.api import NuganModel
 
 __all__ = [
     "GEN_CHUNK",

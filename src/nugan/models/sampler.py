@@ -1,11 +1,12 @@
 """Conditional sampling of (E_mu, cos_theta) given E_nu from a generator network.
 
 Random numbers: the latent vectors of events ``[k B, (k+1) B)`` (``B`` = :data:`LATENT_BLOCK`,
-counted from ``offset``) come from their own ``torch.Generator`` on the sampling device, seeded from
-``numpy.random.SeedSequence(seed, spawn_key=(1, k))``. The output therefore depends only on the
-seed, the energies, the block-aligned offset and the device, not on how the work is cut into
-network batches, and a long sample can be produced in block-aligned chunks (``offset``) that
-together equal what one call would give.
+counted from ``offset``) form block ``k``. On CPU they are :func:`nugan.models.latents.latent_block`
+(NumPy, shared with the torch-free engine); on CUDA they come from their own ``torch.Generator`` on
+the device, seeded by :func:`latent_seed`. The output therefore depends only on the seed, the
+energies, the block-aligned offset and the device, not on how the work is cut into network batches,
+and a long sample can be produced in block-aligned chunks (``offset``) that together equal what one
+call would give.
 
 Speed (CPU): the network runs in eval mode under ``torch.inference_mode`` through
 :func:`~nugan.models.fastforward.cached_fast_forward`, in float32, on at most
@@ -19,15 +20,13 @@ import numpy as np
 import torch
 
 from nugan.models.fastforward import Sampler, cached_fast_forward
+from nugan.models.latents import LATENT_BLOCK, latent_seed, latents
 from nugan.models.transforms import VariableTransform
 
 __all__ = ["sample_muon", "pick_device", "latent_seed", "LATENT_BLOCK", "CPU_MAX_ROWS"]
 
-#: Events per independently seeded latent block.
-LATENT_BLOCK = 16_384
 #: Largest network batch on CPU (bigger batches fall out of cache and run slower).
 CPU_MAX_ROWS = 4_096
-_LATENT_STREAM = 1  # spawn_key prefix of the latent streams (0 is used for E_nu by the flux sampler)
 
 
 def pick_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -47,16 +46,10 @@ def pick_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def latent_seed(seed: int, block: int) -> int:
-    """64-bit seed of the ``torch.Generator`` of latent block ``block`` of a sample seeded ``seed``."""
-    if seed < 0 or block < 0:
-        raise ValueError(f"seed and block must be >= 0, got seed={seed}, block={block}")
-    ss = np.random.SeedSequence(int(seed), spawn_key=(_LATENT_STREAM, int(block)))
-    return int(ss.generate_state(1, dtype=np.uint64)[0])
-
-
 def _latents(seed: int, first_block: int, n: int, dim: int, device: torch.device) -> torch.Tensor:
-    """(n, dim) float32 latents of ``n`` events starting at block ``first_block``."""
+    """(n, dim) float32 latents of ``n`` events starting at block ``first_block``, on ``device``."""
+    if device.type == "cpu":
+        return torch.from_numpy(latents(seed, first_block, n, dim))
     parts = []
     for i, start in enumerate(range(0, n, LATENT_BLOCK)):
         rng = torch.Generator(device=device)
