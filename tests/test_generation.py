@@ -119,6 +119,23 @@ def test_sampler_offset_streams_equal_one_call() -> None:
         sample_muon(g, t, E, 2, offset=100)
 
 
+def test_sampler_workers_give_the_same_events_and_restore_threads() -> None:
+    """Latent blocks shared out to worker threads: any thread count gives bitwise the same sample."""
+    m = _random_model(GANConfig(latent_dim=8, gen_width=16, gen_blocks=2, latent_categories=4))
+    g, t = m.bundle.generator, m.bundle.transform
+    E = _energies(3 * LATENT_BLOCK + 7)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = sample_muon(g, t, E, seed=4)
+        torch.set_num_threads(3)
+        three = sample_muon(g, t, E, seed=4)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+    assert all(np.array_equal(x, y) for x, y in zip(one, three, strict=True))
+
+
 def test_sampler_sees_weight_updates_and_restores_modes() -> None:
     m = _random_model()
     g, t = m.bundle.generator, m.bundle.transform

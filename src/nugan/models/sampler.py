@@ -11,16 +11,19 @@ call would give.
 Speed (CPU): the network runs in eval mode under ``torch.inference_mode`` through
 :func:`~nugan.models.fastforward.cached_fast_forward`, in float32, on at most
 :data:`CPU_MAX_ROWS` rows at a time so that activations stay in cache; only the final decode to
-physical variables is float64.
+physical variables is float64. Whole latent blocks go to ``torch.get_num_threads()`` worker threads,
+each running its kernels on one thread, so the output does not depend on the thread count.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from nugan.models.fastforward import Sampler, cached_fast_forward
-from nugan.models.latents import LATENT_BLOCK, latent_seed, latents
+from nugan.models.latents import LATENT_BLOCK, latent_block, latent_seed, latents
 from nugan.models.transforms import VariableTransform
 
 __all__ = ["sample_muon", "pick_device", "latent_seed", "LATENT_BLOCK", "CPU_MAX_ROWS"]
@@ -123,6 +126,8 @@ def _sample(
     first_block: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Body of :func:`sample_muon` (eval mode, inference mode)."""
+    if device.type == "cpu":
+        return _sample_cpu(generator, transform, E, seed, min(batch_size, CPU_MAX_ROWS), first_block)
     n = len(E)
     forward = cached_fast_forward(generator)
     e_all = torch.as_tensor(transform.encode_energy(E), dtype=torch.float32).to(device).unsqueeze(1)
@@ -138,3 +143,51 @@ def _sample(
             u = forward(z[a - start : b - start], e_all[a:b])
             out_mu[a:b], out_cos[a:b] = transform.decode_muon_torch(E_t[a:b], u)
     return out_mu.cpu().numpy(), out_cos.cpu().numpy()
+
+
+def _sample_cpu(
+    generator: Sampler,
+    transform: VariableTransform,
+    E: np.ndarray,
+    seed: int,
+    rows: int,
+    first_block: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """CPU body: latent blocks are shared out to ``torch.get_num_threads()`` worker threads.
+
+    Each block is drawn, run through the network (``rows`` events per call, one intra-op thread) and
+    decoded by one worker, so the result is the same for any number of workers; torch releases the
+    GIL inside its kernels, and whole blocks per thread scale better than splitting each small matrix
+    product across threads.
+    """
+    n = len(E)
+    forward = cached_fast_forward(generator)
+    e_all = torch.as_tensor(transform.encode_energy(E), dtype=torch.float32).unsqueeze(1)
+    E_t = torch.from_numpy(E)
+    out_mu = torch.empty(n, dtype=torch.float64)
+    out_cos = torch.empty(n, dtype=torch.float64)
+
+    def block(k: int) -> None:
+        start = k * LATENT_BLOCK
+        stop = min(start + LATENT_BLOCK, n)
+        with torch.inference_mode():  # thread-local: each worker enters it
+            z = torch.from_numpy(latent_block(seed, first_block + k, stop - start, generator.latent_dim))
+            for a in range(start, stop, rows):
+                b = min(a + rows, stop)
+                u = forward(z[a - start : b - start], e_all[a:b])
+                out_mu[a:b], out_cos[a:b] = transform.decode_muon_torch(E_t[a:b], u)
+
+    n_blocks = -(-n // LATENT_BLOCK)
+    workers = min(torch.get_num_threads(), n_blocks)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        if workers <= 1:
+            for k in range(n_blocks):
+                block(k)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="nugan-sample") as pool:
+                list(pool.map(block, range(n_blocks)))  # list(): re-raises a worker's exception
+    finally:
+        torch.set_num_threads(threads)
+    return out_mu.numpy(), out_cos.numpy()
