@@ -371,3 +371,33 @@ def test_generate_streams_in_chunks(trained: Path, tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         list(iter_generate(m, plan))  # no warnings inside the range
+
+
+def test_failed_write_behind_stops_generation_and_leaves_no_file(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails in the background thread surfaces, and no partial file is left behind."""
+    from nugan.events.parquet_io import ParquetEventWriter
+
+    calls = []
+    real_write = ParquetEventWriter.write
+
+    def failing_write(self: ParquetEventWriter, table: EventTable) -> None:
+        calls.append(len(table))
+        if len(calls) == 2:
+            raise OSError("disk full (simulated)")
+        real_write(self, table)
+
+    monkeypatch.setattr(ParquetEventWriter, "write", failing_write)
+    m = nugan.load(str(trained), device="cpu")
+    plan = make_plan(m, 4 * LATENT_BLOCK, 1, energy=1.0, chunk_size=LATENT_BLOCK)
+    out = tmp_path / "x.parquet"
+    with pytest.raises(OSError, match="disk full"):
+        generate_to_file(m, plan, out, progress=False)
+    assert 2 <= len(calls) <= 3 and list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(ParquetEventWriter, "write", real_write)
+    res = generate_to_file(m, plan, out, progress=False)
+    back = read_parquet(out)
+    assert res.n_written == len(back) == 4 * LATENT_BLOCK
+    direct = m.sample(np.full(4 * LATENT_BLOCK, 1.0), seed=1)
+    assert np.array_equal(back.E_mu, direct.E_mu)

@@ -78,7 +78,11 @@ class ParquetEventWriter(AtomicStreamWriter[EventTable]):
             fields.append(pa.field("channel", pa.int8()))
         self.schema = pa.schema(fields, metadata={META_KEY: meta.to_json().encode()})
         try:
-            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
+            # dictionary encoding only pays for the small-integer channel column: on float columns it is
+            # built, found too large and dropped, which costs ~25% of the write time
+            self._writer = pq.ParquetWriter(
+                self._tmp, self.schema, compression="zstd", use_dictionary=["channel"] if with_channel else False
+            )
         except BaseException:
             self._release()
             raise

@@ -16,6 +16,7 @@ import os
 import time
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -311,6 +312,8 @@ def generate_to_file(
 ) -> GenerationResult:
     """Stream the plan's events to ``path`` (.parquet or .hepmc3); the file appears atomically.
 
+    Writing overlaps sampling: each chunk is written in a background thread while the next is sampled.
+
     A rich progress bar shows events and events/s when ``progress``. Returns the counts of the
     physical-range check (expected 0 repaired, 0 rejected) with the timing.
     """
@@ -337,14 +340,22 @@ def generate_to_file(
         TimeRemainingColumn(),
         disable=not progress,
     )
-    with bar, _writer(path, fmt, meta, plan) as writer:
+    # write-behind: chunk k is written by one background thread while chunk k+1 is sampled (the writers'
+    # encoders release the GIL); the pool is shut down, waiting for the last write, before the writer closes
+    # (or, on an error, removes its temporary file)
+    with bar, _writer(path, fmt, meta, plan) as writer, ThreadPoolExecutor(1, "nugan-write") as pool:
         task = bar.add_task("gen", total=plan.n_events, rate="")
         done = 0
+        pending: Future[None] | None = None
         for table, check in iter_generate(model, plan):
-            writer.write(table)
+            if pending is not None:
+                pending.result()  # re-raises a failed write
+            pending = pool.submit(writer.write, table)
             total += check
             done += check.n_checked
             rate = done / max(time.perf_counter() - t0, 1e-9)
             bar.update(task, advance=check.n_checked, rate=f"{rate:,.0f} ev/s")
+        if pending is not None:
+            pending.result()
         n_written = writer.n_written
     return GenerationResult(path, fmt, n_written, total, time.perf_counter() - t0, meta)
