@@ -1,22 +1,24 @@
-"""Generation throughput: nugan sampling (events/s vs batch size, CPU and CUDA) next to the
-built-in simulator and NuWro.
+"""Generation throughput of the shipped models (GAN and flow) against the machine's compute bound, next to the
+built-in simulator and NuWro, plus whole-command timings.
 
 Usage::
 
-    python benchmarks/generate.py [--model CKPT] [--threads N] [--nuwro-dir ../shared/data/nuwro]
+    python benchmarks/generate.py [--models nuwro-C12,nuwro-C12-flow] [--threads N] [--nuwro-dir ../shared/data/nuwro]
 
-Without ``--model`` the default :class:`~nugan.models.GANConfig` architecture is used with random
-weights (throughput does not depend on the weight values). "sample" rows time
-``NuganModel.sample(E_nu, seed)`` on ``N`` energies drawn log-uniformly over the model's range
-(network + decode + physical check; E_nu given); the "pipeline" row times ``generate_to_file``
-to Parquet (monoenergetic 1 GeV, includes writing). The simulator row times
-``nugan.physics.simulate`` (flat flux over the same range; tables already loaded). NuWro's rate is
-``generation_rate_events_per_s`` of each sample's JSON in ``--nuwro-dir``.
+"sample" rows time ``NuganModel.sample(E_nu, seed)`` in-process on ``N`` energies (``--batches``, 1e3-1e7
+events per call) drawn log-uniformly over the model's range (latents + network + decode + physical check;
+E_nu given). Each row carries the compute bound: the machine's measured float32 matrix-product rate (a
+2048x2048 ``torch.mm`` at the same thread count) divided by the model's matrix-product FLOPs per event
+(``torch.utils.flop_counter`` on the sampling network), and the fraction of it reached. "pipeline" rows
+time ``generate_to_file`` (flat flux over the model's range folded with its sigma(E), writing included) to
+Parquet and to NuHepMC, each beside the in-process rate of the same events. The simulator row times
+``nugan.physics.simulate`` (flat flux; tables loaded). NuWro's rate is ``generation_rate_events_per_s`` of
+each sample's JSON in ``--nuwro-dir``.
 
 "command" rows time whole ``nugan`` processes (start-up included; a fresh subprocess per run, median of
 ``--command-runs``): ``nugan --help``, ``nugan inspect`` of a small file (``--inspect-file``, default the
-shared 500-event NuWro ROOT fixture when present, and the Parquet file of the first 10-event generate run),
-and ``nugan generate --events N`` for each N of ``--command-events`` and each shipped model of
+shared 500-event NuWro ROOT fixture when present, and the Parquet file of the first small generate run),
+and ``nugan generate --events N -o x.parquet`` for each N of ``--command-events`` and each shipped model of
 ``--command-models`` (names that are not shipped are skipped). ``--commands-only`` times just these.
 Results go to ``benchmarks/results/generate.json`` with the device names, the thread count and the
 1-minute load average (timings on a busy machine are inflated; compare rows of one run).
@@ -45,10 +47,13 @@ from provenance import cpu_model, stamp
 from nugan.atomic import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
-BATCHES = (1_000, 10_000, 100_000, 1_000_000)
+BATCHES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
+MODELS = ("nuwro-C12", "nuwro-C12-flow")
+FLOW_COMMAND_MAX = 2_000_000  # the flow samples ~5x slower: its command and pipeline runs are capped here
 SRC = Path(__file__).resolve().parents[1] / "src"
 INSPECT_FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "nuwro_numu_C12_small.root"
-COMMAND_MODELS = ("numu-C12", "numu-C12-flow")
+COMMAND_MODELS = ("nuwro-C12", "nuwro-C12-flow")
+FLOW_COMMAND_MAX = 2_000_000  # the flow samples ~5x slower: its command and pipeline runs are capped here
 
 
 def device_name(device: str) -> str:
@@ -74,26 +79,50 @@ def timed_rate(fn: Callable[[], int], min_seconds: float) -> tuple[float, int]:
             return n / dt, reps
 
 
-def build_model(spec: str | None, device: str):
-    """A checkpoint, or the default architecture with random weights (seed 0) over 0.3-10 GeV."""
+def build_model(spec: str, device: str) -> Any:
+    """A checkpoint (run directory, model.json or shipped name) on ``device``."""
     from nugan.generation.api import NuganModel
-    from nugan.models import GANConfig, VariableTransform
-    from nugan.models.checkpoint import ModelBundle
-    from nugan.models.networks import Discriminator, Generator
 
-    if spec:
-        return NuganModel.load(spec, device)
-    torch.manual_seed(0)
-    cfg = GANConfig()
-    bundle = ModelBundle(Generator(cfg), Discriminator(cfg), cfg, VariableTransform(0.3, 10.0), {})
-    bundle.generator.to(device).eval()
-    bundle.discriminator.to(device).eval()
-    return NuganModel(bundle, torch.device(device))
+    return NuganModel.load(spec, device)
 
 
-def bench_nugan(model: Any, batches: tuple[int, ...], min_seconds: float) -> list[dict[str, Any]]:
-    """events/s of ``model.sample`` for each number of events per call."""
+def flops_per_event(model: Any) -> float:
+    """Matrix-product FLOPs per event of the model's sampling network (torch.utils.flop_counter)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = model.bundle.generator
+    n = 1024
+    z = torch.zeros(n, net.latent_dim, device=model.device)
+    e = torch.zeros(n, 1, device=model.device)
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        net.eval()(z, e)
+    return counter.get_total_flops() / n
+
+
+def matmul_rate(device: str, size: int = 2048, reps: int = 10) -> float:
+    """Measured float32 FLOP/s of a ``size``-square ``torch.mm`` on ``device`` (current thread count)."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    torch.mm(a, b)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        torch.mm(a, b)
+    sync()
+    return 2.0 * size**3 * reps / (time.perf_counter() - t0)
+
+
+def bench_nugan(model: Any, name: str, batches: tuple[int, ...], min_seconds: float) -> list[dict[str, Any]]:
+    """events/s of ``model.sample`` for each number of events per call, with the compute bound."""
     lo, hi = model.energy_range
+    flops = flops_per_event(model)
+    peak = matmul_rate(str(model.device))
+    bound = peak / flops
+    print(
+        f"  {name}: {flops / 1e3:.1f} kFLOP/event (matrix products); "
+        f"mm {peak / 1e9:.0f} GFLOP/s -> bound {bound:,.0f}/s"
+    )
     rows = []
     for n in batches:
         E = np.exp(np.random.default_rng(1).uniform(np.log(lo), np.log(hi), n))
@@ -101,32 +130,49 @@ def bench_nugan(model: Any, batches: tuple[int, ...], min_seconds: float) -> lis
         rows.append(
             {
                 "what": "nugan sample",
+                "model": name,
+                "arch": model.arch,
                 "device": str(model.device),
                 "events_per_call": n,
                 "events_per_s": rate,
                 "repetitions": reps,
+                "flops_per_event": flops,
+                "matmul_flops_per_s": peak,
+                "compute_bound_events_per_s": bound,
+                "fraction_of_bound": rate / bound,
             }
         )
-        print(f"  {model.device} {n:>9,} events/call: {rate:>12,.0f} events/s")
+        print(f"  {model.device} {n:>11,} events/call: {rate:>12,.0f} events/s ({rate / bound:.0%} of the bound)")
     return rows
 
 
-def bench_pipeline(model: Any, n: int) -> dict[str, Any]:
-    """events/s of generate_to_file to Parquet (monoenergetic 1 GeV), writing included."""
-    from nugan.generation.generate import generate_to_file, make_plan
+def bench_pipeline(model: Any, name: str, n: int, fmt: str, min_seconds: float) -> list[dict[str, Any]]:
+    """events/s of generate_to_file (flat flux over the model's range, writing included) to ``fmt``
+    ('parquet' or 'hepmc3'), beside ``model.sample`` of the same energies in-process."""
+    from nugan.generation.generate import chunk_energies, generate_to_file, make_plan
 
-    plan = make_plan(model, n, 7, energy=1.0)
+    plan = make_plan(model, n, 7)
+    energies = np.concatenate([chunk_energies(plan, k) for k in range(plan.n_chunks)])
+    rate_in, _ = timed_rate(lambda: len(model.sample(energies, seed=7)), min_seconds)
     with tempfile.TemporaryDirectory() as tmp:
-        generate_to_file(model, plan, Path(tmp) / "warm.parquet", progress=False)
-        res = generate_to_file(model, plan, Path(tmp) / "bench.parquet", progress=False)
-    print(f"  {model.device} pipeline to Parquet, {n:,} events: {res.events_per_s:,.0f} events/s")
-    return {
-        "what": "nugan generate -> parquet",
-        "device": str(model.device),
-        "events_per_call": n,
-        "events_per_s": res.events_per_s,
-        "repetitions": 1,
-    }
+        res = generate_to_file(model, plan, Path(tmp) / f"bench.{fmt}", progress=False)
+    print(
+        f"  {model.device} {name} -> {fmt}, {n:,} events: {res.events_per_s:,.0f} events/s "
+        f"({res.events_per_s / rate_in:.0%} of in-process sampling, {rate_in:,.0f}/s)"
+    )
+    return [
+        {
+            "what": f"nugan generate -> {fmt}",
+            "model": name,
+            "arch": model.arch,
+            "device": str(model.device),
+            "events_per_call": n,
+            "events_per_s": res.events_per_s,
+            "in_process_events_per_s": rate_in,
+            "write_cost_ratio": res.events_per_s / rate_in,
+            "repetitions": 1,
+        }
+    ]
 
 
 def bench_simulator(n: int, energy: tuple[float, float], min_seconds: float) -> dict[str, Any] | None:
@@ -175,7 +221,7 @@ def nuwro_rates(nuwro_dir: Path | None) -> list[dict[str, Any]]:
     return rows
 
 
-def time_command(args: list[str], runs: int) -> dict[str, Any]:
+def time_command(args: list[str], runs: int, events: int | None = None) -> dict[str, Any]:
     """Wall time [s] of ``python -m nugan.cli ARGS`` in a fresh process, ``runs`` times (median and all)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)}
     times = []
@@ -189,10 +235,13 @@ def time_command(args: list[str], runs: int) -> dict[str, Any]:
             raise SystemExit(f"nugan {' '.join(args)} failed (rc {proc.returncode}):\n{proc.stderr[-2000:]}")
     label = "nugan " + " ".join(Path(a).name if os.sep in a else a for a in args)
     median = float(np.median(times))
-    print(f"  {label:<60} {median:7.2f} s (median of {runs}: {', '.join(f'{t:.2f}' for t in times)})")
+    rate = f", {events / median:,.0f} events/s" if events else ""
+    print(f"  {label:<60} {median:7.2f} s (median of {runs}: {', '.join(f'{t:.2f}' for t in times)}){rate}")
     return {
         "what": "command",
         "command": label,
+        "events": events,
+        "events_per_s": events / median if events else None,
         "median_s": median,
         "runs_s": times,
         "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
@@ -212,11 +261,11 @@ def bench_commands(
     rows = [time_command(["--help"], runs)]
     small: Path | None = None
     for m in (m for m in models if m in shipped):
-        for n in events:
+        flow = json.loads(shipped[m].read_text()).get("arch") == "flow"
+        for n in sorted({min(n, FLOW_COMMAND_MAX) if flow else n for n in events}):
             out = tmp / f"{m}-{n}.parquet"
-            rows.append(
-                time_command(["generate", "-m", m, "-n", str(n), "-o", str(out), "--seed", "1", "--no-progress"], runs)
-            )
+            args = ["generate", "-m", m, "-n", str(n), "-o", str(out), "--seed", "1", "--no-progress"]
+            rows.append(time_command(args, runs, n))
             if small is None and n <= 1000:
                 small = out
     for f in (inspect_file, small):
@@ -227,11 +276,15 @@ def bench_commands(
 
 def print_table(rows: list[dict[str, Any]], nuwro: list[dict[str, Any]]) -> None:
     """Plain-text table of all rates."""
-    print(f"\n{'generator':<28}{'device':<8}{'events/call':>13}{'events/s':>15}")
+    print(f"\n{'generator':<28}{'model':<16}{'device':<8}{'events/call':>13}{'events/s':>15}{'of bound':>10}")
     for r in rows:
         if r["what"] == "command":
             continue
-        print(f"{r['what']:<28}{r['device']:<8}{r['events_per_call']:>13,}{r['events_per_s']:>15,.0f}")
+        frac = f"{r['fraction_of_bound']:.0%}" if "fraction_of_bound" in r else ""
+        print(
+            f"{r['what']:<28}{r.get('model', ''):<16}{r['device']:<8}{r['events_per_call']:>13,}"
+            f"{r['events_per_s']:>15,.0f}{frac:>10}"
+        )
     if nuwro:
         rates = np.array([r["events_per_s"] for r in nuwro])
         print(
@@ -242,16 +295,17 @@ def print_table(rows: list[dict[str, Any]], nuwro: list[dict[str, Any]]) -> None
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", help="checkpoint to time (default: default architecture, random weights)")
+    ap.add_argument("--models", default=",".join(MODELS), help="checkpoints to time (shipped names or paths)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--batches", default=",".join(str(b) for b in BATCHES), help="events per call")
     ap.add_argument("--devices", default="cpu,cuda", help="devices to time (cuda skipped if absent)")
     ap.add_argument("--min-seconds", type=float, default=2.0, help="timed seconds per measurement")
+    ap.add_argument("--pipeline-events", default="parquet:10000000,hepmc3:200000", help="FMT:N pipeline runs")
     ap.add_argument("--simulator-events", type=int, default=1_000_000, help="events per simulator call")
     ap.add_argument("--nuwro-dir", type=Path, help="folder of NuWro sample JSONs")
     ap.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
     ap.add_argument("--command-runs", type=int, default=3, help="runs per whole-command timing (0: none)")
-    ap.add_argument("--command-events", default="10,1000000", help="--events of the timed generate commands")
+    ap.add_argument("--command-events", default="10,10000000", help="--events of the timed generate commands")
     ap.add_argument("--command-models", default=",".join(COMMAND_MODELS), help="shipped models to time")
     ap.add_argument(
         "--inspect-file",
@@ -278,20 +332,24 @@ def main() -> None:
                 args.inspect_file,
                 Path(tmp),
             )
+    pipelines = [(f, int(float(n))) for f, n in (p.split(":") for p in args.pipeline_events.split(",") if p)]
     for dev in [] if args.commands_only else devices:
-        model = build_model(args.model, dev)
-        lo, hi = model.energy_range
         names[dev] = device_name(dev)
         print(f"nugan on {dev} ({names[dev]}), torch threads {torch.get_num_threads()}")
-        rows += bench_nugan(model, batches, args.min_seconds)
-        rows.append(bench_pipeline(model, 1 << 20))
+        for spec in (m for m in args.models.split(",") if m):
+            model = build_model(spec, dev)
+            lo, hi = model.energy_range
+            rows += bench_nugan(model, spec, batches, args.min_seconds)
+            for fmt, n in pipelines:
+                n_run = n if model.arch == "gan" else min(n, FLOW_COMMAND_MAX)
+                rows += bench_pipeline(model, spec, n_run, fmt, args.min_seconds)
     sim = None if args.commands_only else bench_simulator(args.simulator_events, (lo, hi), args.min_seconds)
     if sim:
         rows.append(sim)
     nuwro = nuwro_rates(args.nuwro_dir)
     print_table(rows, nuwro)
     out = {
-        "model": args.model or "default GANConfig architecture, random weights (seed 0)",
+        "models": [m for m in args.models.split(",") if m],
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
