@@ -129,7 +129,7 @@ def speed_section(results: Path, speeds: dict[str, float]) -> str:
             if r["what"].startswith("nugan"):
                 dev = g["devices"].get(r["device"], r["device"])
                 md += (
-                    f"| {r['what']} ({r['events_per_call']:.0e} events/call) | {dev}, "
+                    f"| {r['what']} {r.get('model', '')} ({r['events_per_call']:.0e} events/call) | {dev}, "
                     f"{g['torch_threads']} threads | {r['events_per_s']:.0f} |\n"
                 )
         when = g.get("created_utc") or g.get("provenance", {}).get("date", "?")

@@ -61,6 +61,10 @@ def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
         "1000",
         "--devices",
         "cpu",
+        "--models",
+        "numu-C12",
+        "--pipeline-events",
+        "parquet:20000,hepmc3:300",
         "--min-seconds",
         "0.1",
         "--simulator-events",
@@ -77,6 +81,12 @@ def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(out.read_text())["results"]
     assert {"nugan sample", "built-in simulator", "command"} <= {r["what"] for r in rows}
+    sample = next(r for r in rows if r["what"] == "nugan sample")
+    assert sample["model"] == "numu-C12" and sample["flops_per_event"] > 1e4
+    assert 0 < sample["fraction_of_bound"] == sample["events_per_s"] / sample["compute_bound_events_per_s"]
+    pipes = {r["what"]: r for r in rows if r["what"].startswith("nugan generate")}
+    assert set(pipes) == {"nugan generate -> parquet", "nugan generate -> hepmc3"}
+    assert all(r["in_process_events_per_s"] > 0 for r in pipes.values())
     commands = [r["command"] for r in rows if r["what"] == "command"]
     assert commands[:2] == [
         "nugan --help",
