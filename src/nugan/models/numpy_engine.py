@@ -308,13 +308,16 @@ def sample_muon_numpy(
             E_mu[a:b], cos[a:b] = transform.decode_muon(E[a:b], u)
 
     workers = min(threads, len(starts))
-    if workers <= 1:
+    if n < LATENT_BLOCK:  # one small block: too small for BLAS threads, and a limit would cost more than it saves
         run(starts)
         return E_mu, cos
     from threadpoolctl import threadpool_limits
 
-    parts = [starts[i::workers] for i in range(workers)]
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        for f in [pool.submit(run, p) for p in parts]:
-            f.result()
+    with threadpool_limits(limits=1, user_api="blas"):  # parallel over blocks only: ``threads`` cores in all
+        if workers <= 1:
+            run(starts)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                for f in [pool.submit(run, starts[i::workers]) for i in range(workers)]:
+                    f.result()
     return E_mu, cos
