@@ -4,8 +4,8 @@
     python benchmarks/startup.py --src /path/to/other/checkout/src --commands-only --out /tmp/before.json
 
 Commands (each run as ``python -m nugan.cli ...``, the code of the ``nugan`` script, in a fresh process; one
-warm-up run, then the median of ``--runs``): ``nugan --help``, ``nugan inspect FILE`` (the small NuWro ROOT
-fixture in ../shared/fixtures when present), ``nugan generate -m nuwro-C12 -n 10 -o x.parquet`` with the
+warm-up run, then the median wall and CPU time of ``--runs``): ``nugan --help``, ``nugan inspect FILE`` (the
+small NuWro ROOT fixture in ../shared/fixtures when present), ``nugan generate -m nuwro-C12 -n 10 -o x.parquet`` with the
 automatic engine and with ``--engine torch``.
 
 Crossover: a whole ``generate`` run takes ``T(N) = T0 + N / rate``. For each thread count both engines are timed
@@ -35,23 +35,33 @@ RESULTS = Path(__file__).resolve().parent / "results"
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "nuwro_numu_C12_small.root"
 
 
-def wall(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
-    """(wall seconds, exit status) of one whole process."""
+def wall(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds (user + system, all threads), exit status) of one whole process."""
     t = time.perf_counter()
-    rc = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-    return time.perf_counter() - t, rc
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
 def median_wall(cmd: list[str], env: dict[str, str], cwd: Path, runs: int, warmup: bool = True) -> dict[str, Any]:
-    """Median and all wall times of ``runs`` runs after one warm-up; ``ok`` False if any run failed."""
+    """Median wall and CPU time of ``runs`` runs after one warm-up (CPU time is the steadier figure on a busy
+    machine); ``ok`` False if any run failed."""
     if warmup:
         wall(cmd, env, cwd)
-    times, ok = [], True
+    times, cpu, ok = [], [], True
     for _ in range(runs):
-        t, rc = wall(cmd, env, cwd)
+        t, c, rc = wall(cmd, env, cwd)
         times.append(round(t, 3))
+        cpu.append(round(c, 3))
         ok = ok and rc == 0
-    return {"median_s": round(statistics.median(times), 3), "runs_s": times, "ok": ok}
+    return {
+        "median_s": round(statistics.median(times), 3),
+        "median_cpu_s": round(statistics.median(cpu), 3),
+        "runs_s": times,
+        "ok": ok,
+    }
 
 
 def crossover(t_np: tuple[float, float], t_torch: tuple[float, float], n: int) -> dict[str, Any]:
@@ -96,7 +106,11 @@ def main() -> None:
         cwd = Path(tmp)
         for label, args in commands.items():
             rows[label] = median_wall([*nugan, *args], env, cwd, a.runs)
-            print(f"{label:60s} {rows[label]['median_s']:6.2f} s  (runs {rows[label]['runs_s']})", flush=True)
+            r = rows[label]
+            print(
+                f"{label:58s} {r['median_s']:5.2f} s wall {r['median_cpu_s']:5.2f} s CPU  (runs {r['runs_s']})",
+                flush=True,
+            )
         cross: dict[str, Any] = {}
         if not a.commands_only:
             n = a.crossover_events
