@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 __all__ = ["ENGINES", "AUTO_NUMPY_MAX_EVENTS", "EngineChoice", "cuda_possible", "choose_engine", "load_for_generation"]
 
 ENGINES = ("auto", "numpy", "torch")
-#: ``auto`` uses the NumPy engine for a GAN on CPU up to this many events. The measured crossover
-#: (benchmarks/results/startup.json: whole ``nugan generate`` runs, 2 shared cores) lies near 3e6 events with
-#: one thread and higher with two; the threshold sits below it, where both engines take about as long.
+#: ``auto`` uses the NumPy engine for a GAN on CPU up to this many events. Measured crossover of whole
+#: ``nugan generate`` runs (benchmarks/startup.py, nuwro-C12, 2 cores shared with other jobs): 1.7e6 events with
+#: one thread (NumPy 0.71 s + N / 282k/s, torch 3.51 s + N / 519k/s), 2.4e6 with two (0.69 s + N / 302k/s,
+#: 2.67 s + N / 401k/s). At the threshold the engine not taken would be within ~6% of the one taken.
 AUTO_NUMPY_MAX_EVENTS = 2_000_000
 #: Present on Linux whenever an NVIDIA driver is loaded (without it CUDA cannot be available).
 NVIDIA_DRIVER_FILE = Path("/proc/driver/nvidia/version")
