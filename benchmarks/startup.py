@@ -5,8 +5,8 @@
 
 Commands (each run as ``python -m nugan.cli ...``, the code of the ``nugan`` script, in a fresh process; one
 warm-up run, then the median wall and CPU time of ``--runs``): ``nugan --help``, ``nugan inspect FILE`` (the
-small NuWro ROOT fixture in ../shared/fixtures when present), ``nugan generate -m nuwro-C12 -n 10 -o x.parquet`` with the
-automatic engine and with ``--engine torch``.
+small NuWro ROOT fixture in ../shared/fixtures when present), ``nugan generate -m nuwro-C12 -n 10 -o x.parquet``
+with the automatic engine and with ``--engine torch``.
 
 Crossover: a whole ``generate`` run takes ``T(N) = T0 + N / rate``. For each thread count both engines are timed
 (median of ``--crossover-runs``) at 10 and at ``--crossover-events`` events on a flat 0.3-10 GeV beam; the NumPy

@@ -216,3 +216,12 @@ def test_api_engines() -> None:
         m.sample(np.array([50.0]), seed=1)
     with pytest.raises(ValueError, match="seed"):
         m.sample(E, seed=-1)
+
+
+def test_generate_help_states_the_threshold() -> None:
+    import inspect
+
+    from nugan.commands.generate_cmd import generate
+
+    helps = [p.default.help for p in inspect.signature(generate.__wrapped__).parameters.values() if p.name == "engine"]
+    assert f"{AUTO_NUMPY_MAX_EVENTS:,} events" in helps[0]

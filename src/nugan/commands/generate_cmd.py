@@ -27,14 +27,15 @@ def generate(
     seed: int = typer.Option(
         0,
         help="Random seed (>= 0): the same seed, arguments, device, engine and kind of CPU give identical events "
-        "(docs/generation.md, Reproducibility).",
+        "(docs/generation.md, Engines and reproducibility).",
     ),
     xsec: Path = typer.Option(None, "--xsec", help="CSV with E_GeV,sigma_cm2 overriding the model's sigma(E)."),
     device: str = typer.Option("auto", help="auto (CUDA if available), cpu, cuda, cuda:N."),
     engine: str = typer.Option(
         "auto",
         help="auto, numpy or torch. auto: NumPy for a GAN on CPU up to 2,000,000 events (no torch start-up), "
-        "torch otherwise; flows run on torch. On CPU both engines draw the same latents and agree to ~1e-5.",
+        "torch otherwise; flows run on torch. On CPU both engines draw the same latents and agree to float32 "
+        "rounding (~2e-6).",
     ),
     batch_size: int = typer.Option(None, "--batch-size", help="Events per network call (memory knob)."),
     allow_extrapolation: bool = typer.Option(
