@@ -225,3 +225,12 @@ def test_generate_help_states_the_threshold() -> None:
 
     helps = [p.default.help for p in inspect.signature(generate.__wrapped__).parameters.values() if p.name == "engine"]
     assert f"{AUTO_NUMPY_MAX_EVENTS:,} events" in helps[0]
+
+
+def test_default_threads_follow_omp_num_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nugan.models.numpy_engine import default_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert default_threads() == 3 and NumpyGanModel.load("nuwro-C12").threads == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert default_threads() >= 1

@@ -41,7 +41,9 @@ def generate(
     allow_extrapolation: bool = typer.Option(
         False, "--allow-extrapolation", help="Allow energies outside the model's training range."
     ),
-    threads: int = typer.Option(0, help="CPU threads for the network (0: all cores); the events do not depend on it."),
+    threads: int = typer.Option(
+        0, help="CPU threads for the network (0: OMP_NUM_THREADS if set, else all cores); events do not depend on it."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate CC-inclusive events: E_nu from flux x sigma(E), (E_mu, cos_theta) from the model."""

@@ -23,8 +23,8 @@ class NumpyGanModel(SamplingModel):
 
     Args:
         bundle: the generator, transform and JSON description (:func:`~nugan.models.numpy_engine.load_numpy_model`).
-        threads: worker threads over latent blocks (0: every core this process may use); the events do not
-            depend on it.
+        threads: worker threads over latent blocks (0: ``OMP_NUM_THREADS`` if set, else every core this process
+            may use); the events do not depend on it.
     """
 
     engine = "numpy"

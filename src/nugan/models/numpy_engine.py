@@ -263,7 +263,11 @@ def load_numpy_model(spec: str | os.PathLike[str] | Description) -> NumpyBundle:
 
 
 def default_threads() -> int:
-    """CPU cores this process may use."""
+    """Worker threads when none are asked for: ``OMP_NUM_THREADS`` when set (as torch does), else the CPU cores
+    this process may use."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
