@@ -24,10 +24,11 @@ __all__ = ["ENGINES", "AUTO_NUMPY_MAX_EVENTS", "EngineChoice", "cuda_possible", 
 
 ENGINES = ("auto", "numpy", "torch")
 #: ``auto`` uses the NumPy engine for a GAN on CPU up to this many events. Measured crossover of whole
-#: ``nugan generate`` runs (benchmarks/startup.py, nuwro-C12, 2 cores shared with other jobs): 1.7e6 events with
-#: one thread (NumPy 0.71 s + N / 282k/s, torch 3.51 s + N / 519k/s), 2.4e6 with two (0.69 s + N / 302k/s,
-#: 2.67 s + N / 401k/s). At the threshold the engine not taken would be within ~6% of the one taken.
-AUTO_NUMPY_MAX_EVENTS = 2_000_000
+#: ``nugan generate`` runs (benchmarks/startup.py, nuwro-C12, 2 cores shared with other jobs, two runs at load
+#: 1.3-2.7): 1.35e6 and 1.7e6 events with one thread (NumPy 0.60 s + N / 323k/s against torch 3.01 s + N / 768k/s;
+#: 0.71 s + N / 282k/s against 3.51 s + N / 519k/s), 1.56e6 and 2.4e6 with two. At the threshold the engine not
+#: taken would have been at most ~6% faster in these runs.
+AUTO_NUMPY_MAX_EVENTS = 1_500_000
 #: Present on Linux whenever an NVIDIA driver is loaded (without it CUDA cannot be available).
 NVIDIA_DRIVER_FILE = Path("/proc/driver/nvidia/version")
 
