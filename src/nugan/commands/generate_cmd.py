@@ -33,7 +33,7 @@ def generate(
     device: str = typer.Option("auto", help="auto (CUDA if available), cpu, cuda, cuda:N."),
     engine: str = typer.Option(
         "auto",
-        help="auto, numpy or torch. auto: NumPy for a GAN on CPU up to 1,500,000 events (no torch start-up), "
+        help="auto, numpy or torch. auto: NumPy for a GAN on CPU up to 2,000,000 events (no torch start-up), "
         "torch otherwise; flows run on torch. On CPU both engines draw the same latents and agree to float32 "
         "rounding (~2e-6).",
     ),

@@ -1,8 +1,8 @@
 """Which engine samples a model: NumPy (GANs on CPU, no torch import) or torch (everything else).
 
-``import torch`` costs about 2 s of start-up; the NumPy engine skips it but evaluates the network at roughly
-half the speed of torch. ``auto`` therefore picks NumPy for a GAN on CPU when the run is short enough that the
-saved import outweighs the slower network (:data:`AUTO_NUMPY_MAX_EVENTS`, measured by
+``import torch`` costs about 2 s of start-up; the NumPy engine skips it and evaluates the network about as fast
+as torch on one thread, slower than torch on several. ``auto`` therefore picks NumPy for a GAN on CPU when the run
+is short enough that the saved import outweighs a slower network (:data:`AUTO_NUMPY_MAX_EVENTS`, measured by
 ``benchmarks/startup.py``), and torch otherwise; flows always run on torch. Deciding that the device is the CPU
 does not import torch when the machine has no NVIDIA driver (:func:`cuda_possible`).
 """
@@ -23,12 +23,13 @@ if TYPE_CHECKING:
 __all__ = ["ENGINES", "AUTO_NUMPY_MAX_EVENTS", "EngineChoice", "cuda_possible", "choose_engine", "load_for_generation"]
 
 ENGINES = ("auto", "numpy", "torch")
-#: ``auto`` uses the NumPy engine for a GAN on CPU up to this many events. Measured crossover of whole
-#: ``nugan generate`` runs (benchmarks/startup.py, nuwro-C12, 2 cores shared with other jobs, two runs at load
-#: 1.3-2.7): 1.35e6 and 1.7e6 events with one thread (NumPy 0.60 s + N / 323k/s against torch 3.01 s + N / 768k/s;
-#: 0.71 s + N / 282k/s against 3.51 s + N / 519k/s), 1.56e6 and 2.4e6 with two. At the threshold the engine not
-#: taken would have been at most ~6% faster in these runs.
-AUTO_NUMPY_MAX_EVENTS = 1_500_000
+#: ``auto`` uses the NumPy engine for a GAN on CPU up to this many events. Whole ``nugan generate`` runs of
+#: nuwro-C12 (benchmarks/startup.py, 2 cores shared with other jobs, load 1.3-2.6), fitted as T0 + N / rate:
+#: with one thread NumPy 0.48 s + N / 541k/s against torch 2.01 s + N / 437k/s, and 0.73 s + N / 437k/s against
+#: 2.53 s + N / 366k/s (NumPy never slower); with two threads 0.71 s + N / 309k/s against 3.24 s + N / 424k/s
+#: (crossover 2.9e6 events) and 0.94 s + N / 365k/s against 3.30 s + N / 580k/s (2.3e6). The threshold sits below
+#: the two-thread crossovers.
+AUTO_NUMPY_MAX_EVENTS = 2_000_000
 #: Present on Linux whenever an NVIDIA driver is loaded (without it CUDA cannot be available).
 NVIDIA_DRIVER_FILE = Path("/proc/driver/nvidia/version")
 

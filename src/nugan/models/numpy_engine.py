@@ -1,8 +1,9 @@
 """The GAN generator's inference in NumPy (float32), without torch: the engine of short runs on CPU.
 
 ``import torch`` alone costs about 2 s; a GAN generator is three small dense blocks, which NumPy evaluates at
-about half the speed of the torch engine. A run of a few million events or fewer is therefore done sooner
-without torch (``nugan generate --engine auto``; the crossover is measured by ``benchmarks/startup.py``).
+about the speed of the torch engine with one thread (slower than torch's multi-threaded network). A run of up to a
+few million events is therefore done sooner without torch (``nugan generate --engine auto``; the crossover is
+measured by ``benchmarks/startup.py``).
 
 The network is the same function as :class:`nugan.models.networks.Generator` in eval mode, rewritten for speed:
 
