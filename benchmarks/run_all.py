@@ -171,6 +171,14 @@ REGISTRY: tuple[Entry, ...] = (
         timing=True,
     ),
     Entry(
+        "startup",
+        ("python", "benchmarks/startup.py", "--out", "{results}/startup.json"),
+        ("startup.json",),
+        4,
+        timing=True,
+        note="inspect row only when ../shared/fixtures holds the NuWro ROOT fixture",
+    ),
+    Entry(
         "delta_peak_numu-C12",
         (
             "python",

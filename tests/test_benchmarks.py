@@ -158,3 +158,18 @@ def test_tune_benchmark_without_nuwro_data_skips_the_argon_part(tmp_path: Path) 
         assert res[key]["heldout_ndf"] == 71 and res[key]["ndf"] == 71
     assert res["argon"] is None and "not found" in res["argon_skipped"] and res["command"].startswith("python")
     assert out.with_suffix(".md").exists() and (tmp_path / "tune_t2k_slices.png").exists()
+
+
+def test_startup_benchmark_times_commands_and_crossover(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from startup import crossover
+
+    c = crossover((0.5, 4.5), (2.5, 4.0), 1_000_010)  # numpy 250k/s, torch 666k/s: cross at 0.8e6 events
+    assert c["numpy"]["events_per_s"] == 250_000 and 790_000 < c["crossover_events"] < 810_000
+    assert crossover((0.5, 1.5), (2.5, 4.0), 1_000_010)["crossover_events"] is None  # NumPy never slower
+    out = tmp_path / "startup.json"
+    proc = _run("startup.py", "--commands-only", "--runs", "1", "--inspect-file", "absent.root", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert list(res["commands"]) == ["nugan --help", "nugan generate -m nuwro-C12 -n 10"]
+    assert all(r["ok"] and r["median_s"] > 0 for r in res["commands"].values()) and "provenance" in res

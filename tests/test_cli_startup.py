@@ -8,11 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, make_toy_events
 
 _PROBE = """\
 import json, sys
 from pathlib import Path
+
+import pytest
 import nugan.cli
 from nugan.commands.inspect_cmd import inspect
 inspect.__wrapped__(Path(sys.argv[1]))
@@ -67,3 +71,60 @@ def test_inspect_of_genie_root_does_not_import_torch(tmp_path: Path) -> None:
 
     _gst(tmp_path / "g.root")
     assert _modules_after_inspect(tmp_path / "g.root", {"torch", "matplotlib", "scipy"}) == []
+
+
+_CLI_PROBE = """\
+import json, sys
+from nugan.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+else:
+    code = 0
+print(json.dumps([code, sorted(m for m in sys.modules if m.split(".")[0] in {mods!r})]))
+"""
+
+
+def _cli_modules(args: list[str], mods: set[str], cwd: Path) -> tuple[int, list[str], str]:
+    """(exit code, top-level packages among ``mods`` imported, stderr) of ``nugan ARGS`` run in a subprocess."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    res = subprocess.run(
+        [sys.executable, "-c", _CLI_PROBE.format(mods=sorted(mods)), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    code, found = json.loads(res.stdout.splitlines()[-1])
+    return code, found, res.stderr
+
+
+def test_short_generate_of_a_gan_on_cpu_does_not_import_torch(tmp_path: Path) -> None:
+    args = ["generate", "-m", "nuwro-C12", "-n", "10", "-o", "x.parquet", "--device", "cpu", "--no-progress"]
+    code, found, err = _cli_modules(args, {"torch", "matplotlib", "scipy", "zuko"}, tmp_path)
+    assert (code, found) == (0, []), err
+    assert (tmp_path / "x.parquet").exists()
+
+
+def test_device_auto_without_nvidia_driver_does_not_import_torch(tmp_path: Path) -> None:
+    from nugan.generation.engines import NVIDIA_DRIVER_FILE
+
+    if not sys.platform.startswith("linux") or NVIDIA_DRIVER_FILE.exists():
+        pytest.skip("needs a Linux machine without an NVIDIA driver")
+    code, found, err = _cli_modules(
+        ["generate", "-m", "numu-C12", "-n", "5", "-o", "y.hepmc3", "--no-progress"], {"torch"}, tmp_path
+    )
+    assert (code, found) == (0, []), err
+
+
+def test_numpy_engine_for_a_flow_is_a_clean_error(tmp_path: Path) -> None:
+    args = ["generate", "-m", "nuwro-C12-flow", "-n", "10", "-o", "x.parquet", "--engine", "numpy"]
+    code, found, err = _cli_modules(args, {"torch"}, tmp_path)
+    assert code == 2 and "normalising flow" in err and "Traceback" not in err
+    assert found == []  # refused from the model description, before any network is built
+
+
+def test_inspect_of_nuwro_root_does_not_import_torch(nuwro_root_fixture: Path) -> None:
+    assert _modules_after_inspect(nuwro_root_fixture, {"torch", "matplotlib", "scipy", "zuko"}) == []

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from nugan.commands.common import console, err_console, user_errors
+
+if TYPE_CHECKING:
+    from nugan.generation.api import NuganModel
 
 __all__ = ["register", "generate"]
 
@@ -20,14 +24,26 @@ def generate(
         None, help="One energy E [GeV] (monoenergetic) or ELO:EHI for a flux; default: the model's energy range."
     ),
     flux: str = typer.Option("flat", help="flat, FILE.csv (edge,content or low,high,content) or FILE.root:HIST."),
-    seed: int = typer.Option(0, help="Random seed (>= 0); same seed and device give identical events."),
+    seed: int = typer.Option(
+        0,
+        help="Random seed (>= 0): the same seed, arguments, device, engine and kind of CPU give identical events "
+        "(docs/generation.md, Engines and reproducibility).",
+    ),
     xsec: Path = typer.Option(None, "--xsec", help="CSV with E_GeV,sigma_cm2 overriding the model's sigma(E)."),
     device: str = typer.Option("auto", help="auto (CUDA if available), cpu, cuda, cuda:N."),
+    engine: str = typer.Option(
+        "auto",
+        help="auto, numpy or torch. auto: NumPy for a GAN on CPU up to 2,000,000 events (no torch start-up), "
+        "torch otherwise; flows run on torch. On CPU both engines draw the same latents and agree to float32 "
+        "rounding (~2e-6).",
+    ),
     batch_size: int = typer.Option(None, "--batch-size", help="Events per network call (memory knob)."),
     allow_extrapolation: bool = typer.Option(
         False, "--allow-extrapolation", help="Allow energies outside the model's training range."
     ),
-    threads: int = typer.Option(0, help="CPU threads for the network (0: torch's default, all cores)."),
+    threads: int = typer.Option(
+        0, help="CPU threads for the network (0: OMP_NUM_THREADS if set, else all cores); events do not depend on it."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate CC-inclusive events: E_nu from flux x sigma(E), (E_mu, cos_theta) from the model."""
@@ -37,18 +53,15 @@ def generate(
     # idle OpenMP threads sleep instead of spinning: on a shared machine spinning makes
     # multi-threaded inference many times slower (must be set before torch is imported)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
 
     from nugan.commands.simulate_cmd import parse_energy
-    from nugan.generation.api import load_generator
+    from nugan.generation.engines import load_for_generation
     from nugan.generation.generate import generate_to_file, make_plan, output_format
 
     output_format(output)  # fail fast on a bad suffix, before loading anything
-    if threads < 0:
-        raise ValueError(f"--threads must be >= 0, got {threads}")
-    if threads:
-        torch.set_num_threads(threads)
-    m = load_generator(model, device=device)
+    loaded, choice = load_for_generation(model, engine=engine, device=device, n_events=events, threads=threads)
+    # generate.py annotates NuganModel but uses only the SamplingModel interface both engines' models have
+    m = cast("NuganModel", loaded)
     e = parse_energy(energy) if energy is not None else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -67,7 +80,8 @@ def generate(
     lo, hi = m.energy_range
     console.print(
         f"model {m.name or model}: {m.domain.get('target', '?')} "
-        f"{m.domain.get('interaction_model', '?')}, {lo:g}-{hi:g} GeV, device {m.device}",
+        f"{m.domain.get('interaction_model', '?')}, {lo:g}-{hi:g} GeV, device {m.device}, "
+        f"engine {m.engine} ({choice.reason})",
         highlight=False,
     )
     fatx = "unknown" if plan.fatx_cm2 is None else f"{plan.fatx_cm2 / 1e-38:.4f}e-38 cm^2/nucleon"

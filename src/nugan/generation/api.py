@@ -8,20 +8,16 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from nugan import __version__
 from nugan.constants import M_MU
-from nugan.events.table import EventTable, SampleMeta
-from nugan.generation.checks import PhysicalCheck, enforce_physical
+from nugan.events.table import EventTable
+from nugan.generation.model_base import SamplingModel
 from nugan.models.checkpoint import Bundle, FlowBundle, load_model
 from nugan.models.sampler import pick_device, sample_muon
-from nugan.physics.xsec import XsecCurve
 
 __all__ = ["NuganModel", "load_generator", "DEFAULT_BATCH"]
 
@@ -30,8 +26,11 @@ DEFAULT_BATCH = 262_144
 _D_BATCH = 65_536
 
 
-class NuganModel:
-    """A trained nugan model (GAN or flow) ready to sample CC-inclusive (E_mu, cos_theta) given E_nu.
+class NuganModel(SamplingModel):
+    """A trained nugan model (GAN or flow) ready to sample CC-inclusive (E_mu, cos_theta) given E_nu, on torch.
+
+    Description, metadata, energy checks and :meth:`sample` come from
+    :class:`~nugan.generation.model_base.SamplingModel` (shared with the NumPy engine's model).
 
     Args:
         bundle: networks, transform and JSON description (``load_model``).
@@ -42,9 +41,11 @@ class NuganModel:
         device: sampling device.
     """
 
+    engine = "torch"
+
     def __init__(self, bundle: Bundle, device: torch.device) -> None:
-        self.bundle = bundle
-        self.device = device
+        self.bundle: Bundle = bundle
+        self.device: torch.device = device
 
     # ---------------------------------------------------------------- description
     @classmethod
@@ -56,152 +57,19 @@ class NuganModel:
         dev = pick_device(device)
         return cls(load_model(spec, device=dev), dev)
 
-    @property
-    def arch(self) -> str:
-        """Model family: 'gan' or 'flow'."""
-        return self.bundle.arch
-
-    @property
-    def info(self) -> dict[str, Any]:
-        """The checkpoint's JSON description (domain, energy range, training summary, xsec...)."""
-        return self.bundle.info
-
-    @property
-    def domain(self) -> dict[str, Any]:
-        """The checkpoint's ``info["domain"]``: probe_pdg, target_Z, target_A, target, interaction_model."""
-        return dict(self.info.get("domain") or {})
-
-    @property
-    def name(self) -> str:
-        """Short name of the checkpoint (its directory name), '' for an in-memory model."""
-        path = self.info.get("path")
-        return Path(path).parent.name if path else ""
-
-    @property
-    def energy_range(self) -> tuple[float, float]:
-        """(E_min, E_max) [GeV] of the training range; E_nu outside it is extrapolation."""
-        return self.bundle.energy_range
-
-    @property
-    def xsec(self) -> XsecCurve | None:
-        """The total cross section stored with the model (``info["xsec"]``), or None."""
-        d = self.info.get("xsec")
-        return None if d is None else XsecCurve.from_dict(d)
-
-    def meta(
-        self,
-        seed: int | None,
-        energy_range: tuple[float, float] | None = None,
-        xsec_cm2: float | None = None,
-        extra: dict[str, str] | None = None,
-    ) -> SampleMeta:
-        """Metadata of a sample drawn from this model (probe, target, model from its domain)."""
-        d = self.domain
-        base = SampleMeta()
-        return SampleMeta(
-            probe_pdg=int(d.get("probe_pdg", base.probe_pdg)),
-            target_Z=int(d.get("target_Z", base.target_Z)),
-            target_A=int(d.get("target_A", base.target_A)),
-            model=str(d.get("interaction_model", base.model)),
-            source="nugan",
-            seed=seed,
-            generator_version=f"nugan {__version__}" + (f" (model {self.name})" if self.name else ""),
-            energy_range=energy_range,
-            xsec_cm2=xsec_cm2,
-            extra={
-                "nugan_model": self.name,
-                "nugan_model_data_fingerprint": str(self.info.get("data_fingerprint", "")),
-                **(extra or {}),
-            },
-        )
-
-    # -------------------------------------------------------------------- sampling
-    def check_energies(self, E_nu: np.ndarray, allow_extrapolation: bool = False) -> np.ndarray:
-        """``E_nu`` as a float64 1-D array after range checks.
-
-        Raises:
-            ValueError: non-finite energies, energies at or below the muon mass, or energies outside
-                the model's range unless ``allow_extrapolation`` (then a warning is issued).
-        """
-        E = np.asarray(E_nu, dtype=np.float64).reshape(-1)
-        if len(E) == 0:
-            return E
-        if not np.all(np.isfinite(E)):
-            raise ValueError(f"{int((~np.isfinite(E)).sum())} neutrino energies are NaN or infinite")
-        if E.min() <= M_MU:
-            raise ValueError(
-                f"neutrino energies must exceed the muon mass {M_MU} GeV for CC nu_mu "
-                f"scattering; got min {E.min():.6g} GeV"
-            )
-        inside = self.bundle.transform.in_range(E)
-        if not inside.all():
-            lo, hi = self.energy_range
-            msg = (
-                f"{int((~inside).sum()):,} of {len(E):,} neutrino energies (min {E.min():.4g}, "
-                f"max {E.max():.4g} GeV) lie outside the model's range [{lo:.4g}, {hi:.4g}] GeV"
-            )
-            if not allow_extrapolation:
-                raise ValueError(msg + "; pass allow_extrapolation=True (--allow-extrapolation) to sample there anyway")
-            warnings.warn(msg + ": extrapolating, results there are not validated", stacklevel=3)
-        return E
-
-    def sample_checked(
-        self,
-        E_nu: np.ndarray,
-        seed: int,
-        allow_extrapolation: bool = False,
-        *,
-        batch_size: int | None = None,
-        offset: int = 0,
-        meta: SampleMeta | None = None,
-    ) -> tuple[EventTable, PhysicalCheck]:
-        """:meth:`sample` plus the explicit physical-range check of its events.
-
-        Rows the check rejects (non-finite values) are dropped from the table; repaired rows are
-        clipped into the physical range. ``offset`` places the events in a longer stream (see
-        :func:`~nugan.models.sampler.sample_muon`); ``meta`` replaces the default metadata.
-        """
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        E = self.check_energies(E_nu, allow_extrapolation)
-        E_mu, cos = sample_muon(
+    def sample_muon(
+        self, E: np.ndarray, seed: int, batch_size: int | None, offset: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(E_mu, cos_theta) for the checked energies ``E`` with torch (:func:`~nugan.models.sampler.sample_muon`)."""
+        return sample_muon(
             self.bundle.generator,
             self.bundle.transform,
             E,
-            int(seed),
+            seed,
             batch_size=batch_size or DEFAULT_BATCH,
             device=self.device,
             offset=offset,
         )
-        check = enforce_physical(E, E_mu, cos)
-        if meta is None:
-            er = (float(E.min()), float(E.max())) if len(E) else None
-            meta = self.meta(int(seed), er)
-        k = check.keep
-        table = EventTable(E[k], check.E_mu[k], check.cos_theta[k], meta=meta)
-        return table, check
-
-    def sample(
-        self, E_nu: np.ndarray, seed: int, allow_extrapolation: bool = False, *, batch_size: int | None = None
-    ) -> EventTable:
-        """One event (E_mu [GeV], cos_theta) per neutrino energy in ``E_nu`` [GeV].
-
-        Args:
-            E_nu: neutrino energies [GeV] inside :attr:`energy_range`.
-            seed: non-negative seed; same seed, energies and device give identical events.
-            allow_extrapolation: sample energies outside the training range (with a warning)
-                instead of raising ValueError.
-            batch_size: events per network call (memory knob; default :data:`DEFAULT_BATCH`).
-
-        Returns:
-            EventTable with metadata source 'nugan', the model's probe/target/interaction model,
-            the seed and the package version. Events are physical by construction; if the
-            explicit check ever has to repair or drop rows, a warning gives the counts.
-        """
-        table, check = self.sample_checked(E_nu, seed, allow_extrapolation, batch_size=batch_size)
-        if check.n_repaired or check.n_rejected:
-            warnings.warn(f"model {self.name or '(in memory)'}: {check.summary()}", stacklevel=2)
-        return table
 
     def log_prob(self, table: EventTable, allow_extrapolation: bool = False) -> np.ndarray:
         """log p(E_mu, cos_theta | E_nu) of each event of ``table`` [nats; density per GeV per unit cos_theta].
@@ -254,14 +122,6 @@ class NuganModel:
         finally:
             disc.train(was_training)
         return out
-
-    def __repr__(self) -> str:
-        lo, hi = self.energy_range
-        d = self.domain
-        return (
-            f"NuganModel({self.arch} {self.name or 'in memory'}: {d.get('target', '?')} "
-            f"{d.get('interaction_model', '?')}, {lo:g}-{hi:g} GeV, device {self.device})"
-        )
 
 
 def load_generator(path: str | Path, device: str | torch.device | None = None) -> NuganModel:

@@ -13,19 +13,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from nugan import __version__
 from nugan.atomic import atomic_path, atomic_write_text
 from nugan.models.config import GANConfig
+from nugan.models.description import (
+    FLOW_FORMAT,
+    FORMAT,
+    SHIPPED_DIR,
+    check_tensor_shapes,
+    finite_error,
+    read_description,
+    read_tensors,
+    resolve_model_path,
+    shipped_models,
+    weights_sha256,
+)
 from nugan.models.flow import ConditionalFlow, FlowConfig, FlowSampler
 from nugan.models.networks import Discriminator, Generator
 from nugan.models.transforms import VariableTransform
@@ -43,11 +53,8 @@ __all__ = [
     "shipped_models",
     "weights_sha256",
     "check_finite",
+    "SHIPPED_DIR",
 ]
-
-FORMAT = "nugan-cgan-1"
-FLOW_FORMAT = "nugan-flow-1"
-SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "models"
 
 
 def data_fingerprint(*arrays: np.ndarray) -> str:
@@ -58,23 +65,9 @@ def data_fingerprint(*arrays: np.ndarray) -> str:
     return f"{h.hexdigest()[:16]}:{len(arrays[0]) if arrays else 0}"
 
 
-def weights_sha256(path: str | Path) -> str:
-    """sha256 (hex) of a weights file's bytes, recorded in model.json as ``weights_sha256``."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def check_finite(tensors: dict[str, torch.Tensor], where: str) -> None:
     """Raise ValueError naming the first tensors with NaN or infinite entries."""
-    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad:
-        raise ValueError(
-            f"{where}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[:3]}); "
-            "the model diverged or the file is damaged"
-        )
+    finite_error([k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())], where)
 
 
 class _BundleDescription:
@@ -169,69 +162,13 @@ def save_model(bundle: Bundle, directory: str | Path, name: str = "model") -> Pa
     return js
 
 
-def shipped_models() -> dict[str, Path]:
-    """Names of the models shipped with the package -> their JSON path."""
-    if not SHIPPED_DIR.exists():
-        return {}
-    return {p.parent.name: p for p in sorted(SHIPPED_DIR.glob("*/model.json"))}
-
-
-def resolve_model_path(spec: str | os.PathLike[str]) -> Path:
-    """JSON path of a model given as a shipped name, a run directory, or a .json/.safetensors file."""
-    shipped = shipped_models()
-    if str(spec) in shipped:
-        return shipped[str(spec)]
-    p = Path(spec)
-    if p.is_dir():
-        p = p / "model.json"
-    elif p.suffix == ".safetensors":
-        p = p.with_suffix(".json")
-    if not p.exists():
-        names = ", ".join(shipped) or "none"
-        raise FileNotFoundError(f"{spec}: no nugan model there (shipped models: {names})")
-    return p
-
-
 def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
     """Load a model of either family; clear errors for a corrupt file or a checkpoint of another architecture."""
-    js = resolve_model_path(spec)
-    try:
-        info = json.loads(js.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{js}: not a nugan model description (not valid JSON text: {err})") from err
-    fmt = info.get("format") if isinstance(info, dict) else type(info).__name__
-    if fmt not in (FORMAT, FLOW_FORMAT):
-        raise ValueError(
-            f"{js}: not a nugan model checkpoint (format {fmt!r}, expected {FORMAT!r} for a GAN "
-            f"or {FLOW_FORMAT!r} for a flow)"
-        )
-    section = "gan" if fmt == FORMAT else "flow"
-    missing = [k for k in (section, "transform") if not isinstance(info.get(k), dict)]
-    if missing:
-        raise ValueError(
-            f"{js}: the model description lacks the {' and '.join(map(repr, missing))} table(s) "
-            "(architecture / variable transform); it was not written by nugan or was edited"
-        )
-    try:
-        cfg: GANConfig | FlowConfig = (
-            GANConfig.from_dict(info["gan"]) if fmt == FORMAT else FlowConfig.from_dict(info["flow"])
-        )
-        transform = VariableTransform.from_dict(info["transform"])
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"{js}: {err}") from None
-    st = js.with_suffix(".safetensors")
-    if not st.exists():
-        raise FileNotFoundError(f"{st}: weights file missing next to {js.name}")
-    expected_hash = info.get("weights_sha256")
-    if expected_hash is not None and weights_sha256(st) != expected_hash:
-        raise ValueError(
-            f"{st}: the weights do not match the sha256 recorded in {js.name} (the file is corrupted "
-            "or was replaced); restore it or train the model again"
-        )
-    try:
-        tensors = load_file(str(st))
-    except (SafetensorError, OSError) as err:
-        raise ValueError(f"{st}: corrupt or unreadable weights ({err})") from err
+    desc = read_description(spec)
+    js, info = desc.js, desc.info
+    cfg, transform = desc.architecture()
+    st = desc.checked_weights()
+    tensors = read_tensors(st, load_file)
     check_finite(tensors, str(st))
     info["path"] = str(js)
     if isinstance(cfg, FlowConfig):
@@ -249,15 +186,5 @@ def load_model(spec: str | Path, device: str | torch.device = "cpu") -> Bundle:
 
 def _load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, st: Path, js: Path) -> None:
     """Load the ``prefix``-ed tensors into ``net``; a clear error when they do not fit its architecture."""
-    sd = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-    expected = net.state_dict()
-    missing = sorted(set(expected) - set(sd))
-    extra = sorted(set(sd) - set(expected))
-    wrong = [k for k in expected if k in sd and sd[k].shape != expected[k].shape]
-    if missing or extra or wrong:
-        raise ValueError(
-            f"{st}: weights do not fit the architecture in {js.name} ({prefix[:-1]}: "
-            f"{len(missing)} missing, {len(extra)} unexpected, {len(wrong)} wrong-shape tensors, "
-            f"e.g. {(missing + extra + wrong)[:3]}); the checkpoint is for another architecture"
-        )
-    net.load_state_dict(sd)
+    expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    net.load_state_dict(check_tensor_shapes(tensors, expected, prefix, st, js))

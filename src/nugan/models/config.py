@@ -6,10 +6,21 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GANConfig", "check_field_types", "check_known_fields", "MAX_WIDTH", "MAX_BLOCKS", "MAX_LATENT"]
+__all__ = [
+    "GANConfig",
+    "check_field_types",
+    "check_known_fields",
+    "MAX_WIDTH",
+    "MAX_BLOCKS",
+    "MAX_LATENT",
+    "DISC_FEATURES",
+]
 
 #: Upper bounds of the architecture (far above any useful model; a typo such as 1e9 must not allocate GBs).
 MAX_WIDTH, MAX_BLOCKS, MAX_LATENT = 8192, 64, 4096
+#: Physics features a discriminator may see (computed in :mod:`nugan.models.features`; named here so that the
+#: configuration is checked without importing torch).
+DISC_FEATURES = ("W2", "Q2")
 
 _CHECKS = {
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -89,8 +100,6 @@ class GANConfig:
     latent_categories: int = 0
 
     def __post_init__(self) -> None:
-        from nugan.models.features import DISC_FEATURES
-
         check_field_types(self, "gan config")
         for name, cap in (
             ("latent_dim", MAX_LATENT),

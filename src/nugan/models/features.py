@@ -20,11 +20,10 @@ import torch
 from torch import nn
 
 from nugan.constants import M_MU, M_NUCLEON
+from nugan.models.config import DISC_FEATURES
 from nugan.models.transforms import VariableTransform
 
 __all__ = ["DISC_FEATURES", "MuonFeatures"]
-
-DISC_FEATURES = ("W2", "Q2")
 
 
 class MuonFeatures(nn.Module):

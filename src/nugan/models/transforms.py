@@ -12,12 +12,14 @@ The inverse maps through sigmoid and tanh, so every generated event satisfies m_
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from nugan.constants import M_MU
+
+if TYPE_CHECKING:  # torch is imported only by the torch decode: the NumPy engine loads this module without it
+    import torch
 
 __all__ = ["VariableTransform"]
 
@@ -128,7 +130,10 @@ class VariableTransform:
         )
 
     def decode_muon_torch(self, E_nu: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Network output (N, 2) -> (E_mu, cos_theta), physical by construction (float64 math)."""
+        """Network output (N, 2) -> (E_mu, cos_theta), physical by construction (float64 math; the same
+        formula as :meth:`decode_muon`)."""
+        import torch
+
         u = u.double()
         mean = torch.tensor(self.mean, dtype=torch.float64, device=u.device)
         std = torch.tensor(self.std, dtype=torch.float64, device=u.device)
@@ -141,9 +146,15 @@ class VariableTransform:
         return E_mu, cos
 
     def decode_muon(self, E_nu: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """NumPy version of :meth:`decode_muon_torch`."""
-        E_mu, cos = self.decode_muon_torch(torch.as_tensor(E_nu), torch.as_tensor(u))
-        return E_mu.numpy(), cos.numpy()
+        """NumPy version of :meth:`decode_muon_torch` (float64; agrees with it to the last bits of
+        ``exp``/``tanh``)."""
+        raw = np.asarray(u, dtype=np.float64) * np.asarray(self.std) + np.asarray(self.mean)
+        with np.errstate(over="ignore"):  # exp(-x) -> inf for x << 0 gives f = 0, as sigmoid does
+            f = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+        cos = np.tanh(raw[:, 1])
+        E_nu = np.asarray(E_nu, dtype=np.float64)
+        E_mu = np.minimum(M_MU + f * (E_nu - M_MU), E_nu)
+        return E_mu, cos
 
 
 def _pair(values: Any) -> tuple[float, float]:
