@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 import typer
 
 from nugan.commands.common import console, err_console, user_errors
-
-if TYPE_CHECKING:
-    from nugan.generation.api import NuganModel
 
 __all__ = ["register", "generate"]
 
@@ -60,8 +56,7 @@ def generate(
 
     output_format(output)  # fail fast on a bad suffix, before loading anything
     loaded, choice = load_for_generation(model, engine=engine, device=device, n_events=events, threads=threads)
-    # generate.py annotates NuganModel but uses only the SamplingModel interface both engines' models have
-    m = cast("NuganModel", loaded)
+    m = loaded
     e = parse_energy(energy) if energy is not None else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -19,19 +19,17 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from nugan.constants import M_MU
 from nugan.events.table import EventTable, SampleMeta
 from nugan.generation.checks import PhysicalCheck
+from nugan.generation.model_base import SamplingModel
 from nugan.models.latents import LATENT_BLOCK
 from nugan.physics.flux import Flux, make_flux, read_flux_csv, read_flux_root
 from nugan.physics.xsec import XsecCurve, load_user_xsec
-
-if TYPE_CHECKING:  # the torch-free engine's model has the same interface; torch is imported only when used
-    from nugan.generation.api import NuganModel
 
 __all__ = [
     "GEN_CHUNK",
@@ -114,7 +112,7 @@ class GenerationResult:
         return self.n_written / self.seconds if self.seconds > 0 else float("inf")
 
 
-def resolve_xsec(model: NuganModel, xsec_file: str | os.PathLike[str] | None) -> XsecCurve | None:
+def resolve_xsec(model: SamplingModel, xsec_file: str | os.PathLike[str] | None) -> XsecCurve | None:
     """sigma(E): the user's file if given, else the one stored in the checkpoint, else None."""
     if xsec_file is not None:
         return XsecCurve.from_dict(load_user_xsec(xsec_file))
@@ -151,7 +149,7 @@ def _energy_bounds(energy: float | tuple[float, float]) -> tuple[float, float]:
 
 
 def make_plan(
-    model: NuganModel,
+    model: SamplingModel,
     n_events: int,
     seed: int,
     *,
@@ -216,7 +214,7 @@ def make_plan(
     )
 
 
-def _check_model_range(model: NuganModel, lo: float, hi: float, allow_extrapolation: bool) -> None:
+def _check_model_range(model: SamplingModel, lo: float, hi: float, allow_extrapolation: bool) -> None:
     """Raise (or warn when extrapolating) if the beam [lo, hi] GeV leaves the model's range (checked first: the
     model's range is what the user must fit; the muon-mass threshold matters only when extrapolating)."""
     if model.bundle.transform.in_range(np.array([lo, hi])).all():
@@ -257,17 +255,22 @@ def chunk_energies(plan: GenerationPlan, k: int) -> np.ndarray:
     return plan.flux.sample(n, np.random.Generator(np.random.PCG64(ss)), plan.xsec.total)
 
 
-def sample_meta(model: NuganModel, plan: GenerationPlan) -> SampleMeta:
+def sample_meta(model: SamplingModel, plan: GenerationPlan) -> SampleMeta:
     """Metadata of the generated sample (FATX, flux and sigma source recorded)."""
     return model.meta(
         plan.seed,
         plan.flux.energy_range,
         plan.fatx_cm2,
-        extra={"flux": plan.flux.label, "xsec_source": plan.xsec_source, "device": str(model.device)},
+        extra={
+            "flux": plan.flux.label,
+            "xsec_source": plan.xsec_source,
+            "device": str(model.device),
+            "engine": model.engine,
+        },
     )
 
 
-def iter_generate(model: NuganModel, plan: GenerationPlan) -> Iterator[tuple[EventTable, PhysicalCheck]]:
+def iter_generate(model: SamplingModel, plan: GenerationPlan) -> Iterator[tuple[EventTable, PhysicalCheck]]:
     """Yield (chunk, its physical-range check) for the whole plan, in order."""
     meta = sample_meta(model, plan)
     for k in range(plan.n_chunks):
@@ -308,7 +311,7 @@ def _writer(path: Path, fmt: str, meta: SampleMeta, plan: GenerationPlan) -> Any
 
 
 def generate_to_file(
-    model: NuganModel, plan: GenerationPlan, path: str | os.PathLike[str], progress: bool = True
+    model: SamplingModel, plan: GenerationPlan, path: str | os.PathLike[str], progress: bool = True
 ) -> GenerationResult:
     """Stream the plan's events to ``path`` (.parquet or .hepmc3); the file appears atomically.
 
