@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -91,7 +91,6 @@ _ME_GEV = 0.51099895e-3
 _MEV = 1e-3
 _ENDING = b"HepMC::Asciiv3-END_EVENT_LISTING"
 _HEPMC2_LISTING = b"HepMC::IO_GenEvent"  # HepMC2 (IO_GenEvent) listing lines; HepMC3 writes Asciiv3
-_LAB_POS = [0.0, 0.0, 0.0]  # no macroscopic geometry (E.R.5)
 
 
 def nuclear_mass(Z: int, A: int) -> float:
@@ -167,24 +166,255 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
     return ri
 
 
+# ----------------------------------------------------------------------------------- event text
+# HepMC3 Asciiv3 event lines formatted from NumPy arrays, byte for byte as HepMC3's WriterAscii writes them
+# (pyhepmc 2.16 / HepMC3 3.2): momenta and masses as printf "%.16e", weights "%.22e". Each variable field is a
+# (rows, width) uint8 matrix, right-aligned and NUL-padded, with each row's text width; events whose fields all
+# have the same widths share one layout and are joined as one matrix, then put back in event order.
+_LE32 = np.dtype("<u4")
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp splitting of a float64 into two 26-bit halves
+_POW10 = np.array([10.0**s for s in range(23)])  # exact in float64 up to 10**22
+_KMIN, _KMAX = -6, 16  # decimal exponents formatted in NumPy; others (and inf, nan) by Python's "%.16e"
+
+
+def _words(texts: Any) -> np.ndarray:
+    """4-byte ASCII texts as little-endian uint32 words."""
+    return np.frombuffer("".join(texts).encode("ascii"), dtype=_LE32)
+
+
+_DIGITS4 = _words(f"{i:04d}" for i in range(10000))
+_LEAD = _words("\0" + ("-" if neg else "\0") + str(d) + "." for neg in (0, 1) for d in range(10))
+_EXPONENT = _words(f"e{k:+03d}" for k in range(_KMIN, _KMAX + 1))
+
+
+class _Field(NamedTuple):
+    """Right-aligned, NUL-padded text of one value per row, and each row's text width."""
+
+    text: np.ndarray
+    width: np.ndarray
+
+
+def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a * b`` as ``p + err`` exactly (Dekker), with ``p`` the rounded product."""
+    p = a * b
+    c = _SPLIT * a
+    ah = c - (c - a)
+    al = a - ah
+    c = _SPLIT * b
+    bh = c - (c - b)
+    bl = b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _python_field(text: _Field, rows: np.ndarray, strings: list[str]) -> None:
+    """Overwrite ``rows`` of ``text`` with the given strings."""
+    size = text.text.shape[1]
+    for i, s in zip(rows.tolist(), strings, strict=True):
+        b = s.encode("ascii")
+        text.text[i] = 0
+        text.text[i, size - len(b) :] = np.frombuffer(b, dtype=np.uint8)
+        text.width[i] = len(b)
+
+
+def _format_e16(x: np.ndarray) -> _Field:
+    """``"%.16e" % v`` for each float64 (17 significant digits, correctly rounded, as C printf writes them).
+
+    For |v| in [1e-6, 1e17) and 0 the 17 digits are ``round(|v| * 10**(16 - k))`` with ``k`` the decimal
+    exponent, computed exactly as a two-term product (10**s is exact for s <= 22); other values go through Python.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    fast = ((a >= 1e-6) & (a < 1e17)) | (a == 0)
+    a = np.where(fast, a, 0.0)
+    k = np.clip(np.floor(np.log10(np.where(a > 0, a, 1.0))).astype(np.int64), _KMIN, _KMAX)
+    p, err = _two_product(a, _POW10[16 - k])
+    for _ in range(3):  # log10 may be one off: move k until 1e16 <= |v| * 10**(16 - k) < 1e17 exactly
+        low = (p < 1e16) | ((p == 1e16) & (err < 0))
+        high = (p > 1e17) | ((p == 1e17) & (err >= 0))
+        move = (low | high) & (a > 0)
+        if not move.any():
+            break
+        k = k - low + high
+        fast &= ~(move & ((k < _KMIN) | (k > _KMAX)))
+        k = np.clip(k, _KMIN, _KMAX)
+        p[move], err[move] = _two_product(a[move], _POW10[16 - k[move]])
+    d = p.astype(np.int64) + np.rint(err).astype(np.int64)  # p is even (its ulp >= 2): ties go to even
+    carry = d >= 10**17  # rounded up to 10**17: 1.0000000000000000e(k+1)
+    d[carry] = 10**16
+    k = np.clip(k + carry, _KMIN, _KMAX)
+    neg = np.signbit(x).astype(np.int64)
+    lead = d // 10**16
+    r = d - lead * 10**16
+    g0 = r // 10**12
+    r -= g0 * 10**12
+    g1 = r // 10**8
+    r -= g1 * 10**8
+    g2 = r // 10**4
+    g3 = r - g2 * 10**4
+    words = np.stack(
+        [_LEAD[neg * 10 + lead], _DIGITS4[g0], _DIGITS4[g1], _DIGITS4[g2], _DIGITS4[g3], _EXPONENT[k - _KMIN]], axis=1
+    )
+    field = _Field(words.view(np.uint8), 22 + neg)
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        _python_field(field, slow, [f"{v:.16e}" for v in x[slow].tolist()])
+    return field
+
+
+def _negated(field: _Field, x: np.ndarray) -> _Field:
+    """The text of ``-x`` from that of ``x`` (the digits are the same)."""
+    text = field.text.copy()
+    text[:, 1] ^= ord("-")  # the sign byte: NUL <-> "-"
+    out = _Field(text, field.width + np.where(np.signbit(x), -1, 1))
+    slow = np.flatnonzero(text[:, 3] != ord("."))  # Python-formatted rows of another layout (3-digit exponent, nan)
+    if len(slow):
+        _python_field(out, slow, [f"{-v:.16e}" for v in x[slow].tolist()])
+    return out
+
+
+def _format_int(x: np.ndarray) -> _Field:
+    """Decimal text of non-negative integers below 10**16 (others through Python)."""
+    x = np.asarray(x, dtype=np.int64)
+    fast = (x >= 0) & (x < 10**16)
+    v = np.where(fast, x, 0)
+    groups = [v // 10**12, (v // 10**8) % 10**4, (v // 10**4) % 10**4, v % 10**4]
+    text = np.stack([_DIGITS4[g] for g in groups], axis=1).view(np.uint8)
+    ndigits = np.ones(len(v), dtype=np.int64)
+    for e in range(1, 16):
+        ndigits += v >= 10**e
+    text[np.arange(16)[None, :] < 16 - ndigits[:, None]] = 0
+    field = _Field(text, ndigits)
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        _python_field(field, slow, [str(v) for v in x[slow].tolist()])
+    return field
+
+
+def _format_unique(x: np.ndarray, spec: str) -> _Field:
+    """``format(v, spec)`` for each value, formatted once per distinct value by Python."""
+    values, inverse = np.unique(x, return_inverse=True)
+    strings = [format(v, spec) for v in values.tolist()]
+    size = max(len(s) for s in strings)
+    table = _Field(np.zeros((len(values), size), dtype=np.uint8), np.zeros(len(values), dtype=np.int64))
+    _python_field(table, np.arange(len(values)), strings)
+    return _Field(table.text[inverse], table.width[inverse])
+
+
+def _items(buf: np.ndarray, offset: int, count: int, stride: int, size: int) -> np.ndarray:
+    """``count`` items of ``size`` bytes at ``offset + i * stride`` in the uint8 array ``buf``, as a void array
+    (an assignment between two such views copies each item whole)."""
+    return np.ndarray((count,), dtype=np.dtype((np.void, size)), buffer=buf, offset=offset, strides=(stride,))
+
+
+def _join(parts: list[bytes | _Field], n: int) -> memoryview:
+    """The text of ``n`` records, each the concatenation of ``parts`` (constant bytes, or one field per record).
+
+    The parts are first laid side by side, padding included, in a matrix with a row per record, sorted by the
+    records' field widths. Records with the same widths share a layout: each such group is copied, a run of
+    text bytes at a time, into one buffer, and an Arrow ``take`` on its rows puts the records back in order.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if n == 0:
+        return memoryview(b"")
+    fields = [p for p in parts if isinstance(p, _Field)]
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for f in fields:
+        lo, hi = int(f.width.min()), int(f.width.max())
+        if hi > lo:
+            key += (f.width - lo) * span
+            span *= hi - lo + 1
+    if span >= 2**62:  # too many layouts to number them so: one per distinct row of widths
+        key = np.unique(np.stack([f.width for f in fields], axis=1), axis=0, return_inverse=True)[1].ravel()
+    order = np.argsort(key, kind="stable")
+    sizes = [p.text.shape[1] if isinstance(p, _Field) else len(p) for p in parts]
+    columns = np.cumsum([0, *sizes])
+    total = int(columns[-1])
+    padded = np.empty(n * total, dtype=np.uint8)
+    for p, col, size in zip(parts, columns.tolist(), sizes, strict=False):
+        dst = _items(padded, col, n, total, size)
+        if isinstance(p, _Field):
+            dst[...] = np.ascontiguousarray(p.text).view(dst.dtype).ravel()[order]
+        else:
+            dst[...] = np.frombuffer(p, dtype=dst.dtype)[0]
+    widths = np.stack([p.width[order] if isinstance(p, _Field) else np.full(n, len(p)) for p in parts], axis=1)
+    lengths = widths.sum(axis=1)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = np.empty(int(offsets[-1]), dtype=np.uint8)
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), n], strict=True):
+        keep = np.zeros(total + 2, dtype=np.int8)  # 1 where the group's rows hold text
+        for col, size, width in zip(columns.tolist(), sizes, widths[a].tolist(), strict=False):
+            keep[1 + col + size - width : 1 + col + size] = 1
+        edges = np.flatnonzero(np.diff(keep))
+        row, col = int(lengths[a]), 0
+        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            src = _items(padded, a * total + start, b - a, total, stop - start)
+            _items(data, int(offsets[a]) + col, b - a, row, stop - start)[...] = src
+            col += stop - start
+    if len(bounds) == 0:
+        return memoryview(data.data)
+    rows = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
+    joined = pc.take(rows, pa.array(inverse))
+    _, joined_offsets, joined_data = joined.buffers()
+    first, last = np.frombuffer(joined_offsets, dtype=np.int64)[[0, n]]
+    return memoryview(joined_data)[first:last]
+
+
+_BLOCK = 32768  # events formatted at once (bounds the memory of the text matrices)
+_FOOTER = _ENDING + b"\n\n"
+_EVENT_ATTRIBUTES = (  # HepMC3 writes event attributes sorted by name; lab_pos: E.R.5, LabPos: its draft name
+    b"\nA 0 LabPos 0.000000 0.000000 0.000000\nA 0 lab_pos 0.000000 0.000000 0.000000\nA 0 signal_process_id "
+)
+#: E.C.1 process ID of each channel code (index -1 / len(CHANNELS): unknown).
+_PROCESS_IDS = np.array([CHANNEL_PROCESS_ID.get(c, 700) for c in CHANNELS] + [UNKNOWN_PROCESS_ID], dtype=np.int64)
+
+
+def _header(ri: Any) -> bytes:
+    """The file head pyhepmc's ``WriterAscii`` writes for run info ``ri`` (version, listing start, W, T, A lines)."""
+    import tempfile
+
+    import pyhepmc as hp
+
+    with tempfile.TemporaryDirectory(prefix="nugan-hepmc-") as d:
+        path = Path(d) / "head.hepmc3"
+        writer = hp.io.WriterAscii(str(path), ri)
+        writer.close()
+        text = path.read_bytes()
+    if not text.endswith(_FOOTER):
+        raise RuntimeError(f"pyhepmc wrote an unexpected run-info block ending {text[-60:]!r}")
+    return text[: -len(_FOOTER)]
+
+
+def _mass(px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The mass HepMC3 writes for a particle without a set mass: FourVector::m(), with its sign convention."""
+    m2 = e * e - ((px * px + py * py) + pz * pz)
+    return np.where(m2 > 0.0, np.sqrt(np.abs(m2)), -np.sqrt(np.abs(m2)))
+
+
 class NuHepMCWriter(AtomicStreamWriter[EventTable]):
     """Streaming NuHepMC writer: ``write`` chunks of events; the file appears on ``close``.
 
     Args:
-        path: output file (``.hepmc3``); written as ``path.tmp`` then renamed.
+        path: output file (``.hepmc3``); written as ``path.<pid>.tmp`` then renamed.
         meta: the sample's metadata (probe, target, provenance).
         xsec_cm2: flux-averaged total cross section per nucleon [cm^2] of the events written;
             default ``meta.xsec_cm2``. The file declares it (G.C.2), so it must be known.
         seed: seed of the muon azimuth generator.
 
-    Use as a context manager; on an exception the temporary file is removed.
+    The run info (header) is written by pyhepmc's ``WriterAscii``; the events are formatted from the
+    chunk's arrays as HepMC3 Asciiv3 text, the same bytes ``WriterAscii`` writes for them. Use as a
+    context manager; on an exception the temporary file is removed.
     """
 
     def __init__(
         self, path: str | os.PathLike[str], meta: SampleMeta, *, xsec_cm2: float | None = None, seed: int = 0
     ) -> None:
-        import pyhepmc as hp
-
         self.path = check_output(path, "nuhepmc")
         xs = meta.xsec_cm2 if xsec_cm2 is None else float(xsec_cm2)
         if xs is None:
@@ -197,15 +427,23 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             raise ValueError(f"{self.path}: cross section must be finite and > 0, got {xs!r} cm^2")
         self.meta = meta.replace(xsec_cm2=xs)
         self._rng = np.random.Generator(np.random.PCG64(seed))
-        self._ri = _run_info(meta, xs, seed)
+        header = _header(_run_info(meta, xs, seed))
         self._m_target = nuclear_mass(meta.target_Z, meta.target_A)
-        self._pdg_target = nucleus_pdg(meta.target_Z, meta.target_A)
         self._pdg_mu = 13 if meta.probe_pdg > 0 else -13
+        m = self._m_target
+        target_mass = _mass(np.zeros(1), np.zeros(1), np.zeros(1), np.array([m]))[0]
+        zero = f"{0.0:.16e}"
+        self._beam = f"\nP 1 0 {meta.probe_pdg} {zero} {zero} ".encode()
+        self._target = (
+            f" {zero} 4\nP 2 0 {nucleus_pdg(meta.target_Z, meta.target_A)} {zero} {zero} {zero} "
+            f"{m:.16e} {target_mass:.16e} 20\nV -1 1 [1,2]\nP 3 -1 {self._pdg_mu} "
+        ).encode()
         super().__init__(self.path)
         try:
-            self._writer = hp.io.WriterAscii(str(self._tmp), self._ri)
+            self._writer = open(self._tmp, "wb")  # noqa: SIM115 (closed by close or abort)
+            self._writer.write(header)
         except BaseException:
-            self._release()
+            self.abort()
             raise
 
     def _check(self, table: EventTable) -> None:
@@ -218,37 +456,70 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
 
     def write(self, table: EventTable) -> None:
         """Append the events of ``table`` (GeV)."""
-        import pyhepmc as hp
-
         self._check(table)
         n = len(table)
         phi = self._rng.uniform(0.0, 2.0 * np.pi, size=n)
-        p = np.sqrt(np.clip(table.E_mu**2 - M_MU**2, 0.0, None))
+        for start in range(0, n, _BLOCK):
+            stop = min(start + _BLOCK, n)
+            self._writer.write(self._events(table[start:stop], phi[start:stop], self.n_written + start))
+        self.n_written += n
+
+    def _events(self, table: EventTable, phi: np.ndarray, first: int) -> memoryview:
+        """The HepMC3 text of the events of ``table``, numbered from ``first``."""
+        n = len(table)
+        e_nu, e_mu = np.asarray(table.E_nu, dtype=np.float64), np.asarray(table.E_mu, dtype=np.float64)
+        p = np.sqrt(np.clip(e_mu**2 - M_MU**2, 0.0, None))
         sin = np.sqrt(np.clip(1.0 - table.cos_theta**2, 0.0, None))
-        mu = np.stack([p * sin * np.cos(phi), p * sin * np.sin(phi), p * table.cos_theta, table.E_mu], axis=1)
+        px, py, pz = p * sin * np.cos(phi), p * sin * np.sin(phi), p * table.cos_theta
+        pz_r, e_r = e_nu - pz, e_nu + self._m_target - e_mu
         w = np.ones(n) if table.weight is None else table.weight
         ch = np.full(n, UNKNOWN_CHANNEL) if table.channel is None else table.channel
-        ids = np.array([CHANNEL_PROCESS_ID.get(c, 700) for c in CHANNELS] + [UNKNOWN_PROCESS_ID])
-        pids = ids[np.where(ch >= 0, ch, len(CHANNELS))]
-        for i in range(n):
-            e_nu = float(table.E_nu[i])
-            ev = hp.GenEvent(hp.Units.GEV, hp.Units.MM)
-            ev.run_info = self._ri
-            ev.event_number = self.n_written + i
-            ev.weights = [float(w[i])]
-            ev.attributes["signal_process_id"] = int(pids[i])
-            ev.attributes["lab_pos"] = _LAB_POS  # E.R.5 (1.0.0 name); LabPos for readers of the draft name
-            ev.attributes["LabPos"] = _LAB_POS
-            v = hp.GenVertex()
-            v.status = 1
-            v.add_particle_in(hp.GenParticle((0.0, 0.0, e_nu, e_nu), self.meta.probe_pdg, 4))
-            v.add_particle_in(hp.GenParticle((0.0, 0.0, 0.0, self._m_target), self._pdg_target, 20))
-            px, py, pz, e = (float(x) for x in mu[i])
-            v.add_particle_out(hp.GenParticle((px, py, pz, e), self._pdg_mu, 1))
-            v.add_particle_out(hp.GenParticle((-px, -py, e_nu - pz, e_nu + self._m_target - e), REMNANT_PDG, 1))
-            ev.add_vertex(v)
-            self._writer.write_event(ev)
-        self.n_written += n
+        pids = _PROCESS_IDS[np.where(ch >= 0, ch, len(CHANNELS))]
+        enu = _format_e16(e_nu)
+        fpx, fpy = _format_e16(px), _format_e16(py)
+        parts: list[bytes | _Field] = [
+            b"E ",
+            _format_int(first + np.arange(n)),
+            b" 1 4\nU GEV MM\nW ",
+            _format_unique(w, ".22e"),
+            _EVENT_ATTRIBUTES,
+            _format_int(pids),
+            self._beam,
+            enu,
+            b" ",
+            enu,
+            self._target,
+            fpx,
+            b" ",
+            fpy,
+            b" ",
+            _format_e16(pz),
+            b" ",
+            _format_e16(e_mu),
+            b" ",
+            _format_e16(_mass(px, py, pz, e_mu)),
+            f" 1\nP 4 -1 {REMNANT_PDG} ".encode(),
+            _negated(fpx, px),
+            b" ",
+            _negated(fpy, py),
+            b" ",
+            _format_e16(pz_r),
+            b" ",
+            _format_e16(e_r),
+            b" ",
+            _format_e16(_mass(-px, -py, pz_r, e_r)),
+            b" 1\n",
+        ]
+        return _join(parts, n)
+
+    def close(self) -> Path:
+        """Write the end-of-listing line, finish the file and move it into place."""
+        try:
+            self._writer.write(_FOOTER)
+        except BaseException:
+            self.abort()
+            raise
+        return super().close()
 
 
 def write_nuhepmc(
