@@ -235,7 +235,7 @@ def _format_e16(x: np.ndarray) -> _Field:
         move = (low | high) & (a > 0)
         if not move.any():
             break
-        k = k - low + high
+        k = k - (low & move) + (high & move)
         fast &= ~(move & ((k < _KMIN) | (k > _KMAX)))
         k = np.clip(k, _KMIN, _KMAX)
         p[move], err[move] = _two_product(a[move], _POW10[16 - k[move]])
@@ -279,11 +279,11 @@ def _format_int(x: np.ndarray) -> _Field:
     fast = (x >= 0) & (x < 10**16)
     v = np.where(fast, x, 0)
     groups = [v // 10**12, (v // 10**8) % 10**4, (v // 10**4) % 10**4, v % 10**4]
-    text = np.stack([_DIGITS4[g] for g in groups], axis=1).view(np.uint8)
+    text = np.stack([np.zeros_like(v, dtype=_LE32)] + [_DIGITS4[g] for g in groups], axis=1).view(np.uint8)
     ndigits = np.ones(len(v), dtype=np.int64)
     for e in range(1, 16):
         ndigits += v >= 10**e
-    text[np.arange(16)[None, :] < 16 - ndigits[:, None]] = 0
+    text[np.arange(20)[None, :] < 20 - ndigits[:, None]] = 0  # 20 bytes: room for any int64 from Python
     field = _Field(text, ndigits)
     slow = np.flatnonzero(~fast)
     if len(slow):
