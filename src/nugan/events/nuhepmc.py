@@ -252,9 +252,11 @@ def _format_e16(x: np.ndarray) -> _Field:
     r -= g1 * 10**8
     g2 = r // 10**4
     g3 = r - g2 * 10**4
-    words = np.stack(
-        [_LEAD[neg * 10 + lead], _DIGITS4[g0], _DIGITS4[g1], _DIGITS4[g2], _DIGITS4[g3], _EXPONENT[k - _KMIN]], axis=1
-    )
+    words = np.empty((len(x), 6), dtype=_LE32)
+    words[:, 0] = _LEAD[neg * 10 + lead]
+    for j, g in enumerate((g0, g1, g2, g3)):
+        words[:, 1 + j] = _DIGITS4[g]
+    words[:, 5] = _EXPONENT[k - _KMIN]
     field = _Field(words.view(np.uint8), 22 + neg)
     slow = np.flatnonzero(~fast)
     if len(slow):
@@ -307,18 +309,24 @@ def _items(buf: np.ndarray, offset: int, count: int, stride: int, size: int) -> 
     return np.ndarray((count,), dtype=np.dtype((np.void, size)), buffer=buf, offset=offset, strides=(stride,))
 
 
-def _join(parts: list[bytes | _Field], n: int) -> memoryview:
+def _join(parts: list[bytes | _Field], n: int, scratch: dict[Any, np.ndarray] | None = None) -> memoryview:
     """The text of ``n`` records, each the concatenation of ``parts`` (constant bytes, or one field per record).
 
     The parts are first laid side by side, padding included, in a matrix with a row per record, sorted by the
     records' field widths. Records with the same widths share a layout: each such group is copied, a run of
     text bytes at a time, into one buffer, and an Arrow ``take`` on its rows puts the records back in order.
+    ``scratch`` (a dict kept by the caller between calls) keeps that matrix, constants filled in, for reuse.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if n == 0:
         return memoryview(b"")
+    # each field cut to its widest record: a pad is left only where a record is narrower (fewer runs below)
+    parts = [
+        _Field(p.text[:, p.text.shape[1] - int(p.width.max()) :], p.width) if isinstance(p, _Field) else p
+        for p in parts
+    ]
     fields = [p for p in parts if isinstance(p, _Field)]
     key = np.zeros(n, dtype=np.int64)
     span = 1
@@ -331,25 +339,36 @@ def _join(parts: list[bytes | _Field], n: int) -> memoryview:
         key = np.unique(np.stack([f.width for f in fields], axis=1), axis=0, return_inverse=True)[1].ravel()
     order = np.argsort(key, kind="stable")
     sizes = [p.text.shape[1] if isinstance(p, _Field) else len(p) for p in parts]
-    columns = np.cumsum([0, *sizes])
-    total = int(columns[-1])
-    padded = np.empty(n * total, dtype=np.uint8)
-    for p, col, size in zip(parts, columns.tolist(), sizes, strict=False):
-        dst = _items(padded, col, n, total, size)
+    columns = np.cumsum([0, *sizes]).tolist()
+    total = columns[-1]
+    layout = (n, *(p if isinstance(p, bytes) else p.text.shape[1] for p in parts))
+    padded = None if scratch is None else scratch.get(layout)
+    if padded is None:
+        padded = np.empty(n * total, dtype=np.uint8)
+        for p, col, size in zip(parts, columns, sizes, strict=False):
+            if isinstance(p, bytes):
+                _items(padded, col, n, total, size)[...] = np.frombuffer(p, dtype=np.dtype((np.void, size)))[0]
+        if scratch is not None:
+            scratch.clear()
+            scratch[layout] = padded
+    for p, col, size in zip(parts, columns, sizes, strict=False):
         if isinstance(p, _Field):
-            dst[...] = np.ascontiguousarray(p.text).view(dst.dtype).ravel()[order]
-        else:
-            dst[...] = np.frombuffer(p, dtype=dst.dtype)[0]
-    widths = np.stack([p.width[order] if isinstance(p, _Field) else np.full(n, len(p)) for p in parts], axis=1)
-    lengths = widths.sum(axis=1)
+            dst = _items(padded, col, n, total, size)
+            dst[...] = p.text[order].view(dst.dtype).ravel()
+    lengths = sum(f.width for f in fields) + sum(len(p) for p in parts if isinstance(p, bytes))
+    lengths = lengths[order]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
     bounds = np.flatnonzero(np.diff(key[order])) + 1
+    starts = [col for p, col in zip(parts, columns, strict=False) if isinstance(p, _Field)]
+    ends = [col + size for p, col, size in zip(parts, columns, sizes, strict=False) if isinstance(p, _Field)]
     for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), n], strict=True):
-        keep = np.zeros(total + 2, dtype=np.int8)  # 1 where the group's rows hold text
-        for col, size, width in zip(columns.tolist(), sizes, widths[a].tolist(), strict=False):
-            keep[1 + col + size - width : 1 + col + size] = 1
+        first = order[a]
+        keep = np.ones(total + 2, dtype=np.int8)  # 1 where the group's rows hold text
+        keep[[0, -1]] = 0
+        for start, stop, f in zip(starts, ends, fields, strict=True):
+            keep[1 + start : 1 + stop - int(f.width[first])] = 0
         edges = np.flatnonzero(np.diff(keep))
         row, col = int(lengths[a]), 0
         for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
@@ -367,7 +386,7 @@ def _join(parts: list[bytes | _Field], n: int) -> memoryview:
     return memoryview(joined_data)[first:last]
 
 
-_BLOCK = 32768  # events formatted at once (bounds the memory of the text matrices)
+_BLOCK = 4096  # events formatted at once (bounds the memory of the text matrices)
 _FOOTER = _ENDING + b"\n\n"
 _EVENT_ATTRIBUTES = (  # HepMC3 writes event attributes sorted by name; lab_pos: E.R.5, LabPos: its draft name
     b"\nA 0 LabPos 0.000000 0.000000 0.000000\nA 0 lab_pos 0.000000 0.000000 0.000000\nA 0 signal_process_id "
@@ -428,6 +447,9 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             raise ValueError(f"{self.path}: cross section must be finite and > 0, got {xs!r} cm^2")
         self.meta = meta.replace(xsec_cm2=xs)
         self._rng = np.random.Generator(np.random.PCG64(seed))
+        self._scratch: dict[Any, np.ndarray] = {}
+        import pyarrow.compute  # noqa: F401 (imported here, not inside the first write)
+
         header = _header(_run_info(meta, xs, seed))
         self._m_target = nuclear_mass(meta.target_Z, meta.target_A)
         self._pdg_mu = 13 if meta.probe_pdg > 0 else -13
@@ -511,7 +533,7 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             _format_e16(_mass(-px, -py, pz_r, e_r)),
             b" 1\n",
         ]
-        return _join(parts, n)
+        return _join(parts, n, self._scratch)
 
     def close(self) -> Path:
         """Write the end-of-listing line, finish the file and move it into place."""
