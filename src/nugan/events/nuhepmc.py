@@ -386,7 +386,8 @@ def _join(parts: list[bytes | _Field], n: int, scratch: dict[Any, np.ndarray] | 
     return memoryview(joined_data)[first:last]
 
 
-_BLOCK = 4096  # events formatted at once (bounds the memory of the text matrices)
+_FORMAT_BLOCK = 16384  # events whose fields are formatted at once (bounds the memory of the text matrices)
+_BLOCK = 4096  # events joined at once (their matrices stay in cache)
 _FOOTER = _ENDING + b"\n\n"
 _EVENT_ATTRIBUTES = (  # HepMC3 writes event attributes sorted by name; lab_pos: E.R.5, LabPos: its draft name
     b"\nA 0 LabPos 0.000000 0.000000 0.000000\nA 0 lab_pos 0.000000 0.000000 0.000000\nA 0 signal_process_id "
@@ -482,13 +483,17 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         self._check(table)
         n = len(table)
         phi = self._rng.uniform(0.0, 2.0 * np.pi, size=n)
-        for start in range(0, n, _BLOCK):
-            stop = min(start + _BLOCK, n)
-            self._writer.write(self._events(table[start:stop], phi[start:stop], self.n_written + start))
+        for start in range(0, n, _FORMAT_BLOCK):
+            stop = min(start + _FORMAT_BLOCK, n)
+            parts = self._event_parts(table[start:stop], phi[start:stop], self.n_written + start)
+            for a in range(0, stop - start, _BLOCK):
+                b = min(a + _BLOCK, stop - start)
+                block = [_Field(p.text[a:b], p.width[a:b]) if isinstance(p, _Field) else p for p in parts]
+                self._writer.write(_join(block, b - a, self._scratch))
         self.n_written += n
 
-    def _events(self, table: EventTable, phi: np.ndarray, first: int) -> memoryview:
-        """The HepMC3 text of the events of ``table``, numbered from ``first``."""
+    def _event_parts(self, table: EventTable, phi: np.ndarray, first: int) -> list[bytes | _Field]:
+        """The HepMC3 text of the events of ``table``, numbered from ``first``, as parts for :func:`_join`."""
         n = len(table)
         e_nu, e_mu = np.asarray(table.E_nu, dtype=np.float64), np.asarray(table.E_mu, dtype=np.float64)
         p = np.sqrt(np.clip(e_mu**2 - M_MU**2, 0.0, None))
@@ -533,7 +538,7 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             _format_e16(_mass(-px, -py, pz_r, e_r)),
             b" 1\n",
         ]
-        return _join(parts, n, self._scratch)
+        return parts
 
     def close(self) -> Path:
         """Write the end-of-listing line, finish the file and move it into place."""
