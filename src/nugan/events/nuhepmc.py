@@ -355,7 +355,9 @@ def _join(parts: list[bytes | _Field], n: int, scratch: dict[Any, np.ndarray] | 
         if isinstance(p, _Field):
             dst = _items(padded, col, n, total, size)
             dst[...] = p.text[order].view(dst.dtype).ravel()
-    lengths = sum(f.width for f in fields) + sum(len(p) for p in parts if isinstance(p, bytes))
+    lengths = np.full(n, sum(len(p) for p in parts if isinstance(p, bytes)), dtype=np.int64)
+    for f in fields:
+        lengths += f.width
     lengths = lengths[order]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
