@@ -388,8 +388,7 @@ def _join(parts: list[bytes | _Field], n: int, scratch: dict[Any, np.ndarray] | 
     return memoryview(joined_data)[first:last]
 
 
-_FORMAT_BLOCK = 16384  # events whose fields are formatted at once (bounds the memory of the text matrices)
-_BLOCK = 4096  # events joined at once (their matrices stay in cache)
+_BLOCK = 4096  # events formatted at once: their text matrices stay in cache (and bounded in memory)
 _FOOTER = _ENDING + b"\n\n"
 _EVENT_ATTRIBUTES = (  # HepMC3 writes event attributes sorted by name; lab_pos: E.R.5, LabPos: its draft name
     b"\nA 0 LabPos 0.000000 0.000000 0.000000\nA 0 lab_pos 0.000000 0.000000 0.000000\nA 0 signal_process_id "
@@ -485,13 +484,10 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         self._check(table)
         n = len(table)
         phi = self._rng.uniform(0.0, 2.0 * np.pi, size=n)
-        for start in range(0, n, _FORMAT_BLOCK):
-            stop = min(start + _FORMAT_BLOCK, n)
+        for start in range(0, n, _BLOCK):
+            stop = min(start + _BLOCK, n)
             parts = self._event_parts(table[start:stop], phi[start:stop], self.n_written + start)
-            for a in range(0, stop - start, _BLOCK):
-                b = min(a + _BLOCK, stop - start)
-                block = [_Field(p.text[a:b], p.width[a:b]) if isinstance(p, _Field) else p for p in parts]
-                self._writer.write(_join(block, b - a, self._scratch))
+            self._writer.write(_join(parts, stop - start, self._scratch))
         self.n_written += n
 
     def _event_parts(self, table: EventTable, phi: np.ndarray, first: int) -> list[bytes | _Field]:
