@@ -303,30 +303,24 @@ def _format_unique(x: np.ndarray, spec: str) -> _Field:
     return _Field(table.text[inverse], table.width[inverse])
 
 
-def _items(buf: np.ndarray, offset: int, count: int, stride: int, size: int) -> np.ndarray:
-    """``count`` items of ``size`` bytes at ``offset + i * stride`` in the uint8 array ``buf``, as a void array
-    (an assignment between two such views copies each item whole)."""
-    return np.ndarray((count,), dtype=np.dtype((np.void, size)), buffer=buf, offset=offset, strides=(stride,))
-
-
-def _join(parts: list[bytes | _Field], n: int, scratch: dict[Any, np.ndarray] | None = None) -> memoryview:
+def _join(
+    parts: list[bytes | _Field], n: int, rows: np.ndarray | None = None, templates: dict[Any, np.ndarray] | None = None
+) -> memoryview:
     """The text of ``n`` records, each the concatenation of ``parts`` (constant bytes, or one field per record).
 
-    The parts are first laid side by side, padding included, in a matrix with a row per record, sorted by the
-    records' field widths. Records with the same widths share a layout: each such group is copied, a run of
-    text bytes at a time, into one buffer, and an Arrow ``take`` on its rows puts the records back in order.
-    ``scratch`` (a dict kept by the caller between calls) keeps that matrix, constants filled in, for reuse.
+    Records whose fields have the same widths share a layout. Each group of such records (contiguous when the
+    caller ordered them so, else sorted here) is filled as one uint8 matrix, a row per record: a template row
+    holding the constants, then one column slice per field. An Arrow ``take`` on the rows then writes record
+    ``i`` at position ``rows[i]`` (default: in the order given). ``templates`` (a dict the caller keeps
+    between calls) caches the template row of each layout.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if n == 0:
         return memoryview(b"")
-    # each field cut to its widest record: a pad is left only where a record is narrower (fewer runs below)
-    parts = [
-        _Field(p.text[:, p.text.shape[1] - int(p.width.max()) :], p.width) if isinstance(p, _Field) else p
-        for p in parts
-    ]
+    rows = np.arange(n) if rows is None else rows
+    templates = {} if templates is None else templates
     fields = [p for p in parts if isinstance(p, _Field)]
     key = np.zeros(n, dtype=np.int64)
     span = 1
@@ -337,57 +331,48 @@ def _join(parts: list[bytes | _Field], n: int, scratch: dict[Any, np.ndarray] | 
             span *= hi - lo + 1
     if span >= 2**62:  # too many layouts to number them so: one per distinct row of widths
         key = np.unique(np.stack([f.width for f in fields], axis=1), axis=0, return_inverse=True)[1].ravel()
-    order = np.argsort(key, kind="stable")
-    sizes = [p.text.shape[1] if isinstance(p, _Field) else len(p) for p in parts]
-    columns = np.cumsum([0, *sizes]).tolist()
-    total = columns[-1]
-    layout = (n, *(p if isinstance(p, bytes) else p.text.shape[1] for p in parts))
-    padded = None if scratch is None else scratch.get(layout)
-    if padded is None:
-        padded = np.empty(n * total, dtype=np.uint8)
-        for p, col, size in zip(parts, columns, sizes, strict=False):
-            if isinstance(p, bytes):
-                _items(padded, col, n, total, size)[...] = np.frombuffer(p, dtype=np.dtype((np.void, size)))[0]
-        if scratch is not None:
-            scratch.clear()
-            scratch[layout] = padded
-    for p, col, size in zip(parts, columns, sizes, strict=False):
-        if isinstance(p, _Field):
-            dst = _items(padded, col, n, total, size)
-            dst[...] = p.text[order].view(dst.dtype).ravel()
+    bounds = np.flatnonzero(np.diff(key)) + 1
+    if len(bounds) >= len(np.unique(key)):  # a layout in more than one run: sort the records by layout
+        order = np.argsort(key, kind="stable")
+        parts = [_Field(p.text[order], p.width[order]) if isinstance(p, _Field) else p for p in parts]
+        fields = [p for p in parts if isinstance(p, _Field)]
+        key, rows = key[order], rows[order]
+        bounds = np.flatnonzero(np.diff(key)) + 1
     lengths = np.full(n, sum(len(p) for p in parts if isinstance(p, bytes)), dtype=np.int64)
     for f in fields:
         lengths += f.width
-    lengths = lengths[order]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
-    bounds = np.flatnonzero(np.diff(key[order])) + 1
-    starts = [col for p, col in zip(parts, columns, strict=False) if isinstance(p, _Field)]
-    ends = [col + size for p, col, size in zip(parts, columns, sizes, strict=False) if isinstance(p, _Field)]
     for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), n], strict=True):
-        first = order[a]
-        keep = np.ones(total + 2, dtype=np.int8)  # 1 where the group's rows hold text
-        keep[[0, -1]] = 0
-        for start, stop, f in zip(starts, ends, fields, strict=True):
-            keep[1 + start : 1 + stop - int(f.width[first])] = 0
-        edges = np.flatnonzero(np.diff(keep))
-        row, col = int(lengths[a]), 0
-        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
-            src = _items(padded, a * total + start, b - a, total, stop - start)
-            _items(data, int(offsets[a]) + col, b - a, row, stop - start)[...] = src
-            col += stop - start
-    if len(bounds) == 0:
+        widths = [len(p) if isinstance(p, bytes) else int(p.width[a]) for p in parts]
+        layout = (*widths, *(p for p in parts if isinstance(p, bytes)))
+        template = templates.get(layout)
+        if template is None:
+            template = np.frombuffer(
+                b"".join(p if isinstance(p, bytes) else bytes(w) for p, w in zip(parts, widths, strict=True)),
+                dtype=np.uint8,
+            )
+            templates[layout] = template
+        block = data[offsets[a] : offsets[b]].reshape(b - a, len(template))
+        block[...] = template
+        col = 0
+        for p, w in zip(parts, widths, strict=True):
+            if isinstance(p, _Field):
+                block[:, col : col + w] = p.text[a:b, p.text.shape[1] - w :]
+            col += w
+    if np.array_equal(rows, np.arange(n)):
         return memoryview(data.data)
-    rows = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    table = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = np.arange(n)
-    joined = pc.take(rows, pa.array(inverse))
+    inverse[rows] = np.arange(n)
+    joined = pc.take(table, pa.array(inverse))
     _, joined_offsets, joined_data = joined.buffers()
     first, last = np.frombuffer(joined_offsets, dtype=np.int64)[[0, n]]
     return memoryview(joined_data)[first:last]
 
 
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
 _BLOCK = 4096  # events formatted at once: their text matrices stay in cache (and bounded in memory)
 _FOOTER = _ENDING + b"\n\n"
 _EVENT_ATTRIBUTES = (  # HepMC3 writes event attributes sorted by name; lab_pos: E.R.5, LabPos: its draft name
@@ -449,7 +434,7 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             raise ValueError(f"{self.path}: cross section must be finite and > 0, got {xs!r} cm^2")
         self.meta = meta.replace(xsec_cm2=xs)
         self._rng = np.random.Generator(np.random.PCG64(seed))
-        self._scratch: dict[Any, np.ndarray] = {}
+        self._templates: dict[Any, np.ndarray] = {}
         import pyarrow.compute  # noqa: F401 (imported here, not inside the first write)
 
         header = _header(_run_info(meta, xs, seed))
@@ -486,12 +471,13 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         phi = self._rng.uniform(0.0, 2.0 * np.pi, size=n)
         for start in range(0, n, _BLOCK):
             stop = min(start + _BLOCK, n)
-            parts = self._event_parts(table[start:stop], phi[start:stop], self.n_written + start)
-            self._writer.write(_join(parts, stop - start, self._scratch))
+            parts, rows = self._event_parts(table[start:stop], phi[start:stop], self.n_written + start)
+            self._writer.write(_join(parts, stop - start, rows, self._templates))
         self.n_written += n
 
-    def _event_parts(self, table: EventTable, phi: np.ndarray, first: int) -> list[bytes | _Field]:
-        """The HepMC3 text of the events of ``table``, numbered from ``first``, as parts for :func:`_join`."""
+    def _event_parts(self, table: EventTable, phi: np.ndarray, first: int) -> tuple[list[bytes | _Field], np.ndarray]:
+        """The HepMC3 text of the events of ``table``, numbered from ``first``, as parts for :func:`_join`,
+        with the position of each row."""
         n = len(table)
         e_nu, e_mu = np.asarray(table.E_nu, dtype=np.float64), np.asarray(table.E_mu, dtype=np.float64)
         p = np.sqrt(np.clip(e_mu**2 - M_MU**2, 0.0, None))
@@ -501,11 +487,23 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         w = np.ones(n) if table.weight is None else table.weight
         ch = np.full(n, UNKNOWN_CHANNEL) if table.channel is None else table.channel
         pids = _PROCESS_IDS[np.where(ch >= 0, ch, len(CHANNELS))]
+        numbers = first + np.arange(n)
+        # events formatted grouped by the signs of px, py, pz and the digits of their number, which give the
+        # layout of nearly every event (see _join); rows says where each goes back
+        layout = (
+            np.signbit(px)
+            + 2 * np.signbit(py)
+            + 4 * np.signbit(pz)
+            + 8 * np.searchsorted(_POWERS_OF_TEN, numbers, side="right")
+        )
+        rows = np.argsort(layout, kind="stable")
+        e_nu, e_mu, px, py, pz, pz_r, e_r = (v[rows] for v in (e_nu, e_mu, px, py, pz, pz_r, e_r))
+        w, pids, numbers = w[rows], pids[rows], numbers[rows]
         enu = _format_e16(e_nu)
         fpx, fpy = _format_e16(px), _format_e16(py)
         parts: list[bytes | _Field] = [
             b"E ",
-            _format_int(first + np.arange(n)),
+            _format_int(numbers),
             b" 1 4\nU GEV MM\nW ",
             _format_unique(w, ".22e"),
             _EVENT_ATTRIBUTES,
@@ -536,7 +534,7 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             _format_e16(_mass(-px, -py, pz_r, e_r)),
             b" 1\n",
         ]
-        return parts
+        return parts, rows
 
     def close(self) -> Path:
         """Write the end-of-listing line, finish the file and move it into place."""
