@@ -19,13 +19,18 @@ XS = 1.3e-38
 
 
 def _table(
-    n: int = 300, *, probe: int = 14, weight: bool = True, channel: bool = True, target: tuple[int, int] = (6, 12)
+    n: int = 300,
+    *,
+    probe: int = 14,
+    weight: bool | str = True,
+    channel: bool = True,
+    target: tuple[int, int] = (6, 12),
 ) -> EventTable:
     rng = np.random.default_rng(n + probe)
     e_nu = 10.0 ** rng.uniform(-1.0, 2.0, n)
     e_mu = np.maximum(rng.uniform(0.0, 1.0, n) * e_nu, 0.105658 * rng.uniform(1.0, 1.3, n))
     cos = rng.uniform(-1.0, 1.0, n)
-    cos[:6] = [1.0, -1.0, 0.0, 1e-9, -1e-12, 0.999999999999]  # px = py = 0, -0.0, tiny components
+    cos[:7] = [1.0, -1.0, 0.0, 1e-9, -1e-12, 0.999999999999, -1e-200]  # px = py = 0, -0.0, tiny, 3-digit exponent
     meta = SampleMeta(probe_pdg=probe, target_Z=target[0], target_A=target[1], model="toy", source="nuwro", xsec_cm2=XS)
     return EventTable(
         e_nu,
@@ -33,12 +38,13 @@ def _table(
         cos,
         meta=meta,
         channel=rng.integers(-1, 6, n) if channel else None,
-        weight=np.round(rng.uniform(0.0, 3.0, n), 3) if weight else None,
+        weight=None if not weight else np.round(rng.uniform(-1.0 if weight == "signed" else 0.0, 3.0, n), 3),
     )
 
 
 CASES = {
     "numu, weights, channels": {},
+    "negative weights": {"weight": "signed"},
     "numubar, no weights": {"probe": -14, "weight": False},
     "no channels, Ar40": {"channel": False, "target": (18, 40)},
 }
