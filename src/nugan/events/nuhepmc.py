@@ -499,8 +499,11 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         rows = np.argsort(layout, kind="stable")
         e_nu, e_mu, px, py, pz, pz_r, e_r = (v[rows] for v in (e_nu, e_mu, px, py, pz, pz_r, e_r))
         w, pids, numbers = w[rows], pids[rows], numbers[rows]
-        enu = _format_e16(e_nu)
-        fpx, fpy = _format_e16(px), _format_e16(py)
+        values = (e_nu, px, py, pz, e_mu, _mass(px, py, pz, e_mu), pz_r, e_r, _mass(-px, -py, pz_r, e_r))
+        text = _format_e16(np.concatenate(values))  # one call for all: NumPy's per-call cost paid once
+        enu, fpx, fpy, fpz, fe, fm, fpz_r, fe_r, fm_r = (
+            _Field(text.text[i * n : (i + 1) * n], text.width[i * n : (i + 1) * n]) for i in range(len(values))
+        )
         parts: list[bytes | _Field] = [
             b"E ",
             _format_int(numbers),
@@ -517,21 +520,21 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             b" ",
             fpy,
             b" ",
-            _format_e16(pz),
+            fpz,
             b" ",
-            _format_e16(e_mu),
+            fe,
             b" ",
-            _format_e16(_mass(px, py, pz, e_mu)),
+            fm,
             f" 1\nP 4 -1 {REMNANT_PDG} ".encode(),
             _negated(fpx, px),
             b" ",
             _negated(fpy, py),
             b" ",
-            _format_e16(pz_r),
+            fpz_r,
             b" ",
-            _format_e16(e_r),
+            fe_r,
             b" ",
-            _format_e16(_mass(-px, -py, pz_r, e_r)),
+            fm_r,
             b" 1\n",
         ]
         return parts, rows
