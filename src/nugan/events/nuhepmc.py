@@ -488,18 +488,21 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         ch = np.full(n, UNKNOWN_CHANNEL) if table.channel is None else table.channel
         pids = _PROCESS_IDS[np.where(ch >= 0, ch, len(CHANNELS))]
         numbers = first + np.arange(n)
-        # events formatted grouped by the signs of px, py, pz and the digits of their number, which give the
-        # layout of nearly every event (see _join); rows says where each goes back
+        m_mu, m_r = _mass(px, py, pz, e_mu), _mass(-px, -py, pz_r, e_r)
+        # events formatted grouped by the signs that vary (px, py, pz; a negative remnant mass where the
+        # kinematics are unphysical) and the digits of their number, which give the layout of nearly every event
+        # (see _join); rows says where each goes back
         layout = (
             np.signbit(px)
             + 2 * np.signbit(py)
             + 4 * np.signbit(pz)
-            + 8 * np.searchsorted(_POWERS_OF_TEN, numbers, side="right")
+            + 8 * np.signbit(m_r)
+            + 16 * np.searchsorted(_POWERS_OF_TEN, numbers, side="right")
         )
         rows = np.argsort(layout, kind="stable")
-        e_nu, e_mu, px, py, pz, pz_r, e_r = (v[rows] for v in (e_nu, e_mu, px, py, pz, pz_r, e_r))
+        values = tuple(v[rows] for v in (e_nu, px, py, pz, e_mu, m_mu, pz_r, e_r, m_r))
+        px, py = values[1], values[2]
         w, pids, numbers = w[rows], pids[rows], numbers[rows]
-        values = (e_nu, px, py, pz, e_mu, _mass(px, py, pz, e_mu), pz_r, e_r, _mass(-px, -py, pz_r, e_r))
         text = _format_e16(np.concatenate(values))  # one call for all: NumPy's per-call cost paid once
         enu, fpx, fpy, fpz, fe, fm, fpz_r, fe_r, fm_r = (
             _Field(text.text[i * n : (i + 1) * n], text.width[i * n : (i + 1) * n]) for i in range(len(values))
