@@ -177,6 +177,7 @@ def _run_info(meta: SampleMeta, xsec_cm2: float, seed: int) -> Any:
 _LE32 = np.dtype("<u4")
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp splitting of a float64 into two 26-bit halves
 _POW10 = np.array([10.0**s for s in range(23)])  # exact in float64 up to 10**22
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)  # 10 .. 10**18
 _KMIN, _KMAX = -6, 16  # decimal exponents formatted in NumPy; others (and inf, nan) by Python's "%.16e"
 
 
@@ -282,9 +283,7 @@ def _format_int(x: np.ndarray) -> _Field:
     v = np.where(fast, x, 0)
     groups = [v // 10**12, (v // 10**8) % 10**4, (v // 10**4) % 10**4, v % 10**4]
     text = np.stack([np.zeros_like(v, dtype=_LE32)] + [_DIGITS4[g] for g in groups], axis=1).view(np.uint8)
-    ndigits = np.ones(len(v), dtype=np.int64)
-    for e in range(1, 16):
-        ndigits += v >= 10**e
+    ndigits = np.searchsorted(_POWERS_OF_TEN, v, side="right") + 1
     text[np.arange(20)[None, :] < 20 - ndigits[:, None]] = 0  # 20 bytes: room for any int64 from Python
     field = _Field(text, ndigits)
     slow = np.flatnonzero(~fast)
@@ -372,9 +371,9 @@ def _join(
     return memoryview(joined_data)[first:last]
 
 
-_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
 _BLOCK = 4096  # events formatted at once: their text matrices stay in cache (and bounded in memory)
 _FOOTER = _ENDING + b"\n\n"
+_ONE_WEIGHT = f"{1.0:.22e}".encode()  # the CV weight of an unweighted sample
 _EVENT_ATTRIBUTES = (  # HepMC3 writes event attributes sorted by name; lab_pos: E.R.5, LabPos: its draft name
     b"\nA 0 LabPos 0.000000 0.000000 0.000000\nA 0 lab_pos 0.000000 0.000000 0.000000\nA 0 signal_process_id "
 )
@@ -484,7 +483,6 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         sin = np.sqrt(np.clip(1.0 - table.cos_theta**2, 0.0, None))
         px, py, pz = p * sin * np.cos(phi), p * sin * np.sin(phi), p * table.cos_theta
         pz_r, e_r = e_nu - pz, e_nu + self._m_target - e_mu
-        w = np.ones(n) if table.weight is None else table.weight
         ch = np.full(n, UNKNOWN_CHANNEL) if table.channel is None else table.channel
         pids = _PROCESS_IDS[np.where(ch >= 0, ch, len(CHANNELS))]
         numbers = first + np.arange(n)
@@ -502,7 +500,8 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
         rows = np.argsort(layout, kind="stable")
         values = tuple(v[rows] for v in (e_nu, px, py, pz, e_mu, m_mu, pz_r, e_r, m_r))
         px, py = values[1], values[2]
-        w, pids, numbers = w[rows], pids[rows], numbers[rows]
+        pids, numbers = pids[rows], numbers[rows]
+        weight = _ONE_WEIGHT if table.weight is None else _format_unique(table.weight[rows], ".22e")
         text = _format_e16(np.concatenate(values))  # one call for all: NumPy's per-call cost paid once
         enu, fpx, fpy, fpz, fe, fm, fpz_r, fe_r, fm_r = (
             _Field(text.text[i * n : (i + 1) * n], text.width[i * n : (i + 1) * n]) for i in range(len(values))
@@ -511,9 +510,9 @@ class NuHepMCWriter(AtomicStreamWriter[EventTable]):
             b"E ",
             _format_int(numbers),
             b" 1 4\nU GEV MM\nW ",
-            _format_unique(w, ".22e"),
+            weight,
             _EVENT_ATTRIBUTES,
-            _format_int(pids),
+            _format_unique(pids, "d"),
             self._beam,
             enu,
             b" ",
