@@ -228,7 +228,8 @@ def _format_e16(x: np.ndarray) -> _Field:
     a = np.abs(x)
     fast = ((a >= 1e-6) & (a < 1e17)) | (a == 0)
     a = np.where(fast, a, 0.0)
-    k = np.clip(np.floor(np.log10(np.where(a > 0, a, 1.0))).astype(np.int64), _KMIN, _KMAX)
+    k = np.clip(np.floor(np.log10(np.maximum(a, 1e-6))).astype(np.int64), _KMIN, _KMAX)
+    k[a == 0] = 0  # 0.0000000000000000e+00
     p, err = _two_product(a, _POW10[16 - k])
     for _ in range(3):  # log10 may be one off: move k until 1e16 <= |v| * 10**(16 - k) < 1e17 exactly
         low = (p < 1e16) | ((p == 1e16) & (err < 0))
@@ -242,21 +243,21 @@ def _format_e16(x: np.ndarray) -> _Field:
         p[move], err[move] = _two_product(a[move], _POW10[16 - k[move]])
     d = p.astype(np.int64) + np.rint(err).astype(np.int64)  # p is even (its ulp >= 2): ties go to even
     carry = d >= 10**17  # rounded up to 10**17: 1.0000000000000000e(k+1)
-    d[carry] = 10**16
-    k = np.clip(k + carry, _KMIN, _KMAX)
-    neg = np.signbit(x).astype(np.int64)
-    lead = d // 10**16
-    r = d - lead * 10**16
-    g0 = r // 10**12
-    r -= g0 * 10**12
-    g1 = r // 10**8
-    r -= g1 * 10**8
-    g2 = r // 10**4
-    g3 = r - g2 * 10**4
+    if carry.any():
+        d[carry] = 10**16
+        k = np.clip(k + carry, _KMIN, _KMAX)
+    neg = np.signbit(x)
+    hi = d // 10**8  # the leading digit and the next 8; the last 8 in int32
+    lo = (d - hi * 10**8).astype(np.int32)
+    lead = (hi // 10**8).astype(np.int32)
+    mid = hi.astype(np.int32) - lead * 10**8
+    g0, g2 = mid // 10**4, lo // 10**4
     words = np.empty((len(x), 6), dtype=_LE32)
     words[:, 0] = _LEAD[neg * 10 + lead]
-    for j, g in enumerate((g0, g1, g2, g3)):
-        words[:, 1 + j] = _DIGITS4[g]
+    words[:, 1] = _DIGITS4[g0]
+    words[:, 2] = _DIGITS4[mid - g0 * 10**4]
+    words[:, 3] = _DIGITS4[g2]
+    words[:, 4] = _DIGITS4[lo - g2 * 10**4]
     words[:, 5] = _EXPONENT[k - _KMIN]
     field = _Field(words.view(np.uint8), 22 + neg)
     slow = np.flatnonzero(~fast)
