@@ -191,6 +191,10 @@ _LEAD = _words("\0" + ("-" if neg else "\0") + str(d) + "." for neg in (0, 1) fo
 _EXPONENT = _words(f"e{k:+03d}" for k in range(_KMIN, _KMAX + 1))
 
 
+#: Word masks keeping the last ``d`` bytes of a 20-byte integer field, for d = 0 .. 20.
+_INT_MASKS = np.where(np.arange(20)[None, :] >= 20 - np.arange(21)[:, None], 255, 0).astype(np.uint8).view(_LE32)
+
+
 class _Field(NamedTuple):
     """Right-aligned, NUL-padded text of one value per row, and each row's text width."""
 
@@ -282,11 +286,15 @@ def _format_int(x: np.ndarray) -> _Field:
     x = np.asarray(x, dtype=np.int64)
     fast = (x >= 0) & (x < 10**16)
     v = np.where(fast, x, 0)
-    groups = [v // 10**12, (v // 10**8) % 10**4, (v // 10**4) % 10**4, v % 10**4]
-    text = np.stack([np.zeros_like(v, dtype=_LE32)] + [_DIGITS4[g] for g in groups], axis=1).view(np.uint8)
+    hi = v // 10**8
+    lo = v - hi * 10**8
+    words = np.zeros((len(v), 5), dtype=_LE32)  # 20 bytes: room for any int64 from Python
+    for j, (q, r) in enumerate(((hi // 10**4, hi % 10**4), (lo // 10**4, lo % 10**4))):
+        words[:, 1 + 2 * j] = _DIGITS4[q]
+        words[:, 2 + 2 * j] = _DIGITS4[r]
     ndigits = np.searchsorted(_POWERS_OF_TEN, v, side="right") + 1
-    text[np.arange(20)[None, :] < 20 - ndigits[:, None]] = 0  # 20 bytes: room for any int64 from Python
-    field = _Field(text, ndigits)
+    words &= _INT_MASKS[ndigits]  # the leading zeros cleared
+    field = _Field(words.view(np.uint8), ndigits)
     slow = np.flatnonzero(~fast)
     if len(slow):
         _python_field(field, slow, [str(v) for v in x[slow].tolist()])
