@@ -2,8 +2,9 @@
 
     python benchmarks/nuhepmc_write.py [--n 100000] [--chunk 100000] [--reference-n 20000]
 
-Writes ``n`` toy numu-C12 events (log-uniform E_nu 0.3-10 GeV, channels, no weights) to a .hepmc3 file in a
-temporary directory, best of 3, and prints events/s of each writer by wall-clock and by CPU time.
+Writes ``n`` toy numu-C12 events (log-uniform E_nu 0.3-10 GeV, physical kinematics, channels, no weights) to a
+.hepmc3 file in a temporary directory, best of 3, and prints events/s of each writer by wall-clock and by CPU
+time.
 :func:`reference_write` keeps the pyhepmc path (one ``GenEvent`` per event through ``WriterAscii``) as the
 reference that tests/test_nuhepmc_writer.py compares nugan's bytes with.
 """
@@ -83,12 +84,15 @@ def reference_write(
 
 
 def toy_events(n: int, seed: int = 0) -> EventTable:
-    """``n`` numu-C12 events with plausible kinematics and channels (no weights)."""
+    """``n`` numu-C12 events with physical kinematics (Q^2 below 2 m_N omega) and channels (no weights)."""
     rng = np.random.default_rng(seed)
     e_nu = np.exp(rng.uniform(np.log(0.3), np.log(10.0), n))
-    e_mu = np.maximum(rng.uniform(0.05, 0.95, n) * e_nu, 0.11)
+    e_mu = M_MU + rng.uniform(0.05, 0.95, n) * (e_nu - M_MU)
+    p_mu = np.sqrt(e_mu**2 - M_MU**2)
+    q2 = rng.uniform(0.0, 1.0, n) * 2 * 0.938 * (e_nu - e_mu)
+    cos = np.clip((2 * e_nu * e_mu - M_MU**2 - q2) / (2 * e_nu * p_mu), -1.0, 1.0)
     meta = SampleMeta(probe_pdg=14, target_Z=6, target_A=12, model="toy", source="nugan", xsec_cm2=1.0e-38)
-    return EventTable(e_nu, e_mu, rng.uniform(-1.0, 1.0, n), meta=meta, channel=rng.integers(-1, 6, n))
+    return EventTable(e_nu, e_mu, cos, meta=meta, channel=rng.integers(-1, 6, n))
 
 
 def nuhepmc_write_rate(
