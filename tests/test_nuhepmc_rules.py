@@ -1,4 +1,4 @@
-"""NuHepMC requirements G.R.1-8 and E.R.1-8: nugan's writer output passes; a file broken for one rule fails it."""
+"""NuHepMC requirements G.R.1-8 and E.R.1-9: nugan's writer output passes; a file broken for one rule fails it."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_writer_output_without_weights_or_channels_meets_every_requirement(tmp_p
 
 
 def test_rules_table_lists_the_checked_requirements() -> None:
-    assert list(RULES) == [f"G.R.{i}" for i in range(1, 9)] + [f"E.R.{i}" for i in range(1, 9)]
+    assert list(RULES) == [f"G.R.{i}" for i in range(1, 9)] + [f"E.R.{i}" for i in range(1, 10)]
 
 
 # one edit per rule: (rule, edit of the good file's text)
@@ -100,6 +100,7 @@ BROKEN: list[tuple[str, Callable[[str], str]]] = [
     ("E.R.6", _first("\nV -1 1 [", "\nV -1 0 [")),
     ("E.R.7", lambda t: re.sub(r"(\nP 2 0 1000060120 [^\n]*) 20\n", r"\1 4\n", t, count=1)),
     ("E.R.8", lambda t: re.sub(r"(\nP 3 -1 13 [^\n]*) 1\n", r"\1 3\n", t, count=1)),
+    ("E.R.9", _first(f"\nP 2 0 1000060120 {0.0:.16e} ", f"\nP 2 0 1000060120 {0.1:.16e} ")),  # a moving target
 ]
 
 
@@ -153,3 +154,65 @@ def test_max_events_limits_the_check(good: Path) -> None:
     broken = _broken(good, lambda t: re.sub(r"\nE 39 1 4\n", "\nE 0 1 4\n", t))
     assert "E.R.2" in _rules(check_nuhepmc(broken))
     assert check_nuhepmc(broken, max_events=39) == []
+
+
+def _events(path: Path) -> list[hp.GenEvent]:
+    with hp.open(str(path)) as f:
+        return list(f)
+
+
+def _write(events: list[hp.GenEvent], path: Path) -> Path:
+    with hp.io.WriterAscii(str(path), events[0].run_info) as out:
+        for ev in events:
+            out.write_event(ev)
+    return path
+
+
+def test_e_r_9_boosted_frame_fails(good: Path, tmp_path: Path) -> None:
+    # the same events seen from a frame moving along -z: the beam stays massless and four-momentum stays conserved,
+    # but the target moves
+    beta = 0.3
+    gamma = 1.0 / np.sqrt(1.0 - beta**2)
+    events = _events(good)
+    for ev in events:
+        for p in ev.particles:
+            m = p.momentum
+            p.momentum = hp.FourVector(m.px, m.py, gamma * (m.pz + beta * m.e), gamma * (m.e + beta * m.pz))
+    found = check_nuhepmc(_write(events, tmp_path / "boosted.hepmc3"), max_per_rule=100)
+    assert _rules(found) == {"E.R.9"}
+    assert len(found) == len(events) and all("target (status 20) is not at rest" in v.message for v in found)
+
+
+def test_e_r_9_lab_frame_in_mev_passes(good: Path, tmp_path: Path) -> None:
+    # unit conversion rounds every momentum; the check's tolerance is relative, so it passes in MeV as in GeV
+    events = _events(good)
+    for ev in events:
+        ev.set_units(hp.Units.MEV, hp.Units.CM)
+    assert check_nuhepmc(_write(events, tmp_path / "mev.hepmc3")) == []
+
+
+def test_e_r_9_massive_beam_and_unbalanced_vertex_fail(good: Path) -> None:
+    # beam energy above |p|: the neutrino is not massless (and the vertex no longer balances)
+    massive = _broken(
+        good, lambda t: re.sub(r"(\nP 1 0 14 \S+ \S+ \S+) \S+ ", r"\1 9.0000000000000000e+00 ", t, count=1)
+    )
+    messages = [v.message for v in check_nuhepmc(massive) if v.rule == "E.R.9"]
+    assert any("massless neutrino" in m for m in messages)
+    # muon momentum changed: beam and target fine, four-momentum not conserved at the primary vertex
+    unbalanced = _broken(
+        good, lambda t: re.sub(r"(\nP 3 -1 13 \S+ \S+) \S+ ", r"\1 1.2345000000000000e-01 ", t, count=1)
+    )
+    found = [v for v in check_nuhepmc(unbalanced) if v.rule == "E.R.9"]
+    assert len(found) == 1 and found[0].event == 0 and "not conserved" in found[0].message
+
+
+def test_e_r_9_conservation_is_checked_only_with_a_remnant(tmp_path: Path) -> None:
+    # an event without the P.C.2 remnant (a generator that writes the full final state) need not balance exactly
+    events = _events(write_nuhepmc(_table(3), tmp_path / "g.hepmc3"))
+    for ev in events:
+        remnant = next(p for p in ev.particles if p.pid == REMNANT_PDG)
+        remnant.pid = 2212
+    found = check_nuhepmc(_write(events, tmp_path / "proton.hepmc3"))
+    assert "E.R.9" not in _rules(found)
+    events[0].particles[2].momentum = hp.FourVector(0.0, 0.0, 0.5, 0.6)  # the muon: still not checked
+    assert "E.R.9" not in _rules(check_nuhepmc(_write(events, tmp_path / "proton2.hepmc3")))

@@ -1,15 +1,18 @@
-"""Check a NuHepMC file against the generator-run (G.R.1-8) and event (E.R.1-8) requirements.
+"""Check a NuHepMC file against the generator-run (G.R.1-8) and event (E.R.1-9) requirements.
 
-The rules are those of the NuHepMC specification text describing version 1.0.0 (NuHepMC/Spec); where the
-1.0.0 upgrade renamed an attribute, both spellings are accepted: ``lab_pos`` / ``LabPos`` (E.R.5) and
-``NuHepMC.AdditionalParticleNumber[<PDG>].Name`` / ``NuHepMC.AdditionalParticleInfo[<PDG>].Name`` (G.R.8).
-What each check tests, and which parts of a rule it reads for an inclusive lepton-level event, is in
-``docs/formats.md`` ("NuHepMC requirements"). Conventions (G.C, E.C, P.C) are not checked, except that a
-signalled P.C.2 exempts the remnant code 2009900000 from G.R.8.
+G.R.1-8 and E.R.1-8 are those of the NuHepMC specification text describing version 1.0.0 (NuHepMC/Spec); E.R.9
+(Event Frame of Reference: momenta in the lab frame) is in the later revision of that text (README.md of
+NuHepMC/Spec, still "Version 1.0.0"), which also renumbers the run requirements (G.R.1-11; see
+``docs/formats.md``). Where the 1.0.0 upgrade renamed an attribute, both spellings are accepted: ``lab_pos`` /
+``LabPos`` (E.R.5) and ``NuHepMC.AdditionalParticleNumber[<PDG>].Name`` /
+``NuHepMC.AdditionalParticleInfo[<PDG>].Name`` (G.R.8). What each check tests, and which parts of a rule it
+reads for an inclusive lepton-level event, is in ``docs/formats.md`` ("NuHepMC requirements"). Conventions
+(G.C, E.C, P.C) are not checked, except that a signalled P.C.2 exempts the remnant code 2009900000 from G.R.8.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ RULES: dict[str, str] = {
     "E.R.6": "Vertices",
     "E.R.7": "Beam and Target Particles",
     "E.R.8": "Event Completeness",
+    "E.R.9": "Event Frame of Reference",
 }
 
 #: Vertex status codes defined by the standard (0 is "not defined" and forbidden by E.R.6).
@@ -43,7 +47,10 @@ _STANDARD_VERTEX = {1, 2}
 #: Particle status codes defined by HepMC3 (1-4) and NuHepMC (20, target).
 _STANDARD_PARTICLE = {1, 2, 3, 4, 20}
 _LEPTONS = {11, 12, 13, 14, 15, 16}
+_NEUTRINOS = {12, 14, 16}
 _REMNANT = 2009900000
+#: E.R.9 tolerance, relative to the beam plus target energy: float64 rounding of the written momenta is ~1e-16.
+LAB_FRAME_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -167,7 +174,7 @@ def _check_run(c: _Collector, ri: Any) -> dict[str, Any]:
 
 
 def _check_event(c: _Collector, i: int, ev: Any, run: dict[str, Any], used: dict[str, set[int]]) -> None:
-    """E.R.1-3 and E.R.5-8 of one event, the CV weight (G.R.7), and the codes it uses (for G.R.5, 6, 8)."""
+    """E.R.1-3 and E.R.5-9 of one event, the CV weight (G.R.7), and the codes it uses (for G.R.5, 6, 8)."""
     attrs = {k: v for k, v in ev.attributes.items()}
     parts, verts = list(ev.particles), list(ev.vertices)
     # E.R.1: HepMC3 event graph: every vertex has incoming and outgoing particles, no particle is detached
@@ -215,6 +222,8 @@ def _check_event(c: _Collector, i: int, ev: Any, run: dict[str, Any], used: dict
     # E.R.8 (lepton level): the outgoing lepton of the neutrino interaction is written as a final-state particle
     if not any(p.status == 1 and abs(p.pid) in _LEPTONS for p in parts):
         c.add("E.R.8", "no final-state (status 1) lepton", i)
+    # E.R.9: momenta in the lab frame
+    _check_lab_frame(c, i, parts, verts)
     # G.R.7: the CV weight is filled
     w = list(ev.weights)
     if "CV" in run["weights"] and len(w) != len(run["weights"]):
@@ -222,6 +231,55 @@ def _check_event(c: _Collector, i: int, ev: Any, run: dict[str, Any], used: dict
     used["vertex"].update(status)
     used["particle"].update(pstatus)
     used["pdg"].update(p.pid for p in parts)
+
+
+def _four(p: Any) -> tuple[float, float, float, float]:
+    m = p.momentum
+    return (m.px, m.py, m.pz, m.e)
+
+
+def _check_lab_frame(c: _Collector, i: int, parts: list[Any], verts: list[Any]) -> None:
+    """E.R.9 for an event's beam and target, and four-momentum conservation in a lepton-level event.
+
+    In the lab frame the target (status 20) is at rest: zero 3-momentum, and energy equal to its mass (> 0);
+    a neutrino beam (status 4) is massless, E = |p| (another beam is not faster than light, E >= |p|). In a
+    lepton-level event (the primary vertex takes in the beam and the target and gives out a P.C.2 remnant
+    2009900000 carrying the balance), four-momentum is conserved at that vertex. All within ``LAB_FRAME_RTOL``
+    of the beam plus target energy. Events without exactly one beam and one target are left to E.R.7.
+    """
+    beams = [p for p in parts if p.status == 4]
+    targets = [p for p in parts if p.status == 20]
+    if len(beams) != 1 or len(targets) != 1:
+        return
+    beam, target = _four(beams[0]), _four(targets[0])
+    tol = LAB_FRAME_RTOL * max(abs(beam[3]) + abs(target[3]), 1e-300)
+    p_target = math.hypot(*target[:3])
+    if p_target > tol or target[3] <= 0:
+        c.add(
+            "E.R.9",
+            f"target (status 20) is not at rest: |p| = {p_target:.6g}, E = {target[3]:.6g} "
+            "(lab frame: |p| = 0, E = mass)",
+            i,
+        )
+    p_beam = math.hypot(*beam[:3])
+    massless = abs(beams[0].pid) in _NEUTRINOS
+    if beam[3] <= 0 or (abs(beam[3] - p_beam) > tol if massless else p_beam - beam[3] > tol):
+        want = "E = |p| (massless neutrino)" if massless else "E >= |p|"
+        c.add("E.R.9", f"beam (status 4) has E = {beam[3]:.17g}, |p| = {p_beam:.17g}; lab frame needs {want}", i)
+    for v in verts:
+        pin, pout = list(v.particles_in), list(v.particles_out)
+        ids = {p.id for p in pin}
+        if v.status != 1 or not {beams[0].id, targets[0].id} <= ids or all(p.pid != _REMNANT for p in pout):
+            continue
+        diff = [sum(_four(p)[k] for p in pin) - sum(_four(p)[k] for p in pout) for k in range(4)]
+        if max(abs(d) for d in diff) > tol:
+            c.add(
+                "E.R.9",
+                "four-momentum not conserved at the primary vertex of a lepton-level event (in - out = "
+                + ", ".join(f"{d:.3g}" for d in diff)
+                + ")",
+                i,
+            )
 
 
 def _check_usage(c: _Collector, run: dict[str, Any], used: dict[str, set[int]]) -> None:
@@ -257,7 +315,7 @@ def _check_units_lines(c: _Collector, path: Path, max_events: int | None) -> Non
 def check_nuhepmc(
     path: str | os.PathLike[str], *, max_events: int | None = None, max_per_rule: int = 5
 ) -> list[Violation]:
-    """Violations of G.R.1-8 and E.R.1-8 in a NuHepMC (HepMC3 ASCII) file; empty when it complies.
+    """Violations of G.R.1-8 and E.R.1-9 in a NuHepMC (HepMC3 ASCII) file; empty when it complies.
 
     Args:
         path: the file.
