@@ -113,11 +113,12 @@ def matmul_rate(device: str, size: int = 2048, reps: int = 10) -> float:
     return 2.0 * size**3 * reps / (time.perf_counter() - t0)
 
 
-def bench_nugan(model: Any, name: str, batches: tuple[int, ...], min_seconds: float) -> list[dict[str, Any]]:
-    """events/s of ``model.sample`` for each number of events per call, with the compute bound."""
+def bench_nugan(
+    model: Any, name: str, batches: tuple[int, ...], min_seconds: float, flops: float, peak: float
+) -> list[dict[str, Any]]:
+    """events/s of ``model.sample`` for each number of events per call, with the compute bound
+    ``peak`` [FLOP/s] / ``flops`` [FLOP/event]."""
     lo, hi = model.energy_range
-    flops = flops_per_event(model)
-    peak = matmul_rate(str(model.device))
     bound = peak / flops
     print(
         f"  {name}: {flops / 1e3:.1f} kFLOP/event (matrix products); "
@@ -132,6 +133,7 @@ def bench_nugan(model: Any, name: str, batches: tuple[int, ...], min_seconds: fl
                 "what": "nugan sample",
                 "model": name,
                 "arch": model.arch,
+                "engine": model.engine,
                 "device": str(model.device),
                 "events_per_call": n,
                 "events_per_s": rate,
@@ -142,7 +144,10 @@ def bench_nugan(model: Any, name: str, batches: tuple[int, ...], min_seconds: fl
                 "fraction_of_bound": rate / bound,
             }
         )
-        print(f"  {model.device} {n:>11,} events/call: {rate:>12,.0f} events/s ({rate / bound:.0%} of the bound)")
+        print(
+            f"  {model.device} {model.engine:<6} {n:>11,} events/call: {rate:>12,.0f} events/s "
+            f"({rate / bound:.0%} of the bound)"
+        )
     return rows
 
 
@@ -157,7 +162,7 @@ def bench_pipeline(model: Any, name: str, n: int, fmt: str, min_seconds: float) 
     with tempfile.TemporaryDirectory() as tmp:
         res = generate_to_file(model, plan, Path(tmp) / f"bench.{fmt}", progress=False)
     print(
-        f"  {model.device} {name} -> {fmt}, {n:,} events: {res.events_per_s:,.0f} events/s "
+        f"  {model.device} {model.engine} {name} -> {fmt}, {n:,} events: {res.events_per_s:,.0f} events/s "
         f"({res.events_per_s / rate_in:.0%} of in-process sampling, {rate_in:,.0f}/s)"
     )
     return [
@@ -165,6 +170,7 @@ def bench_pipeline(model: Any, name: str, n: int, fmt: str, min_seconds: float) 
             "what": f"nugan generate -> {fmt}",
             "model": name,
             "arch": model.arch,
+            "engine": model.engine,
             "device": str(model.device),
             "events_per_call": n,
             "events_per_s": res.events_per_s,
@@ -276,14 +282,16 @@ def bench_commands(
 
 def print_table(rows: list[dict[str, Any]], nuwro: list[dict[str, Any]]) -> None:
     """Plain-text table of all rates."""
-    print(f"\n{'generator':<28}{'model':<16}{'device':<8}{'events/call':>13}{'events/s':>15}{'of bound':>10}")
+    print(
+        f"\n{'generator':<28}{'model':<16}{'engine':<8}{'device':<8}{'events/call':>13}{'events/s':>15}{'of bound':>10}"
+    )
     for r in rows:
         if r["what"] == "command":
             continue
         frac = f"{r['fraction_of_bound']:.0%}" if "fraction_of_bound" in r else ""
         print(
-            f"{r['what']:<28}{r.get('model', ''):<16}{r['device']:<8}{r['events_per_call']:>13,}"
-            f"{r['events_per_s']:>15,.0f}{frac:>10}"
+            f"{r['what']:<28}{r.get('model', ''):<16}{r.get('engine', ''):<8}{r['device']:<8}"
+            f"{r['events_per_call']:>13,}{r['events_per_s']:>15,.0f}{frac:>10}"
         )
     if nuwro:
         rates = np.array([r["events_per_s"] for r in nuwro])
@@ -339,10 +347,24 @@ def main() -> None:
         for spec in (m for m in args.models.split(",") if m):
             model = build_model(spec, dev)
             lo, hi = model.energy_range
-            rows += bench_nugan(model, spec, batches, args.min_seconds)
-            for fmt, n in pipelines:
-                n_run = n if model.arch == "gan" else min(n, FLOW_COMMAND_MAX)
-                rows += bench_pipeline(model, spec, n_run, fmt, args.min_seconds)
+            flops = flops_per_event(model)
+            peak = matmul_rate(dev)
+            print(
+                f"  {spec}: {flops / 1e3:.1f} kFLOP/event (matrix products); "
+                f"mm {peak / 1e9:.0f} GFLOP/s -> bound {peak / flops:,.0f}/s"
+            )
+            engines = [model]
+            if model.arch == "gan" and dev == "cpu":  # the torch-free engine samples GANs on CPU
+                import nugan
+
+                engines.append(nugan.load(spec, engine="numpy"))
+                if args.threads:
+                    engines[-1].threads = args.threads
+            for m in engines:
+                rows += bench_nugan(m, spec, batches, args.min_seconds, flops, peak)
+                for fmt, n in pipelines:
+                    n_run = n if model.arch == "gan" else min(n, FLOW_COMMAND_MAX)
+                    rows += bench_pipeline(m, spec, n_run, fmt, args.min_seconds)
     sim = None if args.commands_only else bench_simulator(args.simulator_events, (lo, hi), args.min_seconds)
     if sim:
         rows.append(sim)
