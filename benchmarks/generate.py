@@ -120,10 +120,6 @@ def bench_nugan(
     ``peak`` [FLOP/s] / ``flops`` [FLOP/event]."""
     lo, hi = model.energy_range
     bound = peak / flops
-    print(
-        f"  {name}: {flops / 1e3:.1f} kFLOP/event (matrix products); "
-        f"mm {peak / 1e9:.0f} GFLOP/s -> bound {bound:,.0f}/s"
-    )
     rows = []
     for n in batches:
         E = np.exp(np.random.default_rng(1).uniform(np.log(lo), np.log(hi), n))
