@@ -15,7 +15,7 @@ from nugan.constants import GEV2_TO_CM2, M_MU, M_NEUTRON, M_PROTON
 from nugan.physics import delta, dis, quasielastic
 from nugan.physics.mec import M_PAIR, mec_q2_shape, mec_scale
 from nugan.physics.models import ModelParams
-from nugan.physics.nucleus import NuclearConfig, coulomb_potential, sample_nucleons
+from nugan.physics.nucleus import REACTION_THRESHOLD, NuclearConfig, coulomb_potential, sample_nucleons
 from nugan.physics.twobody import cm_setup, lepton_lab
 
 __all__ = ["SIM_CHANNELS", "WeightedEvents", "weighted_events", "sample_q2", "transition_factors"]
@@ -133,10 +133,15 @@ def weighted_events(
     ``sigma_qe`` (cm^2 per nucleon, nuclear QE at this E) is required for the 'empirical' MEC (its
     normalisation). With ``model.coulomb`` the muon leaves the nucleus' Coulomb field: mu- lose, mu+ gain
     :func:`~nugan.physics.nucleus.coulomb_potential` (effective momentum approximation, energy shift only).
+    With ``model.separation_binding`` energy transfers below the ground-state reaction threshold
+    (:data:`~nugan.physics.nucleus.REACTION_THRESHOLD`) get weight 0.
     """
     ev = _weighted_events(channel, E, n, rng, cfg, model, probe_pdg, sigma_qe)
     if model.coulomb:
         ev = coulomb_shift(ev, E, (1.0 if probe_pdg > 0 else -1.0) * coulomb_potential(cfg.Z, cfg.A))
+    if model.separation_binding:  # no energy transfer below the ground-state reaction threshold
+        thr = REACTION_THRESHOLD[cfg.target][0 if probe_pdg > 0 else 1]
+        ev = WeightedEvents(ev.E_mu, ev.cos_theta, np.where(E - ev.E_mu >= thr, ev.weight, 0.0), ev.n_trials)
     return ev
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "sample_nucleons",
     "density",
     "S_1N",
+    "REACTION_THRESHOLD",
     "S_2N",
     "SRC_PMAX_KF",
     "sample_src_tail",
@@ -61,6 +62,15 @@ S_1N: dict[str, tuple[float, float]] = {
     "O16": (0.01213, 0.01566),
     "Ar40": (0.01253, 0.00987),
     "Fe56": (0.01018, 0.01120),
+}
+
+#: Ground-state reaction thresholds (nu_mu: A(Z) -> A(Z+1), anti-nu_mu: A(Z) -> A(Z-1)) in energy transfer [GeV]:
+#: nuclear mass differences from the AME2020 atomic mass excesses (e.g. C12 -> B12: 13.369 + 0.511 MeV).
+REACTION_THRESHOLD: dict[str, tuple[float, float]] = {
+    "C12": (0.01683, 0.01388),
+    "O16": (0.01491, 0.01093),
+    "Ar40": (0.00099, 0.00799),
+    "Fe56": (0.00406, 0.00421),
 }
 
 #: Upper end of the Bodek-Ritchie high-momentum tail, in units of the local Fermi momentum.
