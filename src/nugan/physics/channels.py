@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nugan.constants import GEV2_TO_CM2, M_MU, M_NEUTRON, M_PROTON
+from nugan.constants import GEV2_TO_CM2, M_MU, M_NEUTRON, M_NUCLEON, M_PROTON
 from nugan.physics import delta, dis, quasielastic
 from nugan.physics.mec import M_PAIR, mec_q2_shape, mec_scale
 from nugan.physics.models import ModelParams
@@ -99,12 +99,22 @@ def _mec_tem(
     n2 = sample_nucleons(cfg, n, rng, Z / A)
     P = n1.p + n2.p
     e_pair = n1.energy + n2.energy
-    Wf = model.mec_w_mass + model.mec_w_width * rng.standard_normal(n)
-    inside = Wf > n1.mass + n2.mass
-    Wf = np.where(inside, Wf, M_PAIR + 0.01)
-    tb = cm_setup(E, P, e_pair, Wf)
+    w_min = n1.mass + n2.mass
     e_rest = E * (np.sqrt(n1.mass**2 + np.einsum("ij,ij->i", n1.p, n1.p)) - n1.p[:, 2]) / n1.mass
-    q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.3, rng)
+    gauss = model.mec_w_mass + model.mec_w_width * rng.standard_normal(n)
+    if model.mec_w_lepton:
+        # Q2 first (widest range: pair at threshold), then the pair mass that puts the lepton-level W of a pair
+        # at rest, W_N^2 = M^2 + (W_f^2 - 4 M^2)/2 - Q2/2, at the Gaussian value
+        tb0 = cm_setup(E, P, e_pair, w_min + 1e-6)
+        q2, inv = sample_q2(tb0.q2_min, tb0.q2_max, 0.3, rng)
+        wf2 = 4.0 * M_NUCLEON**2 + 2.0 * (gauss * gauss - M_NUCLEON**2) + q2
+        inside = tb0.ok & (wf2 > w_min * w_min)
+        tb = cm_setup(E, P, e_pair, np.sqrt(np.where(inside, wf2, (w_min + 0.01) ** 2)))
+        inside &= (q2 >= tb.q2_min) & (q2 <= tb.q2_max)
+    else:
+        inside = gauss > w_min
+        tb = cm_setup(E, P, e_pair, np.where(inside, gauss, M_PAIR + 0.01))
+        q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.3, rng)
     w = quasielastic.tem_dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff) * inv * frac
     w = np.where(tb.ok & inside, w, 0.0)
     e_lab, p_lab = lepton_lab(tb, q2, rng)

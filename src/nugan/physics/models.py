@@ -57,7 +57,9 @@ class ModelParams:
         pauli_kf: QE Pauli blocking with the local k_F(r) ('local') or the nucleus-averaged k_F ('global').
         mec_model: 'empirical' (GENIE 2015 shape on a pair at rest, sigma = mec_fraction x QE) or 'tem'
             (Bodek-Budd-Christy transverse enhancement rate on a Fermi-moving nucleon pair).
-        mec_w_mass, mec_w_width: Gaussian of the final pair mass [GeV] (both MEC models).
+        mec_w_mass, mec_w_width: Gaussian of the final pair mass [GeV] (both MEC models); with
+            ``mec_w_lepton`` ('tem' only) a Gaussian in the lepton-level W of the pair at rest instead, the pair
+            mass then rising with Q2 as W_f^2 = 4 M^2 + 2 (W^2 - M^2) + Q2.
         res2_share: resonant share of the DIS continuum in W 1.4-1.9 GeV, redistributed as D13/S11/D15/F15
             Breit-Wigners and labelled RES (0 = Delta only).
         E_min, E_max: supported neutrino energies [GeV].
@@ -92,6 +94,7 @@ class ModelParams:
     mec_model: str = "empirical"
     mec_w_mass: float = 2.15
     mec_w_width: float = 0.05
+    mec_w_lepton: bool = False
     res2_share: float = 0.0
     E_min: float = 0.1
     E_max: float = 20.0
@@ -110,8 +113,8 @@ class ModelParams:
             problems.append(f"src_fraction must be in [0, 1), got {self.src_fraction!r}")
         if not 0.0 <= self.res2_share <= 1.0:
             problems.append(f"res2_share must be in [0, 1], got {self.res2_share!r}")
-        if not (self.mec_w_width > 0 and self.mec_w_mass > 1.8):
-            problems.append(f"need mec_w_width > 0 and mec_w_mass > 1.8 GeV, got {self.mec_w_width}, {self.mec_w_mass}")
+        if not (self.mec_w_width > 0 and self.mec_w_mass > (0.9 if self.mec_w_lepton else 1.8)):
+            problems.append(f"need mec_w_width > 0 and a larger mec_w_mass, got {self.mec_w_width}, {self.mec_w_mass}")
         if self.vector_ff not in _VECTOR:
             problems.append(f"vector_ff must be one of {_VECTOR}, got {self.vector_ff!r}")
         for key in ("kf_scale", "M_A", "MA_delta", "C5A0", "dis_norm", "gfg_kf"):
@@ -162,8 +165,9 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
             src_fraction=0.2,
             pauli_kf="local",
             mec_model="tem",
-            mec_w_mass=2.05,
-            mec_w_width=0.10,
+            mec_w_mass=1.10,
+            mec_w_width=0.12,
+            mec_w_lepton=True,
             res2_share=0.3,
         ),
         ModelParams(
