@@ -138,6 +138,12 @@ def test_ar_over_c_near_the_emu_endpoint() -> None:
     assert res["Ar40"] / res["C12"] > 1.2
 
 
+def test_tem_mec_switched_off_by_zero_fraction() -> None:
+    m = dataclasses.replace(get_model("default"), mec_fraction=0.0)
+    ev = weighted_events("MEC", 1.0, 1000, np.random.default_rng(0), nuclear_config("C12", m), m, 14)
+    assert ev.sigma == 0.0
+
+
 def test_new_model_fields_are_validated() -> None:
     base = get_model("default")
     for bad in ({"pauli_kf": "x"}, {"mec_model": "x"}, {"src_fraction": 1.0}, {"res2_share": 1.5}):

@@ -191,6 +191,8 @@ def _weighted_events(
         return _finish(E, e_lab, p_lab, w, n)
 
     if channel == "MEC" and model.mec_model == "tem":
+        if model.mec_fraction <= 0.0:  # MEC switched off (the TEM rate has no other normalisation)
+            return WeightedEvents(np.full(n, E), np.ones(n), np.zeros(n), n)
         return _mec_tem(E, n, rng, cfg, model, eta)
 
     if channel == "MEC":

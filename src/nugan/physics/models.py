@@ -47,7 +47,8 @@ class ModelParams:
             W_cut, DIS x dis_below_cut there, DIS only above).
         W_s, W_e, alpha0: blending parameters [GeV]; alpha0 applies to the mixed-isospin channels.
         W_cut, dis_below_cut: hard-cut parameters.
-        dis_norm: DIS normalisation. mec_fraction: sigma_MEC / sigma_QE (0 = MEC off).
+        dis_norm: DIS normalisation. mec_fraction: sigma_MEC / sigma_QE of the 'empirical' MEC; 0 turns MEC off
+            in both models ('tem' has its own rate and ignores any other value).
         mec_apower: per-nucleus scaling exponent, sigma_MEC ~ (N/6)^(mec_apower - 1) ('empirical' MEC).
         separation_binding: LFG removal energy at the Fermi surface = the target's one-nucleon separation
             energy (S_p for protons, S_n for neutrons; AME2020) instead of ``binding_extra``.
