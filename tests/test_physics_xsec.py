@@ -121,7 +121,8 @@ def test_channel_fractions_c12() -> None:
     f3 = _nuclear(14, "C12", 3.0)
     t3 = sum(f3.values())
     assert 0.15 < f3["QE"] / t3 < 0.35
-    assert 0.15 < f3["RES"] / t3 < 0.35
+    # RES label: Delta + 2nd/3rd resonances, blended up to W = 1.9 (default 2.0: 0.35; NuWro's label: 0.52)
+    assert 0.15 < f3["RES"] / t3 < 0.42
     assert 0.02 < f3["MEC"] / t3 < 0.10
     assert 0.35 < f3["DIS"] / t3 < 0.60
 

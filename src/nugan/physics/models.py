@@ -158,11 +158,12 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
             name="default",
             version="2.0",
             description="LFG (S_N-shifted binding) + SRC tail, Coulomb, BBBA05, M_A=1.03, Delta (M_A 1.05) "
-            "+ 2nd/3rd res. duality fill + BY-DIS blend, TEM 2p2h on Fermi-moving pairs",
+            "+ 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM 2p2h on Fermi-moving pairs",
             binding_extra=0.003,
             separation_binding=True,
             coulomb=True,
             MA_delta=1.05,
+            W_e=1.9,
             src_fraction=0.2,
             pauli_kf="local",
             mec_model="tem",
