@@ -11,7 +11,8 @@ Every NuWro number is read from the samples (Parquet + JSON sidecars), none is c
    MEC labels (defined alike in both); the classifier AUC (:func:`nugan.metrics.classifier_auc`, NuWro's 30k
    events against as many simulated) and a simulator-vs-simulator AUC (other seed) as its floor; the EMD
    entries (W1/std of E_mu, cos_theta, :func:`nugan.metrics.emd`); the share of events at cos_theta < -0.98 in
-   the sampled events, in the exact weighted Monte Carlo (the tables' source) and in NuWro.
+   the sampled events, in the exact weighted Monte Carlo (the tables' source) and in NuWro; where NuWro's labels
+   put the RES/DIS split (share of its RES events at W > 1.6 GeV, 1st percentile of its DIS events' W).
 2. Ar40 / C12 at 0.5 and 1 GeV (nu_mu): per-nucleon d(sigma)/dE_mu in 30 equal E_mu bins from m_mu to E;
    NuWro's Ar/C ratio (Poisson errors) is compared by chi2 with "no change" (ratio 1) and with the
    simulator's ratio (its own statistical error added); also the ratio in the top three E_mu bins.
@@ -123,6 +124,10 @@ def compare_file(path: Path, n: int) -> dict | None:
         "W_shares_nuwro": _w_shares(ref, s_ref),
         "W_shares_sim": _w_shares(sim, s_sim),
     }
+    # where NuWro's labels put RES/DIS (why inelastic events are compared by W range, not by label)
+    res, dis = ref.channel == CHANNEL_CODES["RES"], ref.channel == CHANNEL_CODES["DIS"]
+    row["nuwro_RES_label_share_W_gt_1.6"] = float(np.mean(ref.W[res] > 1.6)) if res.any() else None
+    row["nuwro_DIS_label_W_p01"] = float(np.percentile(ref.W[dis], 1)) if dis.sum() > 100 else None
     for lab in ("QE", "MEC"):
         c = CHANNEL_CODES[lab]
         row[f"W_mean_std_{lab}_nuwro"] = _w_stats(ref, c)
@@ -228,6 +233,12 @@ def main() -> None:
             f"{r['backward_share_nuwro']:.4f} sampled {r['backward_share_sampled']:.4f} exact "
             f"{r['backward_share_exact']:.4f}"
         )
+    for r in rows:
+        if r["nuwro_DIS_label_W_p01"] is not None:
+            print(
+                f"{r['sample']:18s} NuWro labels: {100 * r['nuwro_RES_label_share_W_gt_1.6']:.0f}% of RES at "
+                f"W > 1.6 GeV, 1% of DIS below W = {r['nuwro_DIS_label_W_p01']:.2f} GeV"
+            )
     ratios = [ar_over_c(args.nuwro_dir, E, args.events) for E in (0.5, 1.0)]
     print("\nAr40/C12 per-nucleon d(sigma)/dE_mu, nu_mu (chi2 of NuWro's ratio):")
     for a in ratios:
