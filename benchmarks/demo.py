@@ -77,8 +77,11 @@ def markdown(doc: dict[str, Any]) -> str:
 
     for r in doc["rows"]:
         lines.append(f"| {r['name']} | " + " | ".join(f(r.get(k), d) for _, k, d in COLUMNS) + " |")
-    fl = doc["rows"][1]  # the zero-shot row carries the Ar40 floor
-    lines.append("| MC vs MC floor (Ar40) | " + " | ".join(f(fl.get(f"floor_{k}"), d) for _, k, d in COLUMNS) + " |")
+    fl = doc["rows"][1]  # the zero-shot row carries the target's floor
+    tgt = doc.get("target") or "target"
+    lines.append(f"| MC vs MC floor ({tgt}) | " + " | ".join(f(fl.get(f"floor_{k}"), d) for _, k, d in COLUMNS) + " |")
+    if doc.get("what_tl_changed"):
+        lines += ["", f"What transfer learning changed: {doc['what_tl_changed']}"]
     return "\n".join(lines) + "\n"
 
 
@@ -103,6 +106,8 @@ def main() -> None:
             for name in ("transfer", "scratch")
         }
         doc["rows"] = summary["rows"]
+        doc["target"] = summary.get("target")
+        doc["what_tl_changed"] = summary.get("what_tl_changed")
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

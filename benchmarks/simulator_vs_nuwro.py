@@ -1,14 +1,25 @@
-"""Compare the built-in simulator with the reference NuWro samples.
+"""Compare the built-in simulator with the reference NuWro 25.11 samples (issue 20's figures).
 
 Usage: python benchmarks/simulator_vs_nuwro.py --nuwro-dir PATH/shared/data/nuwro [--events N] [--out FILE.json]
 
-For each fixed-energy NuWro file (fixed_energy/*_E{0.5,1.0,3.0}.parquet, default model only) the simulator
-(model 'default') is run at the same energy; per observable (E_mu, cos_theta, W, Q2, omega) it reports
-the 1-D Wasserstein distance divided by the NuWro standard deviation, the total cross-section ratio, the
-channel fractions (with W < 1.6 / W > 1.6 split, NuWro's RES/DIS definition) and the peak positions of W.
-Also flat-flux 0.3-10 GeV flux-averaged cross sections against NuWro's, read from the JSON sidecars of the
-default-model flat samples (``cross_section_total_cm2_per_nucleon`` of numu_C12_base.json, numu_Ar40.json,
-numubar_C12.json). Writes benchmarks/results/simulator_vs_nuwro.json (``--out``), stamped with its provenance.
+Every NuWro number is read from the samples (Parquet + JSON sidecars), none is copied here.
+
+1. Fixed energy (fixed_energy/{numu_C12,numu_Ar40,numubar_C12}_E{0.5,1.0,3.0}): the simulator (model 'default')
+   at the same energy, ``--events`` events. Per sample: sigma_sim / sigma_NuWro (sidecar total); the
+   cross-section shares by lepton-level W range (labels differ by definition: NuWro's RES/DIS split sits near
+   W ~ 1.9 GeV, ours is a blend, so inelastic events are compared by W, not by label); W mean/std of the QE and
+   MEC labels (defined alike in both); the classifier AUC (:func:`nugan.metrics.classifier_auc`, NuWro's 30k
+   events against as many simulated) and a simulator-vs-simulator AUC (other seed) as its floor; the EMD
+   entries (W1/std of E_mu, cos_theta, :func:`nugan.metrics.emd`); the share of events at cos_theta < -0.98 in
+   the sampled events, in the exact weighted Monte Carlo (the tables' source) and in NuWro; where NuWro's labels
+   put the RES/DIS split (share of its RES events at W > 1.6 GeV, 1st percentile of its DIS events' W).
+2. Ar40 / C12 at 0.5 and 1 GeV (nu_mu): per-nucleon d(sigma)/dE_mu in 30 equal E_mu bins from m_mu to E;
+   NuWro's Ar/C ratio (Poisson errors) is compared by chi2 with "no change" (ratio 1) and with the
+   simulator's ratio (its own statistical error added); also the ratio in the top three E_mu bins.
+3. Flat flux 0.3-10 GeV: flux-averaged sigma against the sidecars of NuWro's default-model flat samples, and
+   sigma(E) in E bins (NuWro's from the E_nu density of its sample times its flux-averaged sigma, ours from
+   the tables); sigma/E at 20 GeV against the PDG values.
+Writes benchmarks/results/simulator_vs_nuwro.json (``--out``), stamped with its provenance.
 """
 
 from __future__ import annotations
@@ -20,17 +31,32 @@ from pathlib import Path
 
 import numpy as np
 from provenance import stamp
-from scipy.stats import wasserstein_distance
 
 from nugan.atomic import atomic_write_text
+from nugan.constants import M_MU
 from nugan.events import read_parquet
+from nugan.events.table import CHANNEL_CODES, EventTable
+from nugan.metrics.classifier import classifier_auc
+from nugan.metrics.emd import emd
 from nugan.physics import simulate
+from nugan.physics.channels import SIM_CHANNELS, weighted_events
+from nugan.physics.models import get_model
+from nugan.physics.nucleus import nuclear_config
+from nugan.physics.tables import cross_section_table
 
-OBS = ("E_mu", "cos_theta", "W", "Q2", "omega")
+MODEL = "default"
 #: (probe, target) -> NuWro's default-model flat-flux (0.3-10 GeV) sample whose sidecar JSON holds its sigma
 FLAT_SAMPLES = {("numu", "C12"): "numu_C12_base", ("numu", "Ar40"): "numu_Ar40", ("numubar", "C12"): "numubar_C12"}
+FIXED = ("numu_C12", "numu_Ar40", "numubar_C12")
+ENERGIES = (0.5, 1.0, 3.0)
 PDG = {"numu": 14, "numubar": -14}
 TARGET_ZA = {"C12": (6, 12), "Ar40": (18, 40)}
+#: lepton-level W ranges [GeV] for the channel shares: QE-like, Delta, 2nd/3rd resonance, higher
+W_RANGES = ((0.0, 1.08), (1.08, 1.40), (1.40, 1.70), (1.70, 2.00), (2.00, 99.0))
+#: sigma/E at 20 GeV, PDG 2022 (isoscalar target) [1e-38 cm^2 / GeV]
+PDG_SIGMA_OVER_E = {"numu": 0.677, "numubar": 0.334}
+FLAT_EDGES = (0.3, 0.4, 0.5, 0.7, 1.0, 1.35, 2.0, 3.0, 5.0, 10.0)
+N_EMU_BINS = 30
 
 
 def nuwro_flat_sigma(nuwro_dir: Path, probe: str, target: str) -> tuple[float, str]:
@@ -48,43 +74,135 @@ def nuwro_flat_sigma(nuwro_dir: Path, probe: str, target: str) -> tuple[float, s
     return float(info["cross_section_total_cm2_per_nucleon"]), side.name
 
 
-def _peak(w: np.ndarray, lo: float, hi: float) -> float:
-    h, e = np.histogram(w[(w > lo) & (w < hi)], bins=np.arange(lo, hi + 1e-9, 0.01))
-    return float(0.5 * (e[np.argmax(h)] + e[np.argmax(h) + 1]))
+def _w_stats(t: EventTable, code: int) -> tuple[float, float]:
+    W = t.W[t.channel == code]
+    return (float(W.mean()), float(W.std())) if len(W) else (float("nan"), float("nan"))
+
+
+def _w_shares(t: EventTable, sigma: float) -> dict[str, float]:
+    """Cross section [1e-38 cm^2 per nucleon] in each lepton-level W range."""
+    return {f"{a:g}-{b:g}": float(sigma / 1e-38 * np.mean((a <= t.W) & (b > t.W))) for a, b in W_RANGES}
+
+
+def _backward_exact(probe: str, target: str, E: float, n: int = 200_000) -> float:
+    """Share of the cross section at cos_theta < -0.98 in the exact weighted Monte Carlo."""
+    m = get_model(MODEL)
+    cfg = nuclear_config(target, m)
+    rng = np.random.default_rng(5)
+    tot = back = 0.0
+    sig_qe = None
+    for ch in SIM_CHANNELS:
+        ev = weighted_events(ch, E, n, rng, cfg, m, PDG[probe], sigma_qe=sig_qe)
+        if ch == "QE":
+            sig_qe = ev.sigma
+        tot += float(ev.weight.sum())
+        back += float(ev.weight[ev.cos_theta < -0.98].sum())
+    return back / tot
 
 
 def compare_file(path: Path, n: int) -> dict | None:
-    m = re.match(r"(numu|numubar)_(C12|Ar40|O16)_E([0-9.]+)\.parquet$", path.name)
+    m = re.match(r"(numu|numubar)_(C12|Ar40)_E([0-9.]+)\.parquet$", path.name)
     if not m:
         return None
     probe, target, E = m.group(1), m.group(2), float(m.group(3))
     ref = read_parquet(path)
-    sim = simulate(probe, target, "default", energy=E, n_events=n, seed=11)
+    sim = simulate(probe, target, MODEL, energy=E, n_events=n, seed=11)
+    sim2 = simulate(probe, target, MODEL, energy=E, n_events=len(ref), seed=12)
+    s_ref, s_sim = float(ref.meta.xsec_cm2), float(sim.meta.xsec_cm2)
     row: dict = {
         "sample": path.stem,
+        "probe": probe,
+        "target": target,
         "E": E,
         "n_nuwro": len(ref),
         "n_sim": len(sim),
-        "sigma_nuwro": ref.meta.xsec_cm2,
-        "sigma_sim": sim.meta.xsec_cm2,
-        "sigma_ratio": sim.meta.xsec_cm2 / ref.meta.xsec_cm2 if ref.meta.xsec_cm2 else None,
+        "sigma_nuwro": s_ref,
+        "sigma_sim": s_sim,
+        "sigma_ratio": s_sim / s_ref,
+        "sigma_over_E_nuwro": s_ref / 1e-38 / E,
+        "sigma_over_E_sim": s_sim / 1e-38 / E,
+        "W_shares_nuwro": _w_shares(ref, s_ref),
+        "W_shares_sim": _w_shares(sim, s_sim),
     }
-    for o in OBS:
-        a, b = ref.observable(o), sim.observable(o)
-        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-        row[f"w1_{o}"] = float(wasserstein_distance(a, b) / np.std(a))
-        row[f"mean_{o}_nuwro"], row[f"mean_{o}_sim"] = float(a.mean()), float(b.mean())
-    fr_ref, fr_sim = ref.channel_fractions(), sim.channel_fractions()
-    row["fractions_nuwro"] = {k: round(v, 4) for k, v in fr_ref.items()}
-    row["fractions_sim"] = {k: round(v, 4) for k, v in fr_sim.items()}
-    for name, t in (("nuwro", ref), ("sim", sim)):
-        W = t.W
-        inel = np.isin(t.channel, [2, 3])  # RES, DIS codes
-        row[f"inel_Wlt1.6_{name}"] = float(np.mean(inel & (W < 1.6)))
-        row[f"inel_Wge1.6_{name}"] = float(np.mean(inel & (W >= 1.6)))
-        row[f"W_peak_QE_{name}"] = _peak(W, 0.8, 1.1)
-        row[f"W_peak_Delta_{name}"] = _peak(W, 1.1, 1.4)
+    # where NuWro's labels put RES/DIS (why inelastic events are compared by W range, not by label)
+    res, dis = ref.channel == CHANNEL_CODES["RES"], ref.channel == CHANNEL_CODES["DIS"]
+    row["nuwro_RES_label_share_W_gt_1.6"] = float(np.mean(ref.W[res] > 1.6)) if res.any() else None
+    row["nuwro_DIS_label_W_p01"] = float(np.percentile(ref.W[dis], 1)) if dis.sum() > 100 else None
+    for lab in ("QE", "MEC"):
+        c = CHANNEL_CODES[lab]
+        row[f"W_mean_std_{lab}_nuwro"] = _w_stats(ref, c)
+        row[f"W_mean_std_{lab}_sim"] = _w_stats(sim, c)
+    auc = classifier_auc(sim, ref, seed=0, cap=len(ref))
+    floor = classifier_auc(sim2, sim, seed=0, cap=len(ref), comparison="MC vs MC (simulator seeds 12 vs 11)")
+    row["auc"], row["auc_se"], row["auc_mc_vs_mc"] = auc.auc, auc.auc_se, floor.auc
+    e = emd({E: sim}, {E: ref})
+    row["emd"] = e.value
+    row["emd_per_variable"] = e.per_energy[E]
+    row["backward_share_sampled"] = float(np.mean(sim.cos_theta < -0.98))
+    row["backward_share_exact"] = _backward_exact(probe, target, E)
+    row["backward_share_nuwro"] = float(np.mean(ref.cos_theta < -0.98))
     return row
+
+
+def _emu_hist(t: EventTable, E: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-nucleon d(sigma)/dE_mu in N_EMU_BINS bins [1e-38 cm^2/GeV] and its Poisson error."""
+    edges = np.linspace(M_MU, E, N_EMU_BINS + 1)
+    c, _ = np.histogram(t.E_mu, edges)
+    scale = sigma / 1e-38 / len(t) / np.diff(edges)
+    return c * scale, np.sqrt(c) * scale
+
+
+def ar_over_c(nuwro_dir: Path, E: float, n: int) -> dict:
+    """Ar40/C12 ratio of d(sigma)/dE_mu (nu_mu, fixed energy): NuWro's against 1 and against the simulator's."""
+    fixed = nuwro_dir / "fixed_energy"
+    rc, ra = read_parquet(fixed / f"numu_C12_E{E}.parquet"), read_parquet(fixed / f"numu_Ar40_E{E}.parquet")
+    hc, ec = _emu_hist(rc, E, float(rc.meta.xsec_cm2))
+    ha, ea = _emu_hist(ra, E, float(ra.meta.xsec_cm2))
+    sc = simulate("numu", "C12", MODEL, energy=E, n_events=n, seed=21)
+    sa = simulate("numu", "Ar40", MODEL, energy=E, n_events=n, seed=22)
+    gc, gce = _emu_hist(sc, E, float(sc.meta.xsec_cm2))
+    ga, gae = _emu_hist(sa, E, float(sa.meta.xsec_cm2))
+    ok = (hc > 0) & (ha > 0) & (gc > 0) & (ga > 0)
+    r_nw = np.where(ok, ha / np.where(ok, hc, 1), np.nan)
+    e_nw = r_nw * np.sqrt((ea / np.where(ok, ha, 1)) ** 2 + (ec / np.where(ok, hc, 1)) ** 2)
+    r_sim = np.where(ok, ga / np.where(ok, gc, 1), np.nan)
+    e_sim = r_sim * np.sqrt((gae / np.where(ok, ga, 1)) ** 2 + (gce / np.where(ok, gc, 1)) ** 2)
+    chi_one = float(np.nansum(((r_nw - 1.0) / e_nw)[ok] ** 2))
+    chi_sim = float(np.nansum(((r_nw - r_sim) ** 2 / (e_nw**2 + e_sim**2))[ok]))
+    top = np.flatnonzero(ok)[-3:]
+    return {
+        "E": E,
+        "n_bins": int(ok.sum()),
+        "chi2_nuwro_vs_1": chi_one,
+        "chi2_nuwro_vs_sim": chi_sim,
+        "ratio_nuwro": [float(v) for v in r_nw],
+        "ratio_sim": [float(v) for v in r_sim],
+        "endpoint_ratio_nuwro": float(np.sum(ha[top]) / np.sum(hc[top])),
+        "endpoint_ratio_sim": float(np.sum(ga[top]) / np.sum(gc[top])),
+        "sigma_ratio_nuwro": float(ra.meta.xsec_cm2 / rc.meta.xsec_cm2),
+        "sigma_ratio_sim": float(sa.meta.xsec_cm2 / sc.meta.xsec_cm2),
+    }
+
+
+def flat_bins(nuwro_dir: Path, probe: str, target: str) -> dict:
+    """sigma(E) bin averages [1e-38 cm^2]: NuWro's from its flat sample's E_nu density, ours from the tables."""
+    sigma_nw, _ = nuwro_flat_sigma(nuwro_dir, probe, target)
+    t = read_parquet(nuwro_dir / f"{FLAT_SAMPLES[probe, target]}.parquet")
+    lo, hi = FLAT_EDGES[0], FLAT_EDGES[-1]
+    edges = np.asarray(FLAT_EDGES)
+    c, _ = np.histogram(t.E_nu, edges)
+    nw = sigma_nw / 1e-38 * (hi - lo) * c / len(t) / np.diff(edges)
+    xs = cross_section_table(probe, target, MODEL)
+    sim = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        e = np.linspace(a, b, 201)
+        sim.append(float(np.trapezoid(xs.total(e), e) / (b - a) / 1e-38))
+    return {
+        "edges": list(FLAT_EDGES),
+        "sigma_nuwro": [float(v) for v in nw],
+        "sigma_sim": sim,
+        "ratio": [s / v if v > 0 else None for s, v in zip(sim, nw, strict=True)],
+    }
 
 
 def main() -> None:
@@ -96,24 +214,47 @@ def main() -> None:
     fixed = args.nuwro_dir / "fixed_energy"
     if not fixed.is_dir():
         raise SystemExit(f"error: {fixed} not found (give the shared/data/nuwro folder)")
-    rows = [r for p in sorted(fixed.glob("*.parquet")) if (r := compare_file(p, args.events))]
-    hdr = f"{'sample':18s} {'sig sim/nuwro':>13s} " + " ".join(f"{'W1/std ' + o:>14s}" for o in OBS)
-    print(hdr)
+    paths = [fixed / f"{s}_E{E}.parquet" for s in FIXED for E in ENERGIES]
+    rows = [r for p in paths if (r := compare_file(p, args.events))]
+    print(f"{'sample':18s} {'sig/E sim':>9s} {'NuWro':>7s} {'ratio':>6s} {'AUC':>6s} {'(MCvMC)':>7s} {'EMD':>6s}")
     for r in rows:
-        print(f"{r['sample']:18s} {r['sigma_ratio']:13.3f} " + " ".join(f"{r['w1_' + o]:14.3f}" for o in OBS))
-    print("\nchannel fractions (NuWro RES = W<1.6 inelastic, DIS = W>1.6) and W peaks:")
-    for r in rows:
-        fn, fs = r["fractions_nuwro"], r["fractions_sim"]
         print(
-            f"{r['sample']:18s} QE {fn.get('QE', 0):.3f}/{fs.get('QE', 0):.3f}  MEC {fn.get('MEC', 0):.3f}/"
-            f"{fs.get('MEC', 0):.3f}  inel W<1.6 {r['inel_Wlt1.6_nuwro']:.3f}/{r['inel_Wlt1.6_sim']:.3f}  "
-            f"W>1.6 {r['inel_Wge1.6_nuwro']:.3f}/{r['inel_Wge1.6_sim']:.3f}  W_QE {r['W_peak_QE_nuwro']:.3f}/"
-            f"{r['W_peak_QE_sim']:.3f}  W_D {r['W_peak_Delta_nuwro']:.3f}/{r['W_peak_Delta_sim']:.3f}"
+            f"{r['sample']:18s} {r['sigma_over_E_sim']:9.4f} {r['sigma_over_E_nuwro']:7.4f} {r['sigma_ratio']:6.3f} "
+            f"{r['auc']:6.3f} {r['auc_mc_vs_mc']:7.3f} {r['emd']:6.3f}"
+        )
+    print("\ncross section [1e-38 cm^2] by lepton-level W range, NuWro / sim; W mean, std of QE and MEC labels:")
+    for r in rows:
+        sh = " ".join(f"{k}: {r['W_shares_nuwro'][k]:.4f}/{r['W_shares_sim'][k]:.4f}" for k in r["W_shares_nuwro"])
+        qn, qs = r["W_mean_std_QE_nuwro"], r["W_mean_std_QE_sim"]
+        mn, ms = r["W_mean_std_MEC_nuwro"], r["W_mean_std_MEC_sim"]
+        print(
+            f"{r['sample']:18s} {sh}\n{'':18s} QE W {qn[0]:.3f}+-{qn[1]:.3f} / {qs[0]:.3f}+-{qs[1]:.3f}  "
+            f"MEC W {mn[0]:.3f}+-{mn[1]:.3f} / {ms[0]:.3f}+-{ms[1]:.3f}  cos<-0.98: NuWro "
+            f"{r['backward_share_nuwro']:.4f} sampled {r['backward_share_sampled']:.4f} exact "
+            f"{r['backward_share_exact']:.4f}"
+        )
+    for r in rows:
+        if r["nuwro_DIS_label_W_p01"] is not None:
+            print(
+                f"{r['sample']:18s} NuWro labels: {100 * r['nuwro_RES_label_share_W_gt_1.6']:.0f}% of RES at "
+                f"W > 1.6 GeV, 1% of DIS below W = {r['nuwro_DIS_label_W_p01']:.2f} GeV"
+            )
+    ratios = [ar_over_c(args.nuwro_dir, E, args.events) for E in (0.5, 1.0)]
+    print("\nAr40/C12 per-nucleon d(sigma)/dE_mu, nu_mu (chi2 of NuWro's ratio):")
+    for a in ratios:
+        print(
+            f"E={a['E']}: chi2 vs 1 = {a['chi2_nuwro_vs_1']:.1f}, vs sim = {a['chi2_nuwro_vs_sim']:.1f} "
+            f"({a['n_bins']} bins); endpoint ratio NuWro {a['endpoint_ratio_nuwro']:.3f} sim "
+            f"{a['endpoint_ratio_sim']:.3f}; sigma ratio NuWro {a['sigma_ratio_nuwro']:.3f} "
+            f"sim {a['sigma_ratio_sim']:.3f}"
         )
     flat = []
     for probe, target in FLAT_SAMPLES:
         ref, source = nuwro_flat_sigma(args.nuwro_dir, probe, target)
-        s = simulate(probe, target, "default", energy=(0.3, 10.0), n_events=1000, seed=0).meta.xsec_cm2
+        s = simulate(probe, target, MODEL, energy=(0.3, 10.0), n_events=1000, seed=0).meta.xsec_cm2
+        fb = flat_bins(args.nuwro_dir, probe, target)
+        xs = cross_section_table(probe, target, MODEL)
+        pdg20 = float(xs.total(20.0) / 1e-38 / 20.0)
         flat.append(
             {
                 "probe": probe,
@@ -122,15 +263,20 @@ def main() -> None:
                 "sigma_nuwro": ref,
                 "ratio": s / ref,
                 "nuwro_source": source,
+                "bins": fb,
+                "sigma_over_E_20GeV_sim": pdg20,
+                "sigma_over_E_20GeV_pdg": PDG_SIGMA_OVER_E[probe],
             }
         )
         print(
             f"flat 0.3-10 GeV {probe}-{target}: sim {s / 1e-38:.3f} vs NuWro {ref / 1e-38:.3f} (x{s / ref:.3f}, "
-            f"{source})"
+            f"{source}); by E bin x" + " ".join(f"{v:.2f}" for v in fb["ratio"]) + f"; sigma/E(20 GeV) {pdg20:.3f} "
+            f"vs PDG {PDG_SIGMA_OVER_E[probe]} (x{pdg20 / PDG_SIGMA_OVER_E[probe]:.3f})"
         )
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps({"fixed_energy": rows, "flat": flat}, indent=1, default=float))
+    result = {"model": get_model(MODEL).label, "fixed_energy": rows, "ar_over_c": ratios, "flat": flat}
+    atomic_write_text(out, json.dumps(result, indent=1, default=float))
     stamp(out)
     print(f"wrote {out}")
 

@@ -89,3 +89,17 @@ def test_shipped_flow_models_load_sample_and_score() -> None:
         lp = m.log_prob(t)
         assert len(t) == 2000 and np.isfinite(lp).all()
         assert "reproduce" in m.info and m.info["weights_sha256"]
+
+
+def test_demo_targets_the_antineutrino_and_says_what_tl_changed() -> None:
+    from nugan.workflows.demo import SOURCE, TARGET, describe_transfer
+
+    assert (SOURCE.slug, TARGET.slug) == ("numu-C12", "numubar-C12")
+    zs = {"auc": 0.81, "emd": 0.30, "emd_0.5": 0.40, "emd_1": 0.30, "emd_3": 0.20}
+    tl = {"auc": 0.56, "floor_auc": 0.51, "emd": 0.06, "emd_0.5": 0.08, "emd_1": 0.06, "emd_3": 0.04}
+    tl |= {"floor_emd_0.5": 0.03, "floor_emd_1": 0.02, "floor_emd_3": 0.02}
+    text = describe_transfer(zs, tl, "numubar-C12")
+    assert "AUC 0.810 before and 0.560 after transfer (MC vs MC floor 0.510)" in text
+    assert "0.5 GeV 0.400 -> 0.080 (floor 0.030)" in text and "3 GeV 0.200 -> 0.040" in text
+    assert "closer to numubar-C12 (80% lower EMD)" in text
+    assert describe_transfer({}, {}, "x") == "no metrics to compare."

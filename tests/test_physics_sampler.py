@@ -22,8 +22,14 @@ def test_shipped_tables_small_and_present() -> None:
     files = list(shipped_dir().glob("*.npz"))
     assert len(files) >= 2
     assert sum(f.stat().st_size for f in files) < 15e6
-    t = load_tables(files[0])
-    assert t.hist.dtype == np.float32 and t.overflow.max() < 1e-3
+    for f in files:
+        t = load_tables(f)
+        assert t.hist.dtype == np.float32
+        # share of the total cross section outside the (t, x) range: x > 3 near omega -> 0 (mu+ Coulomb gain,
+        # Ar40's low reaction thresholds); per channel it can be large only where the channel is negligible
+        lost = (t.overflow * t.sigma).sum(axis=0) / np.maximum(t.sigma.sum(axis=0), 1e-300)
+        assert lost[t.E_nodes > 0.25].max() < 1e-2
+        assert lost[t.E_nodes > 1.0].max() < 3e-3
 
 
 def test_reproducible_and_physical() -> None:

@@ -113,7 +113,7 @@ def demo_cmd(
     quick: bool = typer.Option(False, help="A much smaller run (for tests)."),
     base: str = typer.Option("numu-C12", "--base", help="Base model to transfer."),
 ) -> None:
-    """The whole study in miniature: C12 base model -> transfer to Ar40 vs scratch -> report."""
+    """The whole study in miniature: nu_mu-C12 base model -> transfer to anti-nu_mu-C12 vs scratch -> report."""
     from rich.table import Table
 
     from nugan.models.checkpoint import load_model
@@ -122,7 +122,8 @@ def demo_cmd(
     arch = load_model(base).arch
     cfg = DemoConfig.quick(arch) if quick else DemoConfig.for_arch(arch)
     summary = run_demo(out, cfg, base=base, log=lambda m: console.print(f"[bold cyan]{m}[/]"))
-    tab = Table(title="nugan demo: nu_mu-Ar40 (10k training events)" if not quick else "nugan demo (quick)")
+    tgt = summary.get("target", "target")
+    tab = Table(title=f"nugan demo: {tgt} (10k training events)" if not quick else "nugan demo (quick)")
     for col in ("model", "MAP-3D", "MAP-3D w/o tails", "<MAP>", "EMD", "AUC"):
         tab.add_column(col)
 
@@ -134,7 +135,7 @@ def demo_cmd(
         tab.add_row(r["name"], f(r["map3d"]), f(r["map3d_no_tails"]), f(r["mean_map"]), f(r["emd"], 4), f(r["auc"]))
     fl = rows[1]
     tab.add_row(
-        "MC vs MC floor (Ar40)",
+        f"MC vs MC floor ({tgt})",
         f(fl["floor_map3d"]),
         f(fl["floor_map3d_no_tails"]),
         f(fl["floor_mean_map"]),
@@ -142,6 +143,7 @@ def demo_cmd(
         f(fl["floor_auc"]),
     )
     console.print(tab)
+    console.print(f"[bold]what transfer learning changed:[/] {summary.get('what_tl_changed', '-')}")
     console.print(f"[bold green]report:[/] {summary['report']}")
 
 

@@ -1,7 +1,8 @@
 """nugan's built-in CC-inclusive nu_mu / anti-nu_mu - nucleus event simulator (spec ``physics.md``).
 
-NuWro-classic-like physics (Fermi gas + Llewellyn-Smith QE + Delta(1232) + Bodek-Yang DIS + empirical MEC),
-tabulated once per (probe, target, model) and sampled at > 5e5 events/s.
+NuWro-classic-like physics (Fermi gas + Llewellyn-Smith QE + Delta(1232) + Bodek-Yang DIS + 2p2h); the default
+model adds an SRC tail, per-nucleus binding, a Coulomb shift, TEM 2p2h on moving pairs and the second/third
+resonance region (docs/physics.md). Tabulated once per (probe, target, model) and sampled at > 1e6 events/s.
 """
 
 from __future__ import annotations

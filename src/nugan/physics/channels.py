@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nugan.constants import GEV2_TO_CM2, M_MU, M_NEUTRON, M_PROTON
+from nugan.constants import GEV2_TO_CM2, M_MU, M_NEUTRON, M_NUCLEON, M_PROTON
 from nugan.physics import delta, dis, quasielastic
-from nugan.physics.mec import M_PAIR, W2_PEAK, W2_WIDTH, mec_q2_shape, mec_scale
+from nugan.physics.mec import M_PAIR, mec_q2_shape, mec_scale
 from nugan.physics.models import ModelParams
-from nugan.physics.nucleus import NuclearConfig, sample_nucleons
+from nugan.physics.nucleus import REACTION_THRESHOLD, NuclearConfig, coulomb_potential, sample_nucleons
 from nugan.physics.twobody import cm_setup, lepton_lab
 
 __all__ = ["SIM_CHANNELS", "WeightedEvents", "weighted_events", "sample_q2", "transition_factors"]
@@ -81,6 +81,53 @@ def _finish(E: float, e_lab: np.ndarray, p_lab: np.ndarray, w: np.ndarray, n: in
     return WeightedEvents(e_lab, np.clip(cos, -1.0, 1.0), w * GEV2_TO_CM2, n)
 
 
+def _mec_tem(
+    E: float, n: int, rng: np.random.Generator, cfg: NuclearConfig, model: ModelParams, eta: int
+) -> WeightedEvents:
+    """2p2h on a nucleon pair: TEM rate (:func:`quasielastic.tem_dsigma_dQ2`), pair kinematics.
+
+    The pair is two nucleons of the nuclear model (the active one: n for nu, p for nubar; the partner with
+    the nucleus' isospin mix), so it carries their Fermi motion and removal energies. Its final invariant
+    mass is Gaussian (``model.mec_w_mass``, ``model.mec_w_width``) above 2 M; Q2 is weighted with the
+    transverse-enhancement cross section at the neutrino energy in the active nucleon's rest frame, times
+    the active-nucleon share (N/A or Z/A) like QE.
+    """
+    Z, A = cfg.Z, cfg.A
+    active_p = eta < 0
+    frac = (Z if active_p else A - Z) / A
+    n1 = sample_nucleons(cfg, n, rng, 1.0 if active_p else 0.0)
+    n2 = sample_nucleons(cfg, n, rng, Z / A)
+    P = n1.p + n2.p
+    e_pair = n1.energy + n2.energy
+    w_min = n1.mass + n2.mass
+    e_rest = E * (np.sqrt(n1.mass**2 + np.einsum("ij,ij->i", n1.p, n1.p)) - n1.p[:, 2]) / n1.mass
+    gauss = model.mec_w_mass + model.mec_w_width * rng.standard_normal(n)
+    if model.mec_w_lepton:
+        # Q2 first (widest range: pair at threshold), then the pair mass that puts the lepton-level W of a pair
+        # at rest, W_N^2 = M^2 + (W_f^2 - 4 M^2)/2 - Q2/2, at the Gaussian value
+        tb0 = cm_setup(E, P, e_pair, w_min + 1e-6)
+        q2, inv = sample_q2(tb0.q2_min, tb0.q2_max, 0.3, rng)
+        wf2 = 4.0 * M_NUCLEON**2 + 2.0 * (gauss * gauss - M_NUCLEON**2) + q2
+        inside = tb0.ok & (wf2 > w_min * w_min)
+        tb = cm_setup(E, P, e_pair, np.sqrt(np.where(inside, wf2, (w_min + 0.01) ** 2)))
+        inside &= (q2 >= tb.q2_min) & (q2 <= tb.q2_max)
+    else:
+        inside = gauss > w_min
+        tb = cm_setup(E, P, e_pair, np.where(inside, gauss, M_PAIR + 0.01))
+        q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.3, rng)
+    w = quasielastic.tem_dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff) * inv * frac
+    w = np.where(tb.ok & inside, w, 0.0)
+    e_lab, p_lab = lepton_lab(tb, q2, rng)
+    return _finish(E, e_lab, p_lab, w, n)
+
+
+def coulomb_shift(ev: WeightedEvents, E: float, shift: float) -> WeightedEvents:
+    """Outgoing-muon energy E_mu - ``shift`` [GeV] (direction kept); events leaving [m_mu, E] get weight 0."""
+    e_mu = ev.E_mu - shift
+    w = np.where((e_mu >= M_MU) & (e_mu <= E), ev.weight, 0.0)
+    return WeightedEvents(np.clip(e_mu, M_MU, E), ev.cos_theta, w, ev.n_trials)
+
+
 def weighted_events(
     channel: str,
     E: float,
@@ -93,8 +140,31 @@ def weighted_events(
 ) -> WeightedEvents:
     """``n`` weighted trials of ``channel`` ('QE', 'MEC', 'RES', 'DIS') at neutrino energy ``E`` [GeV].
 
-    ``sigma_qe`` (cm^2 per nucleon, nuclear QE at this E) is required for 'MEC' (its normalisation).
+    ``sigma_qe`` (cm^2 per nucleon, nuclear QE at this E) is required for the 'empirical' MEC (its
+    normalisation). With ``model.coulomb`` the muon leaves the nucleus' Coulomb field: mu- lose, mu+ gain
+    :func:`~nugan.physics.nucleus.coulomb_potential` (effective momentum approximation, energy shift only).
+    With ``model.separation_binding`` energy transfers below the ground-state reaction threshold
+    (:data:`~nugan.physics.nucleus.REACTION_THRESHOLD`) get weight 0.
     """
+    ev = _weighted_events(channel, E, n, rng, cfg, model, probe_pdg, sigma_qe)
+    if model.coulomb:
+        ev = coulomb_shift(ev, E, (1.0 if probe_pdg > 0 else -1.0) * coulomb_potential(cfg.Z, cfg.A))
+    if model.separation_binding:  # no energy transfer below the ground-state reaction threshold
+        thr = REACTION_THRESHOLD[cfg.target][0 if probe_pdg > 0 else 1]
+        ev = WeightedEvents(ev.E_mu, ev.cos_theta, np.where(E - ev.E_mu >= thr, ev.weight, 0.0), ev.n_trials)
+    return ev
+
+
+def _weighted_events(
+    channel: str,
+    E: float,
+    n: int,
+    rng: np.random.Generator,
+    cfg: NuclearConfig,
+    model: ModelParams,
+    probe_pdg: int,
+    sigma_qe: float | None = None,
+) -> WeightedEvents:
     eta = 1 if probe_pdg > 0 else -1
     Z, A = cfg.Z, cfg.A
     if channel == "QE":
@@ -113,9 +183,17 @@ def weighted_events(
         if model.pauli_blocking:
             pf = nuc.p - p_lab
             pf[:, 2] += E
-            kf_final = nuc.kf_n if active_p else nuc.kf_p
+            if model.pauli_kf == "global":
+                kf_final = np.full(n, cfg.pb_kf_n if active_p else cfg.pb_kf_p)
+            else:
+                kf_final = nuc.kf_n if active_p else nuc.kf_p
             w = np.where(np.einsum("ij,ij->i", pf, pf) < kf_final**2, 0.0, w)
         return _finish(E, e_lab, p_lab, w, n)
+
+    if channel == "MEC" and model.mec_model == "tem":
+        if model.mec_fraction <= 0.0:  # MEC switched off (the TEM rate has no other normalisation)
+            return WeightedEvents(np.full(n, E), np.ones(n), np.zeros(n), n)
+        return _mec_tem(E, n, rng, cfg, model, eta)
 
     if channel == "MEC":
         if sigma_qe is None:
@@ -125,7 +203,7 @@ def weighted_events(
             return WeightedEvents(np.full(n, E), np.ones(n), np.zeros(n), n)
         p0 = np.zeros((n, 3))
         e0 = np.full(n, M_PAIR)
-        W2 = W2_PEAK + W2_WIDTH * rng.standard_normal(n)
+        W2 = model.mec_w_mass + model.mec_w_width * rng.standard_normal(n)
         W2 = np.maximum(W2, M_PAIR)
         tb = cm_setup(E, p0, e0, W2)
         inside = tb.ok & (W2 > M_PAIR)
@@ -152,6 +230,8 @@ def weighted_events(
     w_hi = np.sqrt(np.clip(s, 0.0, None)) - M_MU
     if channel == "RES":
         top = model.W_e if model.transition == "blend" else model.W_cut
+        if model.res2_share > 0:
+            top = max(top, delta.RES2_WINDOW[1])
         w_hi = np.minimum(w_hi, top)
     w_lo = delta.W_MIN
     span = np.clip(w_hi - w_lo, 0.0, None)
@@ -161,11 +241,18 @@ def weighted_events(
     lam2 = 0.6 if channel == "RES" else 0.5 + 0.1 * E
     q2, inv = sample_q2(tb.q2_min, tb.q2_max, lam2, rng)
     f_res, f_dis = transition_factors(W, model, pure)
+    b2 = delta.second_res_shape(W) if model.res2_share > 0 else None
     if channel == "RES":
         xs = delta.d2sigma_dQ2dW(e_rest, q2, W, eta, model.C5A0, model.MA_delta)
         xs = xs * delta.isospin_factor(eta, nuc.on_proton) * f_res
+        if b2 is not None:  # second resonance region: the resonant share of the DIS continuum
+            cont = dis.d2sigma_dQ2dW(e_rest, q2, W, eta, nuc.on_proton) * f_dis * model.dis_norm
+            xs = xs + cont * model.res2_share * b2
     else:
         xs = dis.d2sigma_dQ2dW(e_rest, q2, W, eta, nuc.on_proton) * f_dis * model.dis_norm
+        if b2 is not None:
+            lo, hi = delta.RES2_WINDOW
+            xs = xs * np.where((lo <= W) & (hi >= W), 1.0 - model.res2_share, 1.0)
     w = np.where(tb.ok & (span > 0), xs * inv * span, 0.0)
     e_lab, p_lab = lepton_lab(tb, q2, rng)
     return _finish(E, e_lab, p_lab, w, n)

@@ -10,11 +10,52 @@ import numpy as np
 from nugan.constants import M_DELTA, M_MU, M_NUCLEON, M_PION
 from nugan.physics.form_factors import G_F
 
-__all__ = ["COS_CABIBBO_RES", "GAMMA0", "W_MIN", "breit_wigner", "delta_ffs", "d2sigma_dQ2dW", "isospin_factor"]
+__all__ = [
+    "SECOND_RES",
+    "RES2_WINDOW",
+    "second_res_shape",
+    "COS_CABIBBO_RES",
+    "GAMMA0",
+    "W_MIN",
+    "breit_wigner",
+    "delta_ffs",
+    "d2sigma_dQ2dW",
+    "isospin_factor",
+]
 
 COS_CABIBBO_RES = 0.975  # NuWro's value in the RES code
 GAMMA0 = 0.120  # Delta width [GeV]
 W_MIN = 1.08  # lowest hadronic mass of the inelastic channels (NuWro) [GeV]
+
+
+#: Second and third resonance regions: (mass, width) [GeV] of D13(1520), S11(1535), D15(1675), F15(1680)
+#: (PDG 2022 Breit-Wigner estimates; the broad P11(1440) is left in the continuum).
+SECOND_RES: tuple[tuple[float, float], ...] = ((1.515, 0.110), (1.530, 0.150), (1.675, 0.145), (1.685, 0.120))
+#: W window [GeV] in which the resonance modulation redistributes the DIS strength (local duality).
+RES2_WINDOW = (1.40, 1.90)
+
+
+def second_res_shape(W: np.ndarray) -> np.ndarray:
+    """Sum of the three Breit-Wigners of :data:`SECOND_RES` in W, normalised to mean 1 over :data:`RES2_WINDOW`.
+
+    Zero outside the window. Used as a local-duality (Bloom-Gilman) modulation of the DIS continuum:
+    within the window DIS x [(1 - a) + a B(W)] keeps the integral over W for a flat continuum.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    lo, hi = RES2_WINDOW
+    return np.where((lo <= W) & (hi >= W), _res2_raw(W) / _res2_mean(), 0.0)
+
+
+def _res2_raw(W: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(np.asarray(W, dtype=np.float64))
+    for m, g in SECOND_RES:
+        out = out + (1.0 / np.pi) * m * g / ((W * W - m * m) ** 2 + m * m * g * g)
+    return out
+
+
+def _res2_mean() -> float:
+    w = np.linspace(*RES2_WINDOW, 2001)
+    return float(np.mean(_res2_raw(w)))
 
 
 def _q_pion(W: np.ndarray) -> np.ndarray:

@@ -25,6 +25,8 @@ __all__ = ["ModelParams", "BUILTIN_MODELS", "list_models", "get_model", "load_mo
 _NUCLEAR = ("lfg", "rfg", "gfg")
 _TRANSITION = ("blend", "cut")
 _VECTOR = ("bbba05", "dipole")
+_PAULI = ("local", "global")
+_MEC = ("empirical", "tem")
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,22 @@ class ModelParams:
             W_cut, DIS x dis_below_cut there, DIS only above).
         W_s, W_e, alpha0: blending parameters [GeV]; alpha0 applies to the mixed-isospin channels.
         W_cut, dis_below_cut: hard-cut parameters.
-        dis_norm: DIS normalisation. mec_fraction: sigma_MEC / sigma_QE (0 = MEC off).
-        mec_apower: per-nucleus scaling exponent, sigma_MEC ~ (N/6)^(mec_apower - 1).
+        dis_norm: DIS normalisation. mec_fraction: sigma_MEC / sigma_QE of the 'empirical' MEC; 0 turns MEC off
+            in both models ('tem' has its own rate and ignores any other value).
+        mec_apower: per-nucleus scaling exponent, sigma_MEC ~ (N/6)^(mec_apower - 1) ('empirical' MEC).
+        separation_binding: LFG removal energy at the Fermi surface = the target's one-nucleon separation
+            energy (S_p for protons, S_n for neutrons; AME2020) instead of ``binding_extra``.
+        coulomb: shift the outgoing muon's energy by the nucleus' mean Coulomb potential (mu- lose, mu+ gain).
+        src_fraction: share of nucleons in the correlated high-momentum tail (Bodek-Ritchie p^-4 to 4 k_F,
+            removal energy of Ciofi degli Atti-Simula); 0 = pure Fermi gas.
+        pauli_kf: QE Pauli blocking with the local k_F(r) ('local') or the nucleus-averaged k_F ('global').
+        mec_model: 'empirical' (GENIE 2015 shape on a pair at rest, sigma = mec_fraction x QE) or 'tem'
+            (Bodek-Budd-Christy transverse enhancement rate on a Fermi-moving nucleon pair).
+        mec_w_mass, mec_w_width: Gaussian of the final pair mass [GeV] (both MEC models); with
+            ``mec_w_lepton`` ('tem' only) a Gaussian in the lepton-level W of the pair at rest instead, the pair
+            mass then rising with Q2 as W_f^2 = 4 M^2 + 2 (W^2 - M^2) + Q2.
+        res2_share: resonant share of the DIS continuum in W 1.4-1.9 GeV, redistributed as D13/S11/D15/F15
+            Breit-Wigners and labelled RES (0 = Delta only).
         E_min, E_max: supported neutrino energies [GeV].
     """
 
@@ -72,6 +88,15 @@ class ModelParams:
     dis_norm: float = 1.0
     mec_fraction: float = 0.30
     mec_apower: float = 0.9
+    separation_binding: bool = False
+    coulomb: bool = False
+    src_fraction: float = 0.0
+    pauli_kf: str = "local"
+    mec_model: str = "empirical"
+    mec_w_mass: float = 2.15
+    mec_w_width: float = 0.05
+    mec_w_lepton: bool = False
+    res2_share: float = 0.0
     E_min: float = 0.1
     E_max: float = 20.0
 
@@ -81,6 +106,16 @@ class ModelParams:
             problems.append(f"nuclear_model must be one of {_NUCLEAR}, got {self.nuclear_model!r}")
         if self.transition not in _TRANSITION:
             problems.append(f"transition must be one of {_TRANSITION}, got {self.transition!r}")
+        if self.pauli_kf not in _PAULI:
+            problems.append(f"pauli_kf must be one of {_PAULI}, got {self.pauli_kf!r}")
+        if self.mec_model not in _MEC:
+            problems.append(f"mec_model must be one of {_MEC}, got {self.mec_model!r}")
+        if not 0.0 <= self.src_fraction < 1.0:
+            problems.append(f"src_fraction must be in [0, 1), got {self.src_fraction!r}")
+        if not 0.0 <= self.res2_share <= 1.0:
+            problems.append(f"res2_share must be in [0, 1], got {self.res2_share!r}")
+        if not (self.mec_w_width > 0 and self.mec_w_mass > (0.9 if self.mec_w_lepton else 1.8)):
+            problems.append(f"need mec_w_width > 0 and a larger mec_w_mass, got {self.mec_w_width}, {self.mec_w_mass}")
         if self.vector_ff not in _VECTOR:
             problems.append(f"vector_ff must be one of {_VECTOR}, got {self.vector_ff!r}")
         for key in ("kf_scale", "M_A", "MA_delta", "C5A0", "dis_norm", "gfg_kf"):
@@ -121,8 +156,21 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
     for m in (
         ModelParams(
             name="default",
-            version="1.0",
-            description="NuWro-classic-like: LFG, BBBA05, M_A=1.03, Delta+BY-DIS blend 1.3-1.6, empirical MEC",
+            version="2.0",
+            description="LFG (S_N-shifted binding) + SRC tail, Coulomb, BBBA05, M_A=1.03, Delta (M_A 1.05) "
+            "+ 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM 2p2h on Fermi-moving pairs",
+            binding_extra=0.003,
+            separation_binding=True,
+            coulomb=True,
+            MA_delta=1.05,
+            W_e=1.9,
+            src_fraction=0.2,
+            pauli_kf="local",
+            mec_model="tem",
+            mec_w_mass=1.10,
+            mec_w_width=0.12,
+            mec_w_lepton=True,
+            res2_share=0.3,
         ),
         ModelParams(
             name="genie-like",

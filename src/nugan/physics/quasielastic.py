@@ -19,10 +19,21 @@ from nugan.physics.form_factors import (
     pseudoscalar_fp,
 )
 
-__all__ = ["dsigma_dQ2", "q2_range", "free_sigma"]
+__all__ = ["dsigma_dQ2", "q2_range", "free_sigma", "TEM_A", "TEM_B", "tem_dsigma_dQ2"]
+
+#: Transverse enhancement R_T = 1 + A Q2 exp(-Q2/B) of Bodek, Budd & Christy, EPJC 71 (2011) 1726 [-, GeV^2].
+TEM_A = 6.0
+TEM_B = 0.34
 
 
-def dsigma_dQ2(E: np.ndarray, Q2: np.ndarray, eta: int, M_A: float, vector_ff: str = "bbba05") -> np.ndarray:
+def dsigma_dQ2(
+    E: np.ndarray,
+    Q2: np.ndarray,
+    eta: int,
+    M_A: float,
+    vector_ff: str = "bbba05",
+    gm_scale: np.ndarray | float = 1.0,
+) -> np.ndarray:
     """Llewellyn-Smith d(sigma)/dQ2 [GeV^-4] for nu n -> mu- p (``eta=+1``) or nubar p -> mu+ n (``eta=-1``).
 
     Args:
@@ -31,6 +42,8 @@ def dsigma_dQ2(E: np.ndarray, Q2: np.ndarray, eta: int, M_A: float, vector_ff: s
         eta: +1 neutrino, -1 antineutrino.
         M_A: axial mass [GeV].
         vector_ff: vector form factor set ('bbba05' or 'dipole').
+        gm_scale: factor on the isovector magnetic form factor G_M^V (1 = free nucleon; the transverse
+            enhancement of :func:`tem_dsigma_dQ2` uses sqrt(R_T)).
     Returns zero where the result would be negative (outside physical phase space).
     """
     E = np.asarray(E, dtype=np.float64)
@@ -39,6 +52,12 @@ def dsigma_dQ2(E: np.ndarray, Q2: np.ndarray, eta: int, M_A: float, vector_ff: s
     m2 = M_MU * M_MU
     tau = Q2 / (4.0 * M * M)
     f1, f2 = isovector_f1_f2(Q2, vector_ff)
+    if not np.all(np.asarray(gm_scale) == 1.0):
+        # F1 + F2 = G_M and tau F2 - F1 ... : rebuild (F1, F2) from G_E = F1 - tau F2 and the scaled G_M
+        ge = f1 - tau * f2
+        gm = (f1 + f2) * gm_scale
+        f1 = (ge + tau * gm) / (1.0 + tau)
+        f2 = (gm - ge) / (1.0 + tau)
     fa = axial_fa(Q2, M_A)
     fp = pseudoscalar_fp(Q2, fa)
     a = (
@@ -58,6 +77,17 @@ def dsigma_dQ2(E: np.ndarray, Q2: np.ndarray, eta: int, M_A: float, vector_ff: s
     pref = G_F**2 * COS_CABIBBO**2 * M * M / (8.0 * np.pi * E * E)
     val = pref * (a + eta * b * su / (M * M) + c * su * su / M**4)
     return np.where(val > 0.0, val, 0.0)
+
+
+def tem_dsigma_dQ2(E: np.ndarray, Q2: np.ndarray, eta: int, M_A: float, vector_ff: str = "bbba05") -> np.ndarray:
+    """2p2h part of the transverse enhancement model [GeV^-4]: LS with G_M^2 -> R_T G_M^2, minus LS.
+
+    R_T(Q2) = 1 + TEM_A Q2 exp(-Q2 / TEM_B) (Bodek, Budd & Christy 2011); arguments as :func:`dsigma_dQ2`.
+    """
+    Q2 = np.nan_to_num(np.clip(np.asarray(Q2, dtype=np.float64), 0.0, None))
+    rt = 1.0 + TEM_A * Q2 * np.exp(-Q2 / TEM_B)
+    enh = dsigma_dQ2(E, Q2, eta, M_A, vector_ff, gm_scale=np.sqrt(rt))
+    return np.clip(enh - dsigma_dQ2(E, Q2, eta, M_A, vector_ff), 0.0, None)
 
 
 def q2_range(E: np.ndarray, M_i: float, M_f: float) -> tuple[np.ndarray, np.ndarray]:

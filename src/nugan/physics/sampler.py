@@ -73,11 +73,13 @@ class TableSampler:
         return ch, cell // self.n_x, cell % self.n_x, row
 
     def _map(
-        self, E: np.ndarray, it: np.ndarray, ix: np.ndarray, rng: np.random.Generator
+        self, E: np.ndarray, it: np.ndarray, ix: np.ndarray, rng: np.random.Generator, E_node: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = len(E)
         t = (it + rng.random(n)) / self.n_t
         x = (ix + rng.random(n)) * (self.x_max / self.n_x)
+        if E_node is not None:
+            x = _carry_x(x, t, E_node, E)
         om = t * t * E
         e_mu = E - om
         pm = np.sqrt(np.clip(e_mu * e_mu - M_MU * M_MU, 0.0, None))
@@ -103,13 +105,14 @@ class TableSampler:
             if len(todo) == 0:
                 break
             Et = E[todo]
-            ch, it, ix, _row = self._draw(Et, rng)
-            em, cs, ok = self._map(Et, it, ix, rng)
+            ch, it, ix, row = self._draw(Et, rng)
+            En = self.tables.E_nodes[row // self.n_ch]
+            em, cs, ok = self._map(Et, it, ix, rng, En)
             bad = np.flatnonzero(~ok)
             for _k in range(max_rejitter):
                 if len(bad) == 0:
                     break
-                em2, cs2, ok2 = self._map(Et[bad], it[bad], ix[bad], rng)
+                em2, cs2, ok2 = self._map(Et[bad], it[bad], ix[bad], rng, En[bad])
                 em[bad[ok2]] = em2[ok2]
                 cs[bad[ok2]] = cs2[ok2]
                 ok[bad[ok2]] = True
@@ -121,3 +124,33 @@ class TableSampler:
         if len(todo):
             raise RuntimeError(f"{len(todo)} events could not be placed in the physical region")
         return e_mu, cos, chan
+
+
+def _x_range(t: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kinematic range of x = Q2/(2 M omega) at omega = t^2 E: (cos_theta = +1, cos_theta = -1); NaN-free."""
+    om = np.maximum(t * t * E, 1e-12)
+    e_mu = E - om
+    pm = np.sqrt(np.clip(e_mu * e_mu - M_MU * M_MU, 0.0, None))
+    lo = (2.0 * E * (e_mu - pm) - M_MU * M_MU) / (2.0 * M_NUCLEON * om)
+    hi = (2.0 * E * (e_mu + pm) - M_MU * M_MU) / (2.0 * M_NUCLEON * om)
+    return lo, hi
+
+
+def _carry_x(x: np.ndarray, t: np.ndarray, E_node: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """Move x drawn from the table node at ``E_node`` to the event energy ``E`` [GeV].
+
+    Piecewise linear in x with fixed points at the kinematic ends (cos_theta = +-1) and at the QE ridge x = 1,
+    so a node's backward edge lands on the event's backward edge (no pile-up at cos_theta = -1 from the
+    higher node's cells being squeezed into the boundary cell) and the QE peak stays at x = 1. Where the node
+    has no physical range at this t, x is left as it is.
+    """
+    lo_j, hi_j = _x_range(t, E_node)
+    lo_e, hi_e = _x_range(t, E)
+    good = (hi_j > lo_j) & (hi_e > lo_e)
+    ridge = good & (lo_j < 1.0) & (hi_j > 1.0) & (lo_e < 1.0) & (hi_e > 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        affine = lo_e + (x - lo_j) * (hi_e - lo_e) / (hi_j - lo_j)
+        below = lo_e + (x - lo_j) * (1.0 - lo_e) / (1.0 - lo_j)
+        above = 1.0 + (x - 1.0) * (hi_e - 1.0) / (hi_j - 1.0)
+    piece = np.where(x <= 1.0, below, above)
+    return np.where(ridge, piece, np.where(good, affine, x))

@@ -44,7 +44,8 @@ def cm_setup(E: np.ndarray | float, p_i: np.ndarray, e_i: np.ndarray, W: np.ndar
     s = np.where(ok, s, (M_MU + W + 1e-6) ** 2)
     rs = np.sqrt(s)
     beta = P / P0[:, None]
-    b2 = np.einsum("ij,ij->i", beta, beta)
+    # below-threshold trials (ok False, weight 0 downstream) may be spacelike: keep their boost finite
+    b2 = np.minimum(np.einsum("ij,ij->i", beta, beta), 1.0 - 1e-9)
     gamma = 1.0 / np.sqrt(1.0 - b2)
     # boost k = (E, 0, 0, E) by -beta
     bk = beta[:, 2] * E
