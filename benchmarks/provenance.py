@@ -36,6 +36,7 @@ from typing import Any
 __all__ = [
     "ROOT",
     "current_commit",
+    "from_root",
     "machine_info",
     "provenance",
     "script_command",
@@ -101,6 +102,18 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
+def from_root(arg: str) -> str:
+    """``arg`` as typed from the repository root: an absolute path inside the checkout or beside it (such as
+    ``../shared``) is made relative, so that no machine path goes into a result file; ``--opt=PATH`` too."""
+    opt, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    if not os.path.isabs(value):
+        return arg
+    rel = Path(os.path.relpath(value, ROOT)).as_posix()
+    if rel.startswith("../../"):  # outside the checkout's folder: leave it as given
+        return arg
+    return f"{opt}{eq}{rel}"
+
+
 def script_command(argv: Sequence[str] | None = None) -> str:
     """The command line of this process as one would type it from the repository root."""
     argv = list(sys.argv if argv is None else argv)
@@ -109,7 +122,7 @@ def script_command(argv: Sequence[str] | None = None) -> str:
         shown = script.resolve().relative_to(ROOT).as_posix()
     except ValueError:
         shown = str(script)
-    return shlex.join(["python", shown, *argv[1:]])
+    return shlex.join(["python", shown, *(from_root(a) for a in argv[1:])])
 
 
 def provenance(

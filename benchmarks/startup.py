@@ -1,7 +1,7 @@
 """Start-up of short commands (whole processes) and the NumPy/torch engine crossover of ``nugan generate``.
 
     python benchmarks/startup.py [--runs 5] [--inspect-file F.root] [--threads 1,2] [--crossover-events 1000000]
-    python benchmarks/startup.py --src /path/to/other/checkout/src --commands-only --out /tmp/before.json
+    python benchmarks/startup.py --src ../other-checkout/src --commands-only --out before.json
 
 Commands (each run as ``python -m nugan.cli ...``, the code of the ``nugan`` script, in a fresh process; one
 warm-up run, then the median wall and CPU time of ``--runs``): ``nugan --help``, ``nugan inspect FILE`` (the
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from provenance import ROOT, provenance
+from provenance import ROOT, from_root, provenance
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "nuwro_numu_C12_small.root"
@@ -135,7 +135,7 @@ def main() -> None:
     result = {
         "what": "whole-process wall time of short commands (median after one warm-up) and the NumPy/torch "
         "crossover of nugan generate (T = T0 + N / rate per engine)",
-        "src": str(a.src),
+        "src": from_root(str(a.src.resolve())),
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
         "commands": rows,

@@ -159,6 +159,9 @@ def test_commit_override_and_script_command(monkeypatch: pytest.MonkeyPatch) -> 
     assert provenance.current_commit() == "abc123-dirty"
     cmd = provenance.script_command([str(REPO / "benchmarks" / "simulate.py"), "--out", "a b.json"])
     assert cmd == "python benchmarks/simulate.py --out 'a b.json'"
+    shared = str(REPO.parent / "shared" / "data")
+    cmd = provenance.script_command([str(REPO / "benchmarks" / "x.py"), "--nuwro-dir", shared, f"--out={REPO}/r.json"])
+    assert cmd == "python benchmarks/x.py --nuwro-dir ../shared/data --out=r.json"
 
 
 def test_run_all_runs_an_entry_and_stamps_what_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
