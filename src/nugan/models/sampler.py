@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from nugan.models.fastforward import Sampler, cached_fast_forward
-from nugan.models.latents import LATENT_BLOCK, latent_block, latent_seed, latents
+from nugan.models.latents import LATENT_BLOCK, latent_block, latent_seed
 from nugan.models.transforms import VariableTransform
 
 __all__ = ["sample_muon", "pick_device", "latent_seed", "LATENT_BLOCK", "CPU_MAX_ROWS"]
@@ -49,10 +49,9 @@ def pick_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def _latents(seed: int, first_block: int, n: int, dim: int, device: torch.device) -> torch.Tensor:
-    """(n, dim) float32 latents of ``n`` events starting at block ``first_block``, on ``device``."""
-    if device.type == "cpu":
-        return torch.from_numpy(latents(seed, first_block, n, dim))
+def _device_latents(seed: int, first_block: int, n: int, dim: int, device: torch.device) -> torch.Tensor:
+    """(n, dim) float32 latents of ``n`` events from block ``first_block`` on, drawn on a non-CPU ``device`` by
+    one ``torch.Generator`` per block (the CPU path uses :func:`nugan.models.latents.latent_block`)."""
     parts = []
     for i, start in enumerate(range(0, n, LATENT_BLOCK)):
         rng = torch.Generator(device=device)
@@ -62,11 +61,9 @@ def _latents(seed: int, first_block: int, n: int, dim: int, device: torch.device
     return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
-def _steps(batch_size: int, device: torch.device) -> tuple[int, int]:
-    """(rows per network call, rows per latent draw): the draw is a whole number of blocks."""
-    rows = batch_size if device.type != "cpu" else min(batch_size, CPU_MAX_ROWS)
-    draw = max(LATENT_BLOCK, (rows // LATENT_BLOCK) * LATENT_BLOCK)
-    return rows, draw
+def _draw_size(rows: int) -> int:
+    """Rows per latent draw for network calls of ``rows`` rows: a whole number of blocks."""
+    return max(LATENT_BLOCK, (rows // LATENT_BLOCK) * LATENT_BLOCK)
 
 
 def sample_muon(
@@ -134,10 +131,10 @@ def _sample(
     E_t = torch.as_tensor(E).to(device)
     out_mu = torch.empty(n, dtype=torch.float64, device=device)
     out_cos = torch.empty(n, dtype=torch.float64, device=device)
-    rows, draw = _steps(batch_size, device)
+    rows, draw = batch_size, _draw_size(batch_size)
     for start in range(0, n, draw):
         stop = min(start + draw, n)
-        z = _latents(seed, first_block + start // LATENT_BLOCK, stop - start, generator.latent_dim, device)
+        z = _device_latents(seed, first_block + start // LATENT_BLOCK, stop - start, generator.latent_dim, device)
         for a in range(start, stop, rows):
             b = min(a + rows, stop)
             u = forward(z[a - start : b - start], e_all[a:b])
@@ -178,8 +175,8 @@ def _sample_cpu(
                 out_mu[a:b], out_cos[a:b] = transform.decode_muon_torch(E_t[a:b], u)
 
     n_blocks = -(-n // LATENT_BLOCK)
-    workers = min(torch.get_num_threads(), n_blocks)
     threads = torch.get_num_threads()
+    workers = min(threads, n_blocks)
     torch.set_num_threads(1)
     try:
         if workers <= 1:
