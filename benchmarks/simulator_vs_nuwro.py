@@ -1,15 +1,17 @@
 """Compare the built-in simulator with the reference NuWro 25.11 samples (issue 20's figures).
 
 Usage: python benchmarks/simulator_vs_nuwro.py --nuwro-dir PATH/shared/data/nuwro [--events N] [--out FILE.json]
+       [--model NAME|FILE.toml]  (default: the built-in 'default'; a variant is judged the same way)
 
 Every NuWro number is read from the samples (Parquet + JSON sidecars), none is copied here.
 
-1. Fixed energy (fixed_energy/{numu_C12,numu_Ar40,numubar_C12}_E{0.5,1.0,3.0}): the simulator (model 'default')
+1. Fixed energy (fixed_energy/{numu_C12,numu_Ar40,numubar_C12}_E{0.5,1.0,3.0}): the simulator (``--model``)
    at the same energy, ``--events`` events. Per sample: sigma_sim / sigma_NuWro (sidecar total); the
    cross-section shares by lepton-level W range (labels differ by definition: NuWro's RES/DIS split sits near
    W ~ 1.9 GeV, ours is a blend, so inelastic events are compared by W, not by label); W mean/std of the QE and
-   MEC labels (defined alike in both); the classifier AUC (:func:`nugan.metrics.classifier_auc`, NuWro's 30k
-   events against as many simulated) and a simulator-vs-simulator AUC (other seed) as its floor; the EMD
+   MEC labels (defined alike in both) and the QE events' mean omega - Q2/2M (M = 0.9389 GeV); the classifier
+   AUC (:func:`nugan.metrics.classifier_auc`, NuWro's 30k events against as many simulated) and a
+   simulator-vs-simulator AUC (other seed) as its floor; the EMD
    entries (W1/std of E_mu, cos_theta, :func:`nugan.metrics.emd`); the share of events at cos_theta < -0.98 in
    the sampled events, in the exact weighted Monte Carlo (the tables' source) and in NuWro; where NuWro's labels
    put the RES/DIS split (share of its RES events at W > 1.6 GeV, 1st percentile of its DIS events' W).
@@ -33,7 +35,7 @@ import numpy as np
 from provenance import stamp
 
 from nugan.atomic import atomic_write_text
-from nugan.constants import M_MU
+from nugan.constants import M_MU, M_NUCLEON
 from nugan.events import read_parquet
 from nugan.events.table import CHANNEL_CODES, EventTable
 from nugan.metrics.classifier import classifier_auc
@@ -132,6 +134,10 @@ def compare_file(path: Path, n: int) -> dict | None:
         c = CHANNEL_CODES[lab]
         row[f"W_mean_std_{lab}_nuwro"] = _w_stats(ref, c)
         row[f"W_mean_std_{lab}_sim"] = _w_stats(sim, c)
+    # mean energy the QE events leave behind beyond free-nucleon kinematics, omega - Q2/2M [GeV]
+    for name, t in (("nuwro", ref), ("sim", sim)):
+        qe = t.channel == CHANNEL_CODES["QE"]
+        row[f"QE_omega_shift_{name}"] = float(np.mean(t.omega[qe] - t.Q2[qe] / (2.0 * M_NUCLEON)))
     auc = classifier_auc(sim, ref, seed=0, cap=len(ref))
     floor = classifier_auc(sim2, sim, seed=0, cap=len(ref), comparison="MC vs MC (simulator seeds 12 vs 11)")
     row["auc"], row["auc_se"], row["auc_mc_vs_mc"] = auc.auc, auc.auc_se, floor.auc
@@ -206,11 +212,14 @@ def flat_bins(nuwro_dir: Path, probe: str, target: str) -> dict:
 
 
 def main() -> None:
+    global MODEL
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--nuwro-dir", type=Path, required=True, help="folder with NuWro Parquet samples")
     ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--model", default=MODEL, help="built-in model name or TOML/YAML model file (default: default)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "simulator_vs_nuwro.json")
     args = ap.parse_args()
+    MODEL = args.model
     fixed = args.nuwro_dir / "fixed_energy"
     if not fixed.is_dir():
         raise SystemExit(f"error: {fixed} not found (give the shared/data/nuwro folder)")
@@ -229,7 +238,8 @@ def main() -> None:
         mn, ms = r["W_mean_std_MEC_nuwro"], r["W_mean_std_MEC_sim"]
         print(
             f"{r['sample']:18s} {sh}\n{'':18s} QE W {qn[0]:.3f}+-{qn[1]:.3f} / {qs[0]:.3f}+-{qs[1]:.3f}  "
-            f"MEC W {mn[0]:.3f}+-{mn[1]:.3f} / {ms[0]:.3f}+-{ms[1]:.3f}  cos<-0.98: NuWro "
+            f"MEC W {mn[0]:.3f}+-{mn[1]:.3f} / {ms[0]:.3f}+-{ms[1]:.3f}  QE omega-Q2/2M "
+            f"{1e3 * r['QE_omega_shift_nuwro']:.1f} / {1e3 * r['QE_omega_shift_sim']:.1f} MeV  cos<-0.98: NuWro "
             f"{r['backward_share_nuwro']:.4f} sampled {r['backward_share_sampled']:.4f} exact "
             f"{r['backward_share_exact']:.4f}"
         )

@@ -20,7 +20,7 @@ from nugan.physics.nucleus import (
     sample_nucleons,
     sample_src_tail,
 )
-from nugan.physics.quasielastic import dsigma_dQ2, tem_dsigma_dQ2
+from nugan.physics.quasielastic import BERPA, berpa, dsigma_dQ2, tem_dsigma_dQ2
 
 S38 = 1e-38
 
@@ -146,6 +146,34 @@ def test_tem_mec_switched_off_by_zero_fraction() -> None:
 
 def test_new_model_fields_are_validated() -> None:
     base = get_model("default")
-    for bad in ({"pauli_kf": "x"}, {"mec_model": "x"}, {"src_fraction": 1.0}, {"res2_share": 1.5}):
+    for bad in ({"pauli_kf": "x"}, {"mec_model": "x"}, {"src_fraction": 1.0}, {"res2_share": 1.5}, {"qe_rpa": -0.1}):
         with pytest.raises(ValueError):
             dataclasses.replace(base, **bad)
+
+
+def test_berpa_shape() -> None:
+    """BeRPA (Wilkinson's fit to the Nieves RPA ratio on C12): A at Q2 = 0, D at U, smooth join, -> 1 at high Q2."""
+    a, b, d, e, u = BERPA
+    assert berpa(np.array([0.0]))[0] == pytest.approx(a)
+    assert berpa(np.array([u]))[0] == pytest.approx(d)
+    # hand evaluation of the cubic Bernstein form at Q2 = 0.1 GeV^2: 0.45445 + 0.22057 + 0.02245 + 0.00065
+    assert berpa(np.array([0.1]))[0] == pytest.approx(0.69813, abs=2e-5)
+    h = 1e-6
+    left = (berpa(np.array([u - h]))[0] - berpa(np.array([u - 2 * h]))[0]) / h
+    right = (berpa(np.array([u + 2 * h]))[0] - berpa(np.array([u + h]))[0]) / h
+    assert left == pytest.approx(right, rel=1e-3)  # C = D + U E (D - 1)/3 joins the slopes
+    assert berpa(np.array([20.0]))[0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_rpa_suppresses_low_q2_qe_more_for_antineutrinos() -> None:
+    """RPA at half strength (default 2.1): QE at 0.5 GeV loses more for nu-bar (low Q2) than for nu; 0 = off."""
+    base = get_model("default")
+    assert base.qe_rpa == 0.5
+    loss = {}
+    for pdg in (14, -14):
+        s = {}
+        for k in (0.0, 0.5):
+            m = dataclasses.replace(base, qe_rpa=k)
+            s[k] = weighted_events("QE", 0.5, 100_000, np.random.default_rng(3), nuclear_config("C12", m), m, pdg).sigma
+        loss[pdg] = 1.0 - s[0.5] / s[0.0]
+    assert 0.05 < loss[14] < loss[-14] < 0.3

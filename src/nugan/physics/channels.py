@@ -178,6 +178,8 @@ def _weighted_events(
         e_rest = E * (np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.p[:, 2]) / nuc.mass
         q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.5, rng)
         w = quasielastic.dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff) * inv * frac
+        if model.qe_rpa > 0.0:
+            w = w * (1.0 + model.qe_rpa * (quasielastic.berpa(q2) - 1.0))
         w = np.where(tb.ok, w, 0.0)
         e_lab, p_lab = lepton_lab(tb, q2, rng)
         if model.pauli_blocking:

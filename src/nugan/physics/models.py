@@ -61,6 +61,9 @@ class ModelParams:
         mec_w_mass, mec_w_width: Gaussian of the final pair mass [GeV] (both MEC models); with
             ``mec_w_lepton`` ('tem' only) a Gaussian in the lepton-level W of the pair at rest instead, the pair
             mass then rising with Q2 as W_f^2 = 4 M^2 + 2 (W^2 - M^2) + Q2.
+        qe_rpa: strength of the RPA correction on QE: the cross section is multiplied by
+            1 + qe_rpa (BeRPA(Q2) - 1), BeRPA being the fit to the Nieves RPA/no-RPA ratio on C12
+            (:func:`nugan.physics.quasielastic.berpa`, used for every target); 0 = off, 1 = nominal.
         res2_share: resonant share of the DIS continuum in W 1.4-1.9 GeV, redistributed as D13/S11/D15/F15
             Breit-Wigners and labelled RES (0 = Delta only).
         E_min, E_max: supported neutrino energies [GeV].
@@ -97,6 +100,7 @@ class ModelParams:
     mec_w_width: float = 0.05
     mec_w_lepton: bool = False
     res2_share: float = 0.0
+    qe_rpa: float = 0.0
     E_min: float = 0.1
     E_max: float = 20.0
 
@@ -112,6 +116,8 @@ class ModelParams:
             problems.append(f"mec_model must be one of {_MEC}, got {self.mec_model!r}")
         if not 0.0 <= self.src_fraction < 1.0:
             problems.append(f"src_fraction must be in [0, 1), got {self.src_fraction!r}")
+        if not 0.0 <= self.qe_rpa <= 1.0:
+            problems.append(f"qe_rpa must be in [0, 1], got {self.qe_rpa!r}")
         if not 0.0 <= self.res2_share <= 1.0:
             problems.append(f"res2_share must be in [0, 1], got {self.res2_share!r}")
         if not (self.mec_w_width > 0 and self.mec_w_mass > (0.9 if self.mec_w_lepton else 1.8)):
@@ -156,8 +162,8 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
     for m in (
         ModelParams(
             name="default",
-            version="2.0",
-            description="LFG (S_N-shifted binding) + SRC tail, Coulomb, BBBA05, M_A=1.03, Delta (M_A 1.05) "
+            version="2.1",
+            description="LFG (S_N-shifted binding) + SRC tail + RPA x0.5, Coulomb, BBBA05, M_A=1.03, Delta (M_A 1.05) "
             "+ 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM 2p2h on Fermi-moving pairs",
             binding_extra=0.003,
             separation_binding=True,
@@ -171,6 +177,7 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
             mec_w_width=0.12,
             mec_w_lepton=True,
             res2_share=0.3,
+            qe_rpa=0.5,
         ),
         ModelParams(
             name="genie-like",

@@ -19,11 +19,31 @@ from nugan.physics.form_factors import (
     pseudoscalar_fp,
 )
 
-__all__ = ["dsigma_dQ2", "q2_range", "free_sigma", "TEM_A", "TEM_B", "tem_dsigma_dQ2"]
+__all__ = ["dsigma_dQ2", "q2_range", "free_sigma", "TEM_A", "TEM_B", "tem_dsigma_dQ2", "BERPA", "berpa"]
 
 #: Transverse enhancement R_T = 1 + A Q2 exp(-Q2/B) of Bodek, Budd & Christy, EPJC 71 (2011) 1726 [-, GeV^2].
 TEM_A = 6.0
 TEM_B = 0.34
+
+#: BeRPA nominal (A, B, D, E, U [GeV^2]): C. Wilkinson's fit to the Nieves et al. RPA/no-RPA ratio of CCQE on
+#: C12 (Nieves, Amaro, Valverde, PRC 70 (2004) 055503), as used by T2K (PRD 96 (2017) 092006) and nusystematics.
+BERPA = (0.59, 1.05, 1.13, 0.88, 1.20)
+
+
+def berpa(Q2: np.ndarray, params: tuple[float, float, float, float, float] = BERPA) -> np.ndarray:
+    """BeRPA factor on the CCQE cross section at ``Q2`` [GeV^2] (1 = no RPA).
+
+    Below U a cubic Bernstein polynomial in x = Q2/U with end values A (Q2 = 0) and D (Q2 = U); above U
+    1 + (D - 1) exp(-E (Q2 - U)); C = D + U E (D - 1)/3 makes the two pieces join smoothly.
+    """
+    a, b, d, e, u = params
+    Q2 = np.clip(np.asarray(Q2, dtype=np.float64), 0.0, None)
+    x = np.minimum(Q2 / u, 1.0)
+    y = 1.0 - x
+    c = d + u * e * (d - 1.0) / 3.0
+    low = a * y**3 + 3.0 * b * y * y * x + 3.0 * c * y * x * x + d * x**3
+    high = 1.0 + (d - 1.0) * np.exp(-e * (Q2 - u))
+    return np.where(x < 1.0, low, high)
 
 
 def dsigma_dQ2(
