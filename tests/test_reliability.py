@@ -411,6 +411,19 @@ def test_item10_sigterm_removes_the_temporary_file(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+def test_item10_interrupt_while_opening_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGTERM (here KeyboardInterrupt) after the Parquet writer created its file but before it returned."""
+
+    def opened_then_interrupted(where: Path, *args: object, **kwargs: object) -> None:
+        Path(where).write_bytes(b"PAR1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pq, "ParquetWriter", opened_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ParquetEventWriter(tmp_path / "x.parquet", make_toy_events(1).meta)
+    assert not list(tmp_path.iterdir())
+
+
 # ---------------------------------------------------------------------------------------------- item 11
 def test_item11_freeze_beyond_the_blocks(base: dict[str, Path], tmp_path: Path) -> None:
     res = nugan(

@@ -83,8 +83,8 @@ class ParquetEventWriter(AtomicStreamWriter[EventTable]):
             self._writer = pq.ParquetWriter(
                 self._tmp, self.schema, compression="zstd", use_dictionary=["channel"] if with_channel else False
             )
-        except BaseException:
-            self._release()
+        except BaseException:  # a SIGTERM while the writer opens the file: its partial file goes too
+            self.abort()
             raise
 
     def write(self, table: EventTable) -> None:
