@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint results clean
+.PHONY: setup demo test lint results gpu-wheels clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ lint: $(STAMP)
 # (benchmarks/run_all.py; hours in full). ARGS passes options: ARGS="--quick", "--only NAME", "--dry-run", "--list".
 results: $(STAMP)
 	$(PY) benchmarks/run_all.py $(ARGS)
+
+# Wheels of the packages the lent GPU machine's image lacks (it reaches no registry), for benchmarks/gpu_check.sh.
+gpu-wheels: $(STAMP)
+	$(PY) -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp --no-deps \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+	  -d runs/gpu_wheels zuko uproot awkward awkward-cpp pyhepmc hist boost-histogram particle hepunits \
+	  cramjam xxhash uhi
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
