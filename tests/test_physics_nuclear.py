@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nugan.constants import M_MU, M_NUCLEON
-from nugan.physics import delta
+from nugan.physics import delta, hyperon
 from nugan.physics.channels import SIM_CHANNELS, weighted_events
 from nugan.physics.models import ModelParams, get_model
 from nugan.physics.nucleus import (
@@ -177,3 +177,34 @@ def test_rpa_suppresses_low_q2_qe_more_for_antineutrinos() -> None:
             s[k] = weighted_events("QE", 0.5, 100_000, np.random.default_rng(3), nuclear_config("C12", m), m, pdg).sigma
         loss[pdg] = 1.0 - s[0.5] / s[0.0]
     assert 0.05 < loss[14] < loss[-14] < 0.3
+
+
+def test_hyperon_form_factors_at_zero_q2() -> None:
+    """Cabibbo SU(3) couplings: p->Lambda f1 = -sqrt(3/2), g1 = -(D + 3F)/sqrt(6); n->Sigma- f1 = -1, g1 = D - F."""
+    q0 = np.array([0.0])
+    f1, f2, g1 = hyperon.transition_form_factors(q0, "Lambda", 1.03)
+    assert f1[0] == pytest.approx(-np.sqrt(1.5), rel=1e-6)
+    assert g1[0] == pytest.approx(-(hyperon.AXIAL_D + 3 * hyperon.AXIAL_F) / np.sqrt(6.0), rel=1e-6)
+    assert f2[0] == pytest.approx(-np.sqrt(1.5) * (2.7928 - 1.0), rel=1e-3)  # anomalous moment of the proton
+    f1, _, g1 = hyperon.transition_form_factors(q0, "Sigma-", 1.03)
+    assert f1[0] == pytest.approx(-1.0, abs=1e-9)
+    assert g1[0] == pytest.approx(hyperon.AXIAL_D - hyperon.AXIAL_F, rel=1e-6)
+    s0 = hyperon.transition_form_factors(q0, "Sigma0", 1.03)
+    sm = hyperon.transition_form_factors(q0, "Sigma-", 1.03)
+    assert all(a[0] == pytest.approx(b[0] / np.sqrt(2.0)) for a, b in zip(s0, sm, strict=True))
+    with pytest.raises(ValueError, match="unknown hyperon"):
+        hyperon.transition_form_factors(q0, "Xi0", 1.03)
+
+
+def test_hyperon_channel_antineutrino_only_and_near_nuwro() -> None:
+    """NuWro 25.11 anti-nu_mu-C12 HYP: 0.0207 / 0.0971 / 0.204 x 1e-39 cm^2 at 0.5 / 1 / 3 GeV; none for nu."""
+    m = get_model("default")
+    cfg = nuclear_config("C12", m)
+    assert weighted_events("HYP", 1.0, 2000, np.random.default_rng(0), cfg, m, 14).sigma == 0.0
+    off = dataclasses.replace(m, hyperons=False)
+    assert weighted_events("HYP", 1.0, 2000, np.random.default_rng(0), cfg, off, -14).sigma == 0.0
+    for E, nuwro in ((0.5, 0.0207), (1.0, 0.0971), (3.0, 0.204)):
+        s = weighted_events("HYP", E, 100_000, np.random.default_rng(1), cfg, m, -14).sigma / 1e-39
+        assert nuwro * 0.7 < s < nuwro * 1.3
+    # below the Lambda threshold (E ~ 0.25 GeV on a free proton) nothing
+    assert weighted_events("HYP", 0.2, 20_000, np.random.default_rng(2), cfg, m, -14).sigma == 0.0

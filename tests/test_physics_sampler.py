@@ -10,7 +10,7 @@ import pytest
 from nugan.events import read_parquet, validate
 from nugan.events.table import CHANNEL_CODES
 from nugan.physics import cross_section_table, simulate, simulate_to_file
-from nugan.physics.channels import weighted_events
+from nugan.physics.channels import SIM_CHANNELS, weighted_events
 from nugan.physics.flux import make_flux, read_flux_csv
 from nugan.physics.models import get_model
 from nugan.physics.nucleus import nuclear_config
@@ -162,7 +162,7 @@ def test_build_and_cache_small_grid(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     files = list((tmp_path / "xsec_tables").glob("*.npz"))
     assert len(files) == 1 and "numubar_O16_genie-like" in files[0].name
     again = load_tables(files[0])
-    assert np.allclose(again.sigma, t.sigma) and again.hist.shape == (4, 4, 40, 40)
+    assert np.allclose(again.sigma, t.sigma) and again.hist.shape == (len(SIM_CHANNELS), 4, 40, 40)
     assert np.all(t.sigma[0] > 0) and t.sigma[1].max() > 0
     s = TableSampler(t)
     e_mu, cos, ch = s.sample(np.full(5000, 1.2), np.random.default_rng(0))
@@ -171,7 +171,7 @@ def test_build_and_cache_small_grid(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_xsec_table_interpolation() -> None:
     xs = cross_section_table("numu", "C12", "default")
-    assert set(xs.sigma) == {"QE", "MEC", "RES", "DIS"}
+    assert set(xs.sigma) == {"QE", "MEC", "RES", "DIS", "HYP"} and not xs.sigma["HYP"].any()  # hyperons: nu-bar only
     assert np.all(np.diff(xs.E_nu) > 0)
     assert float(xs.total(1.0)) / 1e-38 == pytest.approx(1.0, abs=0.08)
     assert np.isnan(xs.total(50.0))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nugan.constants import GEV2_TO_CM2, M_MU, M_NEUTRON, M_NUCLEON, M_PROTON
-from nugan.physics import delta, dis, quasielastic
+from nugan.physics import delta, dis, hyperon, quasielastic
 from nugan.physics.mec import M_PAIR, mec_q2_shape, mec_scale
 from nugan.physics.models import ModelParams
 from nugan.physics.nucleus import REACTION_THRESHOLD, NuclearConfig, coulomb_potential, sample_nucleons
@@ -21,7 +21,7 @@ from nugan.physics.twobody import cm_setup, lepton_lab
 __all__ = ["SIM_CHANNELS", "WeightedEvents", "weighted_events", "sample_q2", "transition_factors"]
 
 #: Channels produced by the simulator (names from :data:`nugan.events.CHANNELS`).
-SIM_CHANNELS: tuple[str, ...] = ("QE", "MEC", "RES", "DIS")
+SIM_CHANNELS: tuple[str, ...] = ("QE", "MEC", "RES", "DIS", "HYP")
 
 
 @dataclass
@@ -121,6 +121,39 @@ def _mec_tem(
     return _finish(E, e_lab, p_lab, w, n)
 
 
+def _hyperon(
+    E: float, n: int, rng: np.random.Generator, cfg: NuclearConfig, model: ModelParams, eta: int
+) -> WeightedEvents:
+    """Quasi-elastic hyperon production (:mod:`nugan.physics.hyperon`; anti-nu only, zero weights for nu).
+
+    Each trial picks Lambda, Sigma0 (on a proton) or Sigma- (on a neutron) with probability 1/3 (weight x3) and
+    a struck nucleon of the nuclear model (Fermi motion, removal energy); no Pauli blocking (the hyperon is not
+    a nucleon) and no hyperon potential. ``model.hyperons`` False switches the channel off.
+    """
+    if eta > 0 or not model.hyperons:
+        return WeightedEvents(np.full(n, E), np.ones(n), np.zeros(n), n)
+    Z, A = cfg.Z, cfg.A
+    kind = rng.integers(0, len(hyperon.HYPERONS), n)
+    on_p = np.array([h[1] for h in hyperon.HYPERONS])[kind]
+    m_y = np.array([h[2] for h in hyperon.HYPERONS])[kind]
+    nuc = sample_nucleons(cfg, n, rng, 0.0)
+    protons = sample_nucleons(cfg, n, rng, 1.0)
+    for f in ("p", "energy", "mass", "kf_p", "kf_n"):  # protons where the hyperon needs one
+        cur, alt = getattr(nuc, f), getattr(protons, f)
+        setattr(nuc, f, np.where(on_p[:, None] if cur.ndim == 2 else on_p, alt, cur))
+    tb = cm_setup(E, nuc.p, nuc.energy, m_y)
+    e_rest = E * (np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.p[:, 2]) / nuc.mass
+    q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.5, rng)
+    w = np.zeros(n)
+    for k, (name, _, _) in enumerate(hyperon.HYPERONS):
+        sel = kind == k
+        w[sel] = hyperon.dsigma_dQ2(e_rest[sel], q2[sel], name, model.M_A, model.vector_ff)
+    frac = np.where(on_p, Z, A - Z) / A
+    w = np.where(tb.ok, w * inv * frac * len(hyperon.HYPERONS), 0.0)
+    e_lab, p_lab = lepton_lab(tb, q2, rng)
+    return _finish(E, e_lab, p_lab, w, n)
+
+
 def coulomb_shift(ev: WeightedEvents, E: float, shift: float) -> WeightedEvents:
     """Outgoing-muon energy E_mu - ``shift`` [GeV] (direction kept); events leaving [m_mu, E] get weight 0."""
     e_mu = ev.E_mu - shift
@@ -191,6 +224,9 @@ def _weighted_events(
                 kf_final = nuc.kf_n if active_p else nuc.kf_p
             w = np.where(np.einsum("ij,ij->i", pf, pf) < kf_final**2, 0.0, w)
         return _finish(E, e_lab, p_lab, w, n)
+
+    if channel == "HYP":
+        return _hyperon(E, n, rng, cfg, model, eta)
 
     if channel == "MEC" and model.mec_model == "tem":
         if model.mec_fraction <= 0.0:  # MEC switched off (the TEM rate has no other normalisation)

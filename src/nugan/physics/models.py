@@ -64,6 +64,8 @@ class ModelParams:
         qe_rpa: strength of the RPA correction on QE: the cross section is multiplied by
             1 + qe_rpa (BeRPA(Q2) - 1), BeRPA being the fit to the Nieves RPA/no-RPA ratio on C12
             (:func:`nugan.physics.quasielastic.berpa`, used for every target); 0 = off, 1 = nominal.
+        hyperons: anti-nu_mu quasi-elastic hyperon production (Lambda, Sigma0, Sigma-; channel 'HYP', written
+            with the label OTHER as NuWro's hyperon events are).
         res2_share: resonant share of the DIS continuum in W 1.4-1.9 GeV, redistributed as D13/S11/D15/F15
             Breit-Wigners and labelled RES (0 = Delta only).
         E_min, E_max: supported neutrino energies [GeV].
@@ -101,6 +103,7 @@ class ModelParams:
     mec_w_lepton: bool = False
     res2_share: float = 0.0
     qe_rpa: float = 0.0
+    hyperons: bool = False
     E_min: float = 0.1
     E_max: float = 20.0
 
@@ -162,9 +165,9 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
     for m in (
         ModelParams(
             name="default",
-            version="2.1",
+            version="2.2",
             description="LFG (S_N-shifted binding) + SRC tail + RPA x0.5, Coulomb, BBBA05, M_A=1.03, Delta (M_A 1.05) "
-            "+ 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM 2p2h on Fermi-moving pairs",
+            "+ 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM 2p2h on Fermi-moving pairs, nubar hyperons",
             binding_extra=0.003,
             separation_binding=True,
             coulomb=True,
@@ -178,6 +181,7 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
             mec_w_lepton=True,
             res2_share=0.3,
             qe_rpa=0.5,
+            hyperons=True,
         ),
         ModelParams(
             name="genie-like",

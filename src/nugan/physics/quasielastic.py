@@ -19,7 +19,17 @@ from nugan.physics.form_factors import (
     pseudoscalar_fp,
 )
 
-__all__ = ["dsigma_dQ2", "q2_range", "free_sigma", "TEM_A", "TEM_B", "tem_dsigma_dQ2", "BERPA", "berpa"]
+__all__ = [
+    "dsigma_dQ2",
+    "ls_dsigma_dQ2",
+    "q2_range",
+    "free_sigma",
+    "TEM_A",
+    "TEM_B",
+    "tem_dsigma_dQ2",
+    "BERPA",
+    "berpa",
+]
 
 #: Transverse enhancement R_T = 1 + A Q2 exp(-Q2/B) of Bodek, Budd & Christy, EPJC 71 (2011) 1726 [-, GeV^2].
 TEM_A = 6.0
@@ -69,7 +79,6 @@ def dsigma_dQ2(
     E = np.asarray(E, dtype=np.float64)
     Q2 = np.asarray(Q2, dtype=np.float64)
     M = M_NUCLEON
-    m2 = M_MU * M_MU
     tau = Q2 / (4.0 * M * M)
     f1, f2 = isovector_f1_f2(Q2, vector_ff)
     if not np.all(np.asarray(gm_scale) == 1.0):
@@ -80,6 +89,32 @@ def dsigma_dQ2(
         f2 = (gm - ge) / (1.0 + tau)
     fa = axial_fa(Q2, M_A)
     fp = pseudoscalar_fp(Q2, fa)
+    return ls_dsigma_dQ2(E, Q2, eta, f1, f2, fa, fp, M, COS_CABIBBO**2)
+
+
+def ls_dsigma_dQ2(
+    E: np.ndarray,
+    Q2: np.ndarray,
+    eta: int,
+    f1: np.ndarray,
+    f2: np.ndarray,
+    fa: np.ndarray,
+    fp: np.ndarray,
+    M: float,
+    ckm2: float,
+    m_in: float | None = None,
+    dm2: float = 0.0,
+) -> np.ndarray:
+    """Llewellyn-Smith d(sigma)/dQ2 [GeV^-4] for given vector (f1, f2), axial (fa) and pseudoscalar (fp) form factors.
+
+    ``M`` [GeV] is the baryon mass of the hadronic tensor, ``ckm2`` |V_ud|^2 (or |V_us|^2 for hyperons);
+    for a transition between unequal masses ``m_in`` is the struck baryon's mass and ``dm2`` = M_f^2 - M_i^2
+    [GeV^2] enters s - u = 4 m_in E - Q2 - m_mu^2 - dm2. Zero where the result would be negative.
+    """
+    E = np.asarray(E, dtype=np.float64)
+    Q2 = np.asarray(Q2, dtype=np.float64)
+    m2 = M_MU * M_MU
+    tau = Q2 / (4.0 * M * M)
     a = (
         (m2 + Q2)
         / (M * M)
@@ -93,8 +128,8 @@ def dsigma_dQ2(
     )
     b = Q2 / (M * M) * fa * (f1 + f2)
     c = 0.25 * (fa**2 + f1**2 + tau * f2**2)
-    su = 4.0 * M * E - Q2 - m2
-    pref = G_F**2 * COS_CABIBBO**2 * M * M / (8.0 * np.pi * E * E)
+    su = 4.0 * (M if m_in is None else m_in) * E - Q2 - m2 - dm2
+    pref = G_F**2 * ckm2 * M * M / (8.0 * np.pi * E * E)
     val = pref * (a + eta * b * su / (M * M) + c * su * su / M**4)
     return np.where(val > 0.0, val, 0.0)
 

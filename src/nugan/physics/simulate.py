@@ -40,6 +40,8 @@ __all__ = [
 GENERATOR = "nugan-simulator"
 #: Events drawn with one generator (the unit of reproducibility and of memory: ~100 MB of work arrays).
 SIM_BLOCK = 1_000_000
+#: event labels of simulator channels that are not nugan channel names (NuWro labels its hyperon events OTHER too)
+SIM_LABELS = {"HYP": "OTHER"}
 DEFAULT_CHUNK = SIM_BLOCK
 #: Largest sample one call may produce (1e10 events: ~250 GB of Parquet); a typo must not run for days.
 MAX_EVENTS = 10_000_000_000
@@ -123,7 +125,7 @@ def iter_chunks(cfg: SimulationConfig, chunk_size: int = DEFAULT_CHUNK) -> Itera
     if not xsec > 0:
         raise ValueError(f"the cross section vanishes for {cfg.flux.label} (below threshold?)")
     meta = _meta(cfg, xsec)
-    codes = np.array([CHANNEL_CODES[c] for c in tables.channels], dtype=np.int8)
+    codes = np.array([CHANNEL_CODES[SIM_LABELS.get(c, c)] for c in tables.channels], dtype=np.int8)
     n_blocks = -(-cfg.n_events // SIM_BLOCK)
     for k in range(n_blocks):
         n = min(SIM_BLOCK, cfg.n_events - k * SIM_BLOCK)
