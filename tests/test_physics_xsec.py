@@ -100,7 +100,7 @@ def test_total_sigma_over_E_nu_c12_at_3_GeV() -> None:
 
 
 def test_total_sigma_over_E_nubar_c12() -> None:
-    """Spec estimate 0.30-0.35 (F&Z Fig. 10); NuWro 25.11 gives 0.284 and default 2.1 (RPA) 0.266 (-6 %, within
+    """Spec estimate 0.30-0.35 (F&Z Fig. 10); NuWro 25.11 gives 0.284 and default 2.2 0.275 (2.1: 0.266; within
     issue 20's +-10 %), so the window is NuWro's +-12 %."""
     assert 0.25 <= sum(_nuclear(-14, "C12", 1.0).values()) <= 0.32
 
