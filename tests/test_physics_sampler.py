@@ -177,3 +177,13 @@ def test_xsec_table_interpolation() -> None:
     assert np.isnan(xs.total(50.0))
     ev = make_flux("flat", 2.0, (0.1, 20.0))
     assert ev.is_mono and ev.energy_range == (2.0, 2.0)
+
+
+def test_hyperon_events_only_for_antineutrinos() -> None:
+    """Default 2.2: nu-bar makes hyperons (labelled OTHER, ~2 % at 3 GeV), nu none (its HYP table row is empty)."""
+    other = CHANNEL_CODES["OTHER"]
+    nu = simulate("numu", "C12", "default", energy=3.0, n_events=50_000, seed=4)
+    nubar = simulate("numubar", "C12", "default", energy=3.0, n_events=50_000, seed=4)
+    assert not np.any(nu.channel == other)
+    assert 0.01 < np.mean(nubar.channel == other) < 0.03
+    assert TableSampler(get_tables("numu", "C12", "default")).active.tolist() == [0, 1, 2, 3]

@@ -27,14 +27,17 @@ class TableSampler:
     def __init__(self, tables: KinematicTables) -> None:
         self.tables = tables
         g = tables.grid
-        self.n_ch, self.n_E = tables.sigma.shape
+        # channels with no cross section anywhere (hyperons for nu) take no rows: they are never drawn
+        self.active = np.flatnonzero(np.asarray(tables.sigma).any(axis=1))
+        sigma, hist = np.asarray(tables.sigma)[self.active], np.asarray(tables.hist)[self.active]
+        self.n_ch, self.n_E = sigma.shape
         self.n_t, self.n_x, self.x_max = g.n_t, g.n_x, g.x_max
         self.n_cells = g.n_t * g.n_x
         self.lnE = np.log(tables.E_nodes)
         self.dlnE = self.lnE[1] - self.lnE[0]
-        self.sigma = np.asarray(tables.sigma, dtype=np.float64)
+        self.sigma = np.asarray(sigma, dtype=np.float64)
         # rows ordered (node, channel); empty rows redirect to the nearest non-empty node of that channel
-        h = np.asarray(tables.hist, dtype=np.float64).transpose(1, 0, 2, 3).reshape(self.n_E * self.n_ch, -1)
+        h = np.asarray(hist, dtype=np.float64).transpose(1, 0, 2, 3).reshape(self.n_E * self.n_ch, -1)
         nonempty = (h.sum(axis=1) > 0).reshape(self.n_E, self.n_ch)
         redirect = np.zeros((self.n_E, self.n_ch), dtype=np.int64)
         for c in range(self.n_ch):
@@ -54,7 +57,7 @@ class TableSampler:
         return float(self.tables.E_nodes[0]), float(self.tables.E_nodes[-1])
 
     def sigma_at(self, E: np.ndarray) -> np.ndarray:
-        """(n_ch, n) channel cross sections at ``E`` [cm^2 per nucleon], linear in ln E."""
+        """(n_active, n) cross sections of the channels :attr:`active` at ``E`` [cm^2 per nucleon], linear in ln E."""
         return np.stack([np.interp(np.log(E), self.lnE, s) for s in self.sigma])
 
     def _draw(self, E: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -123,7 +126,7 @@ class TableSampler:
             todo = todo[~ok]
         if len(todo):
             raise RuntimeError(f"{len(todo)} events could not be placed in the physical region")
-        return e_mu, cos, chan
+        return e_mu, cos, self.active[chan]
 
 
 def _x_range(t: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
