@@ -18,7 +18,9 @@ freezes the block nearest the latent noise, as for the GAN generator (docs/train
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -33,7 +35,13 @@ from nugan.models.config import check_field_types, check_known_fields
 __all__ = ["FlowConfig", "ConditionalFlow", "FlowSampler", "flow_block_names", "freeze_flow_blocks"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
-_ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU}
+# ReLU in place: the same values without a fresh (N, hidden) buffer per layer, whose allocation (page faults on
+# every call for large N) cost about a third of the flow's sampling time; autograd is unaffected (ReLU's gradient
+# needs only its output)
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": functools.partial(nn.ReLU, inplace=True),
+    "silu": nn.SiLU,
+}
 
 
 @dataclass(frozen=True)
