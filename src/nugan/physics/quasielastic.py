@@ -36,7 +36,7 @@ TEM_A = 6.0
 TEM_B = 0.34
 
 #: BeRPA nominal (A, B, D, E, U [GeV^2]): C. Wilkinson's fit to the Nieves et al. RPA/no-RPA ratio of CCQE on
-#: C12 (Nieves, Amaro, Valverde, PRC 70 (2004) 055503), as used by T2K (PRD 96 (2017) 092006) and nusystematics.
+#: C12 (Nieves, Amaro, Valverde, PRC 70 (2004) 055503), the "BeRPA" form of T2K's interaction model and nusystematics.
 BERPA = (0.59, 1.05, 1.13, 0.88, 1.20)
 
 
