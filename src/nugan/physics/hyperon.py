@@ -3,7 +3,7 @@
 anti-nu_mu p -> mu+ Lambda, anti-nu_mu p -> mu+ Sigma0 and anti-nu_mu n -> mu+ Sigma-; neutrinos make no
 hyperon quasi-elastically. The cross section is the Llewellyn-Smith one with G_F cos(theta_C) -> G_F
 sin(theta_C) and the SU(3) (Cabibbo) transition form factors (e.g. Singh & Vicente Vacas, PRD 74 (2006) 053009;
-Thorpe et al., PRC 104 (2021) 035502, NuWro's implementation):
+Thorpe et al., PRC 104 (2021) 035502, arXiv:2010.12361, NuWro's implementation):
 
     p -> Lambda:  f_1,2 = -sqrt(3/2) F_1,2^p,          g_1 = -(1 + 2x)/sqrt(6) G_A(Q2)
     n -> Sigma-:  f_1,2 = -(F_1,2^p + 2 F_1,2^n),      g_1 = (1 - 2x) G_A(Q2)
