@@ -126,21 +126,18 @@ def _hyperon(
 ) -> WeightedEvents:
     """Quasi-elastic hyperon production (:mod:`nugan.physics.hyperon`; anti-nu only, zero weights for nu).
 
-    Each trial picks Lambda, Sigma0 (on a proton) or Sigma- (on a neutron) with probability 1/3 (weight x3) and
-    a struck nucleon of the nuclear model (Fermi motion, removal energy); no Pauli blocking (the hyperon is not
-    a nucleon) and no hyperon potential. ``model.hyperons`` False switches the channel off.
+    Each trial draws a struck nucleon of the nuclear model (Fermi motion, removal energy), a proton with
+    probability 2/3, then Lambda or Sigma0 on a proton (1/2 each) or Sigma- on a neutron: each hyperon has
+    probability 1/3 (weight x3). No Pauli blocking (the hyperon is not a nucleon) and no hyperon potential.
+    ``model.hyperons`` False switches the channel off.
     """
     if eta > 0 or not model.hyperons:
         return WeightedEvents(np.full(n, E), np.ones(n), np.zeros(n), n)
     Z, A = cfg.Z, cfg.A
-    kind = rng.integers(0, len(hyperon.HYPERONS), n)
-    on_p = np.array([h[1] for h in hyperon.HYPERONS])[kind]
+    nuc = sample_nucleons(cfg, n, rng, 2.0 / 3.0)
+    on_p = nuc.on_proton
+    kind = np.where(on_p, (rng.random(n) < 0.5).astype(np.int64), 2)  # HYPERONS: Lambda, Sigma0 (p); Sigma- (n)
     m_y = np.array([h[2] for h in hyperon.HYPERONS])[kind]
-    nuc = sample_nucleons(cfg, n, rng, 0.0)
-    protons = sample_nucleons(cfg, n, rng, 1.0)
-    for f in ("p", "energy", "mass", "kf_p", "kf_n"):  # protons where the hyperon needs one
-        cur, alt = getattr(nuc, f), getattr(protons, f)
-        setattr(nuc, f, np.where(on_p[:, None] if cur.ndim == 2 else on_p, alt, cur))
     tb = cm_setup(E, nuc.p, nuc.energy, m_y)
     e_rest = E * (np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.p[:, 2]) / nuc.mass
     q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.5, rng)
