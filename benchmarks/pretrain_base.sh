@@ -12,17 +12,19 @@
 # On a GPU add --device cuda and use configs/pretrain_gpu.toml.
 set -euo pipefail
 OUT=${1:-runs/base}
-R=${RESUME:+--resume}
+resume() {  # --resume for a phase that RESUME=1 finds interrupted (a training state in its directory)
+  if [[ -n "${RESUME:-}" && -f "$1/state.safetensors" ]]; then echo --resume; fi
+}
 cont() {  # cont BASE CONFIG OUT [extra args]: continue BASE on the training events with nothing frozen
   local base=$1 config=$2 out=$3
   shift 3
   OMP_NUM_THREADS=1 nugan transfer --base "$base" --data "$OUT/numu_C12_train.parquet" --freeze none \
-    --config "$config" --out "$out" $R "$@"
+    --config "$config" --out "$out" $(resume "$out") "$@"
 }
 nugan simulate --probe numu --target C12 --model default --energy 0.3:10 --flux flat \
   --events 2000000 --seed 12 -o "$OUT/numu_C12_train.parquet"
 OMP_NUM_THREADS=1 nugan pretrain --data "$OUT/numu_C12_train.parquet" --config configs/pretrain_cpu.toml \
-  --energy-range 0.3:10 --out "$OUT/numu-C12-phase1" $R
+  --energy-range 0.3:10 --out "$OUT/numu-C12-phase1" $(resume "$OUT/numu-C12-phase1")
 cont "$OUT/numu-C12-phase1" configs/continue_cpu.toml "$OUT/numu-C12-phase2"
 cont "$OUT/numu-C12-phase2" configs/continue_long_cpu.toml "$OUT/numu-C12-phase3"
 cont "$OUT/numu-C12-phase3" configs/continue_modes_cpu.toml "$OUT/numu-C12-phase4" \

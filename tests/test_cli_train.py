@@ -320,6 +320,7 @@ def test_resume_without_state(tmp_path: Path, files) -> None:
     )
     assert res.exit_code == 2
     assert "nothing to resume" in flat(res.output)
+    assert not (tmp_path / "empty" / "run.json").exists()  # refused before writing: a plain start is not blocked
 
 
 # ----------------------------------------------------------------------------------------------- errors

@@ -139,6 +139,9 @@ def check_run_dir(run_dir: str | Path, manifest: dict[str, Any], *, resume: bool
     if resume and force:
         raise ValueError("--resume continues a run and --force replaces it: give one of them")
     if resume:
+        if not (out / STATE_FILE).is_file() and not (out / LEGACY_STATE_FILE).is_file():
+            # before anything is written: a failed resume leaves the directory as it was
+            raise ValueError(f"{out}: nothing to resume (no training state in {out}); start the run without --resume")
         _check_resume(out, manifest)
         return
     present = [f for f in RUN_FILES if (out / f).exists()]
