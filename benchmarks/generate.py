@@ -270,6 +270,8 @@ def bench_commands(
             rows.append(time_command(args, runs, n))
             if small is None and n <= 1000:
                 small = out
+            if not flow and n == max(events):  # the compiled network, for the longest run
+                rows.append(time_command([*args, "--engine", "compile"], runs, n))
     for f in (inspect_file, small):
         if f is not None and f.exists():
             rows.append(time_command(["inspect", str(f)], runs))
@@ -282,7 +284,7 @@ def print_table(rows: list[dict[str, Any]], nuwro: list[dict[str, Any]]) -> None
         f"\n{'generator':<28}{'model':<16}{'engine':<8}{'device':<8}{'events/call':>13}{'events/s':>15}{'of bound':>10}"
     )
     for r in rows:
-        if r["what"] == "command":
+        if r["what"] == "command" or "error" in r:
             continue
         frac = f"{r['fraction_of_bound']:.0%}" if "fraction_of_bound" in r else ""
         print(
@@ -356,11 +358,29 @@ def main() -> None:
                 engines.append(nugan.load(spec, engine="numpy"))
                 if args.threads:
                     engines[-1].threads = args.threads
+            if model.arch == "gan":  # torch.compile'd network (compiled by the untimed warm-up call)
+                from nugan.generation.api import NuganModel
+
+                engines.append(NuganModel.load(spec, dev, compile=True))
             for m in engines:
-                rows += bench_nugan(m, spec, batches, args.min_seconds, flops, peak)
-                for fmt, n in pipelines:
-                    n_run = n if model.arch == "gan" else min(n, FLOW_COMMAND_MAX)
-                    rows += bench_pipeline(m, spec, n_run, fmt, args.min_seconds)
+                try:
+                    rows += bench_nugan(m, spec, batches, args.min_seconds, flops, peak)
+                    for fmt, n in pipelines:
+                        n_run = n if model.arch == "gan" else min(n, FLOW_COMMAND_MAX)
+                        rows += bench_pipeline(m, spec, n_run, fmt, args.min_seconds)
+                except Exception as err:  # noqa: BLE001 - torch.compile needs a compiler (CPU) or triton (CUDA)
+                    if m.engine != "compile":
+                        raise
+                    print(f"  {dev} compile engine unavailable: {type(err).__name__}: {err}"[:400])
+                    rows.append(
+                        {
+                            "what": "nugan sample",
+                            "model": spec,
+                            "engine": "compile",
+                            "device": dev,
+                            "error": f"{type(err).__name__}: {err}"[:400],
+                        }
+                    )
     sim = None if args.commands_only else bench_simulator(args.simulator_events, (lo, hi), args.min_seconds)
     if sim:
         rows.append(sim)

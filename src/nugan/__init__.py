@@ -13,7 +13,9 @@ def load(path: str, device: str | None = None, engine: str = "torch"):
     ``nugan.load(CKPT).sample(E_nu, seed=...)`` returns an :class:`nugan.events.EventTable`.
     ``engine``: 'torch' (default: a :class:`~nugan.generation.api.NuganModel`, GANs and flows, any device),
     'numpy' (a GAN on CPU without importing torch: :class:`~nugan.generation.numpy_model.NumpyGanModel`) or
-    'auto' (NumPy for a GAN on CPU, else torch). On CPU both engines give the same events to ~1e-5.
+    'auto' (NumPy for a GAN on CPU, else torch) or 'compile' (torch with a GAN's network compiled by
+    ``torch.compile``: faster for long samples after a few seconds of compilation). On CPU the engines give the
+    same events to ~1e-5.
     """
     if engine == "torch":
         from nugan.generation.api import load_generator

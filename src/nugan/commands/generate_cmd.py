@@ -29,9 +29,10 @@ def generate(
     device: str = typer.Option("auto", help="auto (CUDA if available), cpu, cuda, cuda:N."),
     engine: str = typer.Option(
         "auto",
-        help="auto, numpy or torch. auto: NumPy for a GAN on CPU up to 2,000,000 events (no torch start-up), "
-        "torch otherwise; flows run on torch. On CPU both engines draw the same latents and agree to float32 "
-        "rounding (~2e-6).",
+        help="auto, numpy, torch or compile. auto: NumPy for a GAN on CPU up to 2,000,000 events (no torch "
+        "start-up), torch otherwise; flows run on torch. compile: torch with the GAN's network compiled by "
+        "torch.compile (a few seconds, then faster; needs a C++ compiler on CPU). On CPU the engines draw the same "
+        "latents and agree to float32 rounding (~2e-6).",
     ),
     batch_size: int = typer.Option(None, "--batch-size", help="Events per network call (memory knob)."),
     allow_extrapolation: bool = typer.Option(

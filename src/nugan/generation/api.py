@@ -35,27 +35,31 @@ class NuganModel(SamplingModel):
     Args:
         bundle: networks, transform and JSON description (``load_model``).
         device: where the networks run (already moved there).
+        compile: sample a GAN with its network compiled by ``torch.compile`` (engine 'compile').
 
     Attributes:
         bundle: the underlying :class:`~nugan.models.checkpoint.ModelBundle` or ``FlowBundle``.
         device: sampling device.
+        engine: 'torch', or 'compile' for a compiled GAN.
     """
 
-    engine = "torch"
-
-    def __init__(self, bundle: Bundle, device: torch.device) -> None:
+    def __init__(self, bundle: Bundle, device: torch.device, compile: bool = False) -> None:
+        if compile and isinstance(bundle, FlowBundle):
+            raise ValueError("the compile engine samples GANs; this model is a normalising flow: use torch")
         self.bundle: Bundle = bundle
         self.device: torch.device = device
+        self.compile = compile
+        self.engine = "compile" if compile else "torch"
 
     # ---------------------------------------------------------------- description
     @classmethod
-    def load(cls, spec: str | Path, device: str | torch.device | None = None) -> NuganModel:
+    def load(cls, spec: str | Path, device: str | torch.device | None = None, compile: bool = False) -> NuganModel:
         """Load a checkpoint (run directory, ``model.json``/``.safetensors`` or shipped name).
 
-        ``device``: None/'auto' (CUDA if available, else CPU), 'cpu', 'cuda', 'cuda:N'.
+        ``device``: None/'auto' (CUDA if available, else CPU), 'cpu', 'cuda', 'cuda:N'. ``compile``: see the class.
         """
         dev = pick_device(device)
-        return cls(load_model(spec, device=dev), dev)
+        return cls(load_model(spec, device=dev), dev, compile)
 
     def sample_muon(
         self, E: np.ndarray, seed: int, batch_size: int | None, offset: int
@@ -69,6 +73,7 @@ class NuganModel(SamplingModel):
             batch_size=batch_size or DEFAULT_BATCH,
             device=self.device,
             offset=offset,
+            compile=self.compile,
         )
 
     def log_prob(self, table: EventTable, allow_extrapolation: bool = False) -> np.ndarray:
@@ -124,6 +129,6 @@ class NuganModel(SamplingModel):
         return out
 
 
-def load_generator(path: str | Path, device: str | torch.device | None = None) -> NuganModel:
+def load_generator(path: str | Path, device: str | torch.device | None = None, compile: bool = False) -> NuganModel:
     """Load a trained model for sampling (what :func:`nugan.load` returns)."""
-    return NuganModel.load(path, device)
+    return NuganModel.load(path, device, compile)

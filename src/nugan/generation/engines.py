@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ENGINES", "AUTO_NUMPY_MAX_EVENTS", "EngineChoice", "cuda_possible", "choose_engine", "load_for_generation"]
 
-ENGINES = ("auto", "numpy", "torch")
+ENGINES = ("auto", "numpy", "torch", "compile")
 #: ``auto`` uses the NumPy engine for a GAN on CPU up to this many events. Whole ``nugan generate`` runs of
 #: nuwro-C12 (benchmarks/startup.py, 2 cores shared with other jobs, load 1.3-2.6), fitted as T0 + N / rate:
 #: with one thread NumPy 0.48 s + N / 541k/s against torch 2.01 s + N / 437k/s, and 0.73 s + N / 437k/s against
@@ -58,7 +58,8 @@ def choose_engine(arch: str, device: str | None, n_events: int | None, engine: s
     """The engine for a model of family ``arch`` ('gan' or 'flow') on ``device`` for ``n_events`` events.
 
     ``engine``: 'auto' (NumPy for a GAN on CPU up to :data:`AUTO_NUMPY_MAX_EVENTS` events or an unknown count,
-    else torch), 'numpy' (GANs on CPU only) or 'torch'. ``device``: None/'auto', 'cpu', 'cuda', 'cuda:N'
+    else torch), 'numpy' (GANs on CPU only), 'torch' or 'compile' (torch with the GAN's network compiled by
+    ``torch.compile``; GANs only, never chosen by 'auto'). ``device``: None/'auto', 'cpu', 'cuda', 'cuda:N'
     (checked by torch when torch runs).
 
     Raises:
@@ -68,13 +69,15 @@ def choose_engine(arch: str, device: str | None, n_events: int | None, engine: s
         raise ValueError(f"unknown engine {engine!r}; use {', '.join(ENGINES)}")
     dev = "auto" if device is None else str(device)
     if arch != "gan":
-        if engine == "numpy":
+        if engine in ("numpy", "compile"):
             raise ValueError(
-                "the NumPy engine evaluates GANs only; this model is a normalising flow: use --engine torch or auto"
+                f"the {engine} engine evaluates GANs only; this model is a normalising flow: use --engine torch or auto"
             )
         return EngineChoice("torch", dev, f"a {arch} runs on torch")
     if engine == "torch":
         return EngineChoice("torch", dev, "--engine torch")
+    if engine == "compile":
+        return EngineChoice("compile", dev, "--engine compile")
     if engine == "numpy":
         if dev not in ("auto", "cpu"):
             raise ValueError(f"the NumPy engine runs on CPU only, not on {dev!r}; use --device cpu or --engine torch")
@@ -115,4 +118,4 @@ def load_for_generation(
 
     if threads:
         torch.set_num_threads(threads)
-    return NuganModel.load(desc.js, choice.device), choice
+    return NuganModel.load(desc.js, choice.device, compile=choice.engine == "compile"), choice
