@@ -9,7 +9,8 @@ Every NuWro number is read from the samples (Parquet + JSON sidecars), none is c
    at the same energy, ``--events`` events. Per sample: sigma_sim / sigma_NuWro (sidecar total); the
    cross-section shares by lepton-level W range (labels differ by definition: NuWro's RES/DIS split sits near
    W ~ 1.9 GeV, ours is a blend, so inelastic events are compared by W, not by label); W mean/std of the QE and
-   MEC labels (defined alike in both) and the QE events' mean omega - Q2/2M (M = 0.9389 GeV); the classifier
+   MEC labels (defined alike in both) and the QE events' omega - Q2/2M (M = 0.9389 GeV; mean and 5/25/50/75/95%
+   quantiles); the cross section by generator label (NuWro's sidecar, the simulator's tables); the classifier
    AUC (:func:`nugan.metrics.classifier_auc`, NuWro's 30k events against as many simulated) and a
    simulator-vs-simulator AUC (other seed) as its floor; the EMD
    entries (W1/std of E_mu, cos_theta, :func:`nugan.metrics.emd`); the share of events at cos_theta < -0.98 in
@@ -50,6 +51,9 @@ MODEL = "default"
 #: (probe, target) -> NuWro's default-model flat-flux (0.3-10 GeV) sample whose sidecar JSON holds its sigma
 FLAT_SAMPLES = {("numu", "C12"): "numu_C12_base", ("numu", "Ar40"): "numu_Ar40", ("numubar", "C12"): "numubar_C12"}
 FIXED = ("numu_C12", "numu_Ar40", "numubar_C12")
+#: NuWro sidecar channel names -> labels (its RES/DIS split is not ours: compare RES + DIS (+ COH) together)
+NUWRO_CHANNELS = {"QELcc": "QE", "REScc": "RES", "DIScc": "DIS", "COHcc": "COH", "MECcc": "MEC", "HYPcc": "HYP"}
+SHIFT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 ENERGIES = (0.5, 1.0, 3.0)
 PDG = {"numu": 14, "numubar": -14}
 TARGET_ZA = {"C12": (6, 12), "Ar40": (18, 40)}
@@ -134,10 +138,19 @@ def compare_file(path: Path, n: int) -> dict | None:
         c = CHANNEL_CODES[lab]
         row[f"W_mean_std_{lab}_nuwro"] = _w_stats(ref, c)
         row[f"W_mean_std_{lab}_sim"] = _w_stats(sim, c)
-    # mean energy the QE events leave behind beyond free-nucleon kinematics, omega - Q2/2M [GeV]
+    # mean energy the QE events leave behind beyond free-nucleon kinematics, omega - Q2/2M [GeV], and its quantiles
     for name, t in (("nuwro", ref), ("sim", sim)):
         qe = t.channel == CHANNEL_CODES["QE"]
-        row[f"QE_omega_shift_{name}"] = float(np.mean(t.omega[qe] - t.Q2[qe] / (2.0 * M_NUCLEON)))
+        shift = t.omega[qe] - t.Q2[qe] / (2.0 * M_NUCLEON)
+        row[f"QE_omega_shift_{name}"] = float(np.mean(shift))
+        row[f"QE_omega_shift_quantiles_{name}"] = [float(q) for q in np.quantile(shift, SHIFT_QUANTILES)]
+    # cross section by generator label [cm^2 per nucleon]: NuWro's from its sidecar, ours from the tables
+    side = json.loads(path.with_suffix(".json").read_text())
+    row["channel_sigma_nuwro"] = {
+        NUWRO_CHANNELS.get(k, k): float(v["sigma_cm2_per_nucleon"]) for k, v in side["channels"].items()
+    }
+    xs = cross_section_table(probe, target, MODEL)
+    row["channel_sigma_sim"] = {c: float(xs.channel(c, E)) for c in SIM_CHANNELS}
     auc = classifier_auc(sim, ref, seed=0, cap=len(ref))
     floor = classifier_auc(sim2, sim, seed=0, cap=len(ref), comparison="MC vs MC (simulator seeds 12 vs 11)")
     row["auc"], row["auc_se"], row["auc_mc_vs_mc"] = auc.auc, auc.auc_se, floor.auc
@@ -242,6 +255,21 @@ def main() -> None:
             f"{1e3 * r['QE_omega_shift_nuwro']:.1f} / {1e3 * r['QE_omega_shift_sim']:.1f} MeV  cos<-0.98: NuWro "
             f"{r['backward_share_nuwro']:.4f} sampled {r['backward_share_sampled']:.4f} exact "
             f"{r['backward_share_exact']:.4f}"
+        )
+    print("\nsigma by label, sim / NuWro (inelastic = RES + DIS, NuWro's + COH); QE omega - Q2/2M quantiles [MeV]:")
+    for r in rows:
+        n, m = r["channel_sigma_nuwro"], r["channel_sigma_sim"]
+        inel_n = n.get("RES", 0.0) + n.get("DIS", 0.0) + n.get("COH", 0.0)
+        ratios = {
+            "QE": m["QE"] / n["QE"],
+            "MEC": m["MEC"] / n["MEC"],
+            "inelastic": (m["RES"] + m["DIS"]) / inel_n if inel_n else float("nan"),
+            "HYP": m["HYP"] / n["HYP"] if n.get("HYP") else float("nan"),
+        }
+        qn = " ".join(f"{1e3 * q:.0f}" for q in r["QE_omega_shift_quantiles_nuwro"])
+        qs = " ".join(f"{1e3 * q:.0f}" for q in r["QE_omega_shift_quantiles_sim"])
+        print(
+            f"{r['sample']:18s} " + " ".join(f"{k} x{v:.2f}" for k, v in ratios.items()) + f"; NuWro [{qn}] sim [{qs}]"
         )
     for r in rows:
         if r["nuwro_DIS_label_W_p01"] is not None:
