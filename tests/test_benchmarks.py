@@ -83,7 +83,7 @@ def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
     assert {"nugan sample", "built-in simulator", "command"} <= {r["what"] for r in rows}
     sample = next(r for r in rows if r["what"] == "nugan sample")
     assert sample["model"] == "numu-C12" and sample["flops_per_event"] > 1e4
-    assert {r["engine"] for r in rows if r["what"] == "nugan sample"} == {"torch", "numpy"}
+    assert {r["engine"] for r in rows if r["what"] == "nugan sample"} == {"torch", "numpy", "compile"}
     assert 0 < sample["fraction_of_bound"] == sample["events_per_s"] / sample["compute_bound_events_per_s"]
     pipes = {r["what"]: r for r in rows if r["what"].startswith("nugan generate")}
     assert (
@@ -96,9 +96,10 @@ def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
     )
     assert all(r["in_process_events_per_s"] > 0 for r in pipes.values())
     commands = [r["command"] for r in rows if r["what"] == "command"]
-    assert commands[:2] == [
+    assert commands[:3] == [
         "nugan --help",
         "nugan generate -m numu-C12 -n 10 -o numu-C12-10.parquet --seed 1 --no-progress",
+        "nugan generate -m numu-C12 -n 10 -o numu-C12-10.parquet --seed 1 --no-progress --engine compile",
     ]
     assert "nugan inspect numu-C12-10.parquet" in commands and "not shipped, skipped: not-shipped" in proc.stdout
 
