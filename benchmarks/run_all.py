@@ -171,6 +171,14 @@ REGISTRY: tuple[Entry, ...] = (
         timing=True,
     ),
     Entry(
+        "compile_engine",
+        ("python", "benchmarks/compile_engine.py", "--out", "{results}/compile_engine.json"),
+        ("compile_engine.json",),
+        2,
+        timing=True,
+        note="needs a C++ compiler (torch.compile on CPU)",
+    ),
+    Entry(
         "startup",
         ("python", "benchmarks/startup.py", "--out", "{results}/startup.json"),
         ("startup.json",),

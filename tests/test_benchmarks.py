@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -182,3 +185,14 @@ def test_startup_benchmark_times_commands_and_crossover(tmp_path: Path) -> None:
     res = json.loads(out.read_text())
     assert list(res["commands"]) == ["nugan --help", "nugan generate -m nuwro-C12 -n 10"]
     assert all(r["ok"] and r["median_s"] > 0 for r in res["commands"].values()) and "provenance" in res
+
+
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("g++", "c++", "clang++")), reason="torch.compile needs C++")
+def test_compile_engine_benchmark_writes_ratios(tmp_path: Path) -> None:
+    out = tmp_path / "compile.json"
+    proc = _run("compile_engine.py", "--model", "numu-C12", "--events", "20000", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out.read_text())["results"]
+    assert [(r["engine"], r["threads"]) for r in rows] == [("torch", 1), ("compile", 1), ("torch", 2), ("compile", 2)]
+    assert all(r["events_per_s"] > 0 for r in rows)
+    assert [r["ratio_to_torch"] for r in rows][0::2] == [1.0, 1.0]
