@@ -6,9 +6,11 @@
 #   2. 8k steps continued at a low learning rate (configs/continue_cpu.toml);
 #   3. 16k steps at twice the batch with a warm restart of the learning rate (configs/continue_long_cpu.toml);
 #   4. 12k steps after widening the networks: an 8-category latent code for the generator, W2/Q2 features for
-#      the discriminator, both zero-initialised (configs/continue_modes_cpu.toml); resolves the Delta at 3 GeV;
+#      the discriminator, both zero-initialised (configs/continue_modes_cpu.toml); on model-1.0 events it
+#      resolved the Delta at 3 GeV; on default-2.2 events its validation selection kept its (widened) start;
 #   5.-8. 5k-step E_nu-balanced continuations (docs/training.md): energy_balance 0.5, 0.5, 1.0 (its last
-#      state, not its validation-selected one, is continued), 0.5; resolve the Delta at 1 GeV and fix low E_nu.
+#      state, not its validation-selected one, is continued), 0.5; they make the Delta at 1 GeV and fix low E_nu
+#      (docs/results.md, "Shipped base model", has the figures of each phase).
 # On a GPU add --device cuda and use configs/pretrain_gpu.toml.
 set -euo pipefail
 OUT=${1:-runs/base}
