@@ -454,3 +454,19 @@ def test_compile_engine_is_for_gans(tmp_path: Path) -> None:
     assert choose_engine("gan", "cpu", 10**9, "auto").engine == "torch"  # auto never compiles
     with pytest.raises(ValueError, match="compile engine evaluates GANs only"):
         choose_engine("flow", "cpu", 10, "compile")
+
+
+def test_compile_failure_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a working compiler the compile engine says what it needs instead of inductor's traceback."""
+    from nugan.models import fastforward
+
+    def broken(fn, **kwargs):  # what torch.compile gives when inductor cannot build its kernels
+        def run(*args):
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\n(pages of detail)")
+
+        return run
+
+    monkeypatch.setattr(fastforward.torch, "compile", broken)
+    m = _random_model(seed=4)
+    with pytest.raises(ValueError, match=r"could not compile.*needs a C\+\+ compiler.*--engine torch"):
+        sample_muon(m.bundle.generator, m.bundle.transform, _energies(100), seed=1, compile=True)

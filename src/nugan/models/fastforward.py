@@ -184,8 +184,16 @@ def compiled_forward(generator: Generator, rows: int) -> _Forward:
         ep[:m] = e
         return compiled(zp, ep)[:m]
 
-    with torch.inference_mode():  # compile now, in this thread
-        forward(torch.zeros(rows, generator.latent_dim, device=p.device), torch.zeros(rows, 1, device=p.device))
+    try:
+        with torch.inference_mode():  # compile now, in this thread
+            forward(torch.zeros(rows, generator.latent_dim, device=p.device), torch.zeros(rows, 1, device=p.device))
+    except Exception as err:  # inductor's own errors (no C++ compiler, no triton) carry pages of detail
+        need = "a C++ compiler (g++ or clang++)" if p.device.type == "cpu" else "triton for this GPU"
+        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+        raise ValueError(
+            f"the compile engine could not compile the network on {p.device} ({type(err).__name__}: {first}); "
+            f"it needs {need}: use --engine torch instead"
+        ) from err
     per_net.clear()  # older weights' functions are stale
     per_net[key] = forward
     return forward
