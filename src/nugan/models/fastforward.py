@@ -145,7 +145,7 @@ def cached_fast_forward(generator: Sampler) -> _Forward:
     return forward
 
 
-def compiled_forward(generator: Generator, rows: int) -> _Forward:
+def compiled_forward(generator: Sampler, rows: int) -> _Forward:
     """:func:`fast_forward` compiled by ``torch.compile`` (inductor) for batches of exactly ``rows`` rows.
 
     Shorter batches are zero-padded to ``rows`` (every row is computed on its own, so padding changes no other
@@ -153,11 +153,12 @@ def compiled_forward(generator: Generator, rows: int) -> _Forward:
     worker threads only run it). The compiled LayerNorm/PReLU/residual kernels are fused; their float32
     rounding differs from eager torch by ~1e-6, and the results are the same for a given ``rows`` on the same
     kind of CPU whatever the thread count or chunking. Cached per network, weights and ``rows`` (weakly).
-    Costs ~2-6 s the first time in a process (a C++ compiler is needed on CPU; inductor caches its kernels on
+    Costs 4-5 s the first time in a process (a C++ compiler is needed on CPU; inductor caches its kernels on
     disk).
 
     Raises:
-        ValueError: the network is not a GAN generator made of nugan DenseBlocks (e.g. a flow).
+        ValueError: the network is not a GAN generator made of nugan DenseBlocks (e.g. a flow), or it could not
+            be compiled.
     """
     if not isinstance(generator, Generator):
         raise ValueError("compiled sampling is for GAN generators; a flow samples with its own forward")

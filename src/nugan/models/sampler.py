@@ -25,7 +25,6 @@ import torch
 
 from nugan.models.fastforward import Sampler, cached_fast_forward, compiled_forward
 from nugan.models.latents import LATENT_BLOCK, latent_block, latent_seed
-from nugan.models.networks import Generator
 from nugan.models.transforms import VariableTransform
 
 __all__ = ["sample_muon", "pick_device", "latent_seed", "LATENT_BLOCK", "CPU_MAX_ROWS"]
@@ -65,11 +64,7 @@ def _device_latents(seed: int, first_block: int, n: int, dim: int, device: torch
 
 def _forward(generator: Sampler, rows: int, compile: bool) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """The network's inference function: compiled for ``rows``-row batches, or the cached eager one."""
-    if not compile:
-        return cached_fast_forward(generator)
-    if not isinstance(generator, Generator):
-        raise ValueError("compiled sampling (engine 'compile') is for GANs; a normalising flow samples eagerly")
-    return compiled_forward(generator, rows)
+    return compiled_forward(generator, rows) if compile else cached_fast_forward(generator)
 
 
 def _draw_size(rows: int) -> int:
@@ -100,8 +95,8 @@ def sample_muon(
         offset: index of the first event in a longer sample, a multiple of :data:`LATENT_BLOCK`
             (streaming in chunks); 0 for a standalone sample.
         compile: run a GAN's network compiled by ``torch.compile`` (:func:`~nugan.models.fastforward.compiled_forward`):
-            faster on CPU for long samples, ~2-6 s to compile, float32 rounding ~1e-6 from the eager result;
-            reproducible for the same seed, batch size and kind of CPU.
+            4-5 s to compile, no reliable gain on the 2-core CPU measured (docs/generation.md), float32 rounding
+            ~1e-6 from the eager result; reproducible for the same seed, batch size and kind of CPU.
     """
     if batch_size <= 0:
         raise ValueError(f"batch size must be > 0, got {batch_size}")
