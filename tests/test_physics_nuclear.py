@@ -61,7 +61,7 @@ def test_coulomb_potential_values() -> None:
 
 def test_coulomb_shift_direction() -> None:
     """mu- leave the nucleus with less energy, mu+ with more: the QE omega moves by ~2 V_C between them."""
-    base = get_model("default")
+    base = dataclasses.replace(get_model("default"), neutron_coulomb=False)
     off = dataclasses.replace(base, coulomb=False)
     for probe, sign in ((14, 1.0), (-14, -1.0)):
         om = []
@@ -69,6 +69,24 @@ def test_coulomb_shift_direction() -> None:
             ev = weighted_events("QE", 1.0, 100_000, np.random.default_rng(3), nuclear_config("C12", m), m, probe)
             om.append(np.average(1.0 - ev.E_mu, weights=ev.weight))
         assert sign * (om[0] - om[1]) == pytest.approx(coulomb_potential(6, 12), abs=0.0015)
+
+
+@pytest.mark.parametrize("target", ["C12", "Ar40"])
+def test_neutron_coulomb_lowers_nubar_qe_omega_only(target: str) -> None:
+    """The outgoing neutron of nubar QE lacks the proton's Coulomb potential: omega lower by V_C; nu untouched."""
+    on = get_model("default")
+    assert on.neutron_coulomb and on.coulomb
+    off = dataclasses.replace(on, neutron_coulomb=False)
+    cfg = nuclear_config(target, on)
+    v_c = coulomb_potential(cfg.Z, cfg.A)
+    a, b = (weighted_events("QE", 1.0, 100_000, np.random.default_rng(3), cfg, m, -14) for m in (on, off))
+    both = (a.weight > 0) & (b.weight > 0)  # the same trials; the shift can push a few below the reaction threshold
+    assert both.mean() > 0.5 and np.all(a.weight[both] == b.weight[both])
+    assert np.allclose(a.E_mu[both] - b.E_mu[both], v_c, rtol=0, atol=1e-12)
+    assert np.all(b.weight[a.weight > 0] > 0)  # the shift only loses trials (below threshold), never gains any
+    for channel, probe in (("QE", 14), ("MEC", -14), ("RES", -14)):  # only nubar QE has an outgoing neutron
+        a, b = (weighted_events(channel, 1.0, 20_000, np.random.default_rng(4), cfg, m, probe) for m in (on, off))
+        assert np.array_equal(a.E_mu, b.E_mu) and np.array_equal(a.weight, b.weight)
 
 
 def test_tem_rate_shape() -> None:

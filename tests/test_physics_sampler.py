@@ -15,7 +15,7 @@ from nugan.physics.flux import make_flux, read_flux_csv
 from nugan.physics.models import get_model
 from nugan.physics.nucleus import nuclear_config
 from nugan.physics.sampler import TableSampler
-from nugan.physics.tables import TableGrid, get_tables, load_tables, shipped_dir
+from nugan.physics.tables import TableGrid, default_grid, get_tables, load_tables, shipped_dir
 
 
 def test_shipped_tables_small_and_present() -> None:
@@ -187,3 +187,29 @@ def test_hyperon_events_only_for_antineutrinos() -> None:
     assert not np.any(nu.channel == other)
     assert 0.01 < np.mean(nubar.channel == other) < 0.03
     assert TableSampler(get_tables("numu", "C12", "default")).active.tolist() == [0, 1, 2, 3]
+
+
+def test_sampler_cell_search_skips_empty_cells_without_changing_draws() -> None:
+    """The compact CDF (cells with weight only) finds the same cell as a search over every cell would."""
+    s = TableSampler(get_tables("numubar", "C12", "default"))
+    h = np.asarray(s.tables.hist, dtype=np.float64)[s.active].transpose(1, 0, 2, 3).reshape(s.n_E * s.n_ch, -1)
+    assert len(s.gcdf) < 0.5 * h.size  # most (t, x) cells are kinematically closed
+    cdf = np.cumsum(h, axis=1)
+    full = (cdf / np.where(cdf[:, -1:] > 0, cdf[:, -1:], 1.0) + np.arange(len(h))[:, None]).reshape(-1)
+    rng = np.random.default_rng(11)
+    rows = s.row_of[rng.integers(0, s.n_E, 50_000), rng.integers(0, s.n_ch, 50_000)]
+    u = rows + rng.random(50_000)
+    reference = np.searchsorted(full, u, side="right") - rows * s.n_cells
+    compact = s.cell_of[np.searchsorted(s.gcdf, u, side="right")]
+    assert np.array_equal(reference, compact)
+    assert np.all(h[rows, compact] > 0)
+
+
+def test_default_grid_reaches_large_x_for_antineutrinos() -> None:
+    """mu+ Coulomb gain puts nubar events at large x: the shipped nubar tables lose < 0.5 % above 0.25 GeV."""
+    assert default_grid(-14).x_max == 6.0 and default_grid(14).x_max == 3.0
+    assert default_grid(-14).x_max / default_grid(-14).n_x == default_grid(14).x_max / default_grid(14).n_x
+    for target in ("C12", "Ar40"):
+        t = get_tables("numubar", target, "default", build=False)
+        lost = (t.overflow * t.sigma).sum(axis=0) / np.maximum(t.sigma.sum(axis=0), 1e-300)
+        assert lost[t.E_nodes > 0.25].max() < 5e-3

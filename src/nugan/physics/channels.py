@@ -172,13 +172,19 @@ def weighted_events(
 
     ``sigma_qe`` (cm^2 per nucleon, nuclear QE at this E) is required for the 'empirical' MEC (its
     normalisation). With ``model.coulomb`` the muon leaves the nucleus' Coulomb field: mu- lose, mu+ gain
-    :func:`~nugan.physics.nucleus.coulomb_potential` (effective momentum approximation, energy shift only).
+    :func:`~nugan.physics.nucleus.coulomb_potential` V_C (effective momentum approximation, energy shift only);
+    with ``model.neutron_coulomb`` the mu+ of anti-nu QE gains 2 V_C, the second V_C being the energy an outgoing
+    neutron does not leave in the Coulomb field that the (tuned) outgoing-proton potential includes.
     With ``model.separation_binding`` energy transfers below the ground-state reaction threshold
     (:data:`~nugan.physics.nucleus.REACTION_THRESHOLD`) get weight 0.
     """
     ev = _weighted_events(channel, E, n, rng, cfg, model, probe_pdg, sigma_qe)
     if model.coulomb:
-        ev = coulomb_shift(ev, E, (1.0 if probe_pdg > 0 else -1.0) * coulomb_potential(cfg.Z, cfg.A))
+        v_c = coulomb_potential(cfg.Z, cfg.A)
+        shift = v_c if probe_pdg > 0 else -v_c
+        if model.neutron_coulomb and channel == "QE" and probe_pdg < 0:
+            shift -= v_c  # the outgoing neutron lacks the Coulomb part of the proton's potential (U_n = U_p - V_C)
+        ev = coulomb_shift(ev, E, shift)
     if model.separation_binding:  # no energy transfer below the ground-state reaction threshold
         thr = REACTION_THRESHOLD[cfg.target][0 if probe_pdg > 0 else 1]
         ev = WeightedEvents(ev.E_mu, ev.cos_theta, np.where(E - ev.E_mu >= thr, ev.weight, 0.0), ev.n_trials)

@@ -53,6 +53,10 @@ class ModelParams:
         separation_binding: LFG removal energy at the Fermi surface = the target's one-nucleon separation
             energy (S_p for protons, S_n for neutrons; AME2020) instead of ``binding_extra``.
         coulomb: shift the outgoing muon's energy by the nucleus' mean Coulomb potential (mu- lose, mu+ gain).
+        neutron_coulomb: anti-nu QE (outgoing neutron) leaves the nucleus with the mean Coulomb potential V_C less
+            energy transfer than a proton would: the real potential of an outgoing neutron is the proton's minus its
+            Coulomb part, U_n = U_p - V_C (the tuned ``binding_extra`` carries U_p, fixed by nu QE with an outgoing
+            proton), so the mu+ of anti-nu QE takes V_C more energy. Acts only with ``coulomb``; nu is unchanged.
         src_fraction: share of nucleons in the correlated high-momentum tail (Bodek-Ritchie p^-4 to 4 k_F,
             removal energy of Ciofi degli Atti-Simula); 0 = pure Fermi gas.
         pauli_kf: QE Pauli blocking with the local k_F(r) ('local') or the nucleus-averaged k_F ('global').
@@ -95,6 +99,7 @@ class ModelParams:
     mec_apower: float = 0.9
     separation_binding: bool = False
     coulomb: bool = False
+    neutron_coulomb: bool = False
     src_fraction: float = 0.0
     pauli_kf: str = "local"
     mec_model: str = "empirical"
@@ -165,12 +170,14 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
     for m in (
         ModelParams(
             name="default",
-            version="2.2",
-            description="LFG (S_N-shifted binding) + SRC tail + RPA x0.5, Coulomb, BBBA05, M_A=1.03, Delta (M_A 1.05) "
-            "+ 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM 2p2h on Fermi-moving pairs, nubar hyperons",
+            version="2.3",
+            description="LFG (S_N-shifted binding) + SRC tail + RPA x0.5, Coulomb (mu and outgoing n), BBBA05, "
+            "M_A=1.03, Delta (M_A 1.05) + 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM 2p2h on Fermi-moving "
+            "pairs, nubar hyperons",
             binding_extra=0.003,
             separation_binding=True,
             coulomb=True,
+            neutron_coulomb=True,
             MA_delta=1.05,
             W_e=1.9,
             src_fraction=0.2,

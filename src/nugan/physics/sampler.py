@@ -49,7 +49,12 @@ class TableSampler:
         cdf = np.cumsum(h, axis=1)
         tot = cdf[:, -1:]
         cdf = np.where(tot > 0, cdf / np.where(tot > 0, tot, 1.0), 1.0)
-        self.gcdf = (cdf + np.arange(len(cdf))[:, None]).reshape(-1)
+        # one sorted array over all rows (row index + within-row CDF) holding only the cells with weight: a draw
+        # row + u finds the first cell whose CDF exceeds u, which always has weight, so dropping the empty
+        # (kinematically closed) cells changes no draw and shortens the binary search
+        keep = (h > 0).reshape(-1)
+        self.gcdf = (cdf + np.arange(len(cdf))[:, None]).reshape(-1)[keep]
+        self.cell_of = np.tile(np.arange(self.n_cells, dtype=np.int32), len(cdf))[keep]
 
     @property
     def E_range(self) -> tuple[float, float]:
@@ -72,7 +77,7 @@ class TableSampler:
         j = j0 + (rng.random(n) < w)
         row = self.row_of[j, ch]
         pos = np.searchsorted(self.gcdf, row + rng.random(n), side="right")
-        cell = np.clip(pos - row * self.n_cells, 0, self.n_cells - 1)
+        cell = self.cell_of[np.minimum(pos, len(self.cell_of) - 1)].astype(np.int64)
         return ch, cell // self.n_x, cell % self.n_x, row
 
     def _map(

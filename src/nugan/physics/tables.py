@@ -35,6 +35,7 @@ from nugan.physics.nucleus import nuclear_config
 __all__ = [
     "BUILDER_VERSION",
     "TableGrid",
+    "default_grid",
     "KinematicTables",
     "XsecTable",
     "build_tables",
@@ -74,6 +75,16 @@ class TableGrid:
     def nodes(self) -> np.ndarray:
         """Neutrino energies of the table nodes [GeV]."""
         return np.geomspace(self.E_min, self.E_max, self.n_E)
+
+
+def default_grid(pdg: int) -> TableGrid:
+    """The binning used unless one is given: x up to 3 for nu, up to 6 for anti-nu (same x bin width 0.025).
+
+    The mu+ leaves the nucleus with Coulomb energy gained (2 V_C for QE with ``neutron_coulomb``), which puts
+    events at small omega and large x near the reaction threshold: with x <= 3, anti-nu_mu-Ar40 lost 2.3 % of
+    its cross section at 0.3 GeV (0.1 % beyond x = 6).
+    """
+    return TableGrid(n_x=240, x_max=6.0) if pdg < 0 else TableGrid()
 
 
 @dataclass
@@ -202,7 +213,7 @@ def build_tables(
     pdg = probe_pdg(probe)
     target = canonical_target(target)
     m = get_model(model)
-    grid = grid or TableGrid()
+    grid = grid or default_grid(pdg)
     cfg = nuclear_config(target, m)
     nodes = grid.nodes()
     n_ch = len(SIM_CHANNELS)
@@ -304,7 +315,7 @@ def get_tables(
     pdg = probe_pdg(probe)
     target = canonical_target(target)
     m = get_model(model)
-    grid = grid or TableGrid()
+    grid = grid or default_grid(pdg)
     name = table_filename(pdg, target, m, grid)
     if name in _MEMO:
         return _MEMO[name]
