@@ -179,6 +179,14 @@ REGISTRY: tuple[Entry, ...] = (
         note="needs a C++ compiler (torch.compile on CPU)",
     ),
     Entry(
+        "bf16_autocast",
+        ("python", "benchmarks/bf16_autocast.py", "--out", "{results}/bf16_autocast.json"),
+        ("bf16_autocast.json",),
+        2,
+        timing=True,
+        note="why there is no bf16 engine: flow speed and sample change under bf16 autocast",
+    ),
+    Entry(
         "startup",
         ("python", "benchmarks/startup.py", "--out", "{results}/startup.json"),
         ("startup.json",),

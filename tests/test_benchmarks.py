@@ -196,3 +196,16 @@ def test_compile_engine_benchmark_writes_ratios(tmp_path: Path) -> None:
     assert [(r["engine"], r["threads"]) for r in rows] == [("torch", 1), ("compile", 1), ("torch", 2), ("compile", 2)]
     assert all(r["events_per_s"] > 0 for r in rows)
     assert [r["ratio_to_torch"] for r in rows][0::2] == [1.0, 1.0]
+
+
+def test_bf16_autocast_benchmark_reports_speed_and_sample_change(tmp_path: Path) -> None:
+    out = tmp_path / "bf16.json"
+    proc = _run("bf16_autocast.py", "--events", "20000", "--auc-events", "2000", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert set(res["events_per_s"]) == {"float32", "bfloat16"} and all(v > 0 for v in res["events_per_s"].values())
+    # bf16 changes the events (autocast reaches the flow's matrix products) but keeps them physical and close
+    assert 0 < res["event_level"]["dE_mu_median_GeV"] < 0.1
+    assert [r["energy"] for r in res["auc"]] == ["flat 0.3-10", 0.5, 1.0]
+    assert all(0.3 < r["bf16_vs_fp32"] < 0.7 and 0.3 < r["floor"] < 0.7 for r in res["auc"])
+    assert "provenance" in res
