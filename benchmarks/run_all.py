@@ -139,6 +139,21 @@ REGISTRY: tuple[Entry, ...] = (
         nuwro=True,
     ),
     Entry(
+        "qe_shift_diagnostics",
+        (
+            "python",
+            "benchmarks/qe_shift_diagnostics.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--out",
+            "{results}/qe_shift_diagnostics.json",
+        ),
+        ("qe_shift_diagnostics.json",),
+        1,
+        nuwro=True,
+        note="QE omega - Q2/2M by Q2 bin against NuWro; anti-nu 0.5 GeV AUC proxy",
+    ),
+    Entry(
         "metrics",
         ("python", "benchmarks/metrics.py", "--out", "{results}/metrics.json"),
         ("metrics.json",),

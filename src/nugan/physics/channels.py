@@ -173,8 +173,8 @@ def weighted_events(
     ``sigma_qe`` (cm^2 per nucleon, nuclear QE at this E) is required for the 'empirical' MEC (its
     normalisation). With ``model.coulomb`` the muon leaves the nucleus' Coulomb field: mu- lose, mu+ gain
     :func:`~nugan.physics.nucleus.coulomb_potential` V_C (effective momentum approximation, energy shift only);
-    with ``model.neutron_coulomb`` the mu+ of anti-nu QE gains 2 V_C, the second V_C being the energy an outgoing
-    neutron does not leave in the Coulomb field that the (tuned) outgoing-proton potential includes.
+    with ``model.neutron_coulomb`` the mu+ of anti-nu QE gains 2 V_C: the second V_C is the Coulomb part of the
+    outgoing-proton potential that the tuned binding carries and that an outgoing neutron does not feel.
     With ``model.separation_binding`` energy transfers below the ground-state reaction threshold
     (:data:`~nugan.physics.nucleus.REACTION_THRESHOLD`) get weight 0.
     """
