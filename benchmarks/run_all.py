@@ -139,6 +139,23 @@ REGISTRY: tuple[Entry, ...] = (
         nuwro=True,
     ),
     Entry(
+        "simulator_vs_nuwro_qe_potential",
+        (
+            "python",
+            "benchmarks/simulator_vs_nuwro.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--model",
+            "configs/simulator_qe_potential.toml",
+            "--out",
+            "{results}/simulator_vs_nuwro_qe_potential.json",
+        ),
+        ("simulator_vs_nuwro_qe_potential.json",),
+        3,
+        nuwro=True,
+        note="a tried variant: default 2.3 + the outgoing QE nucleon's U(T); builds its tables into the cache",
+    ),
+    Entry(
         "qe_shift_diagnostics",
         (
             "python",

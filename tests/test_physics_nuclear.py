@@ -5,6 +5,7 @@ docs/physics.md; the NuWro 25.11 numbers cited are from shared/data/nuwro/fixed_
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,3 +227,30 @@ def test_hyperon_channel_antineutrino_only_and_near_nuwro() -> None:
         assert nuwro * 0.7 < s < nuwro * 1.3
     # below the Lambda threshold (E ~ 0.25 GeV on a free proton) nothing
     assert weighted_events("HYP", 0.2, 20_000, np.random.default_rng(2), cfg, m, -14).sigma == 0.0
+
+
+def test_qe_potential_shifts_qe_muons_by_minus_u_of_t() -> None:
+    """U(T) = min(u0 + slope T, 0) of the outgoing QE nucleon: the muon takes -U more energy; other channels keep."""
+    off = get_model("default")
+    on = dataclasses.replace(off, qe_potential_u0=-0.010, qe_potential_slope=0.1)
+    cfg = nuclear_config("C12", off)
+    for probe in (14, -14):
+        a, b = (weighted_events("QE", 1.0, 50_000, np.random.default_rng(5), cfg, m, probe) for m in (on, off))
+        both = (a.weight > 0) & (b.weight > 0)
+        assert both.mean() > 0.5
+        gain = a.E_mu[both] - b.E_mu[both]
+        # T = Q2/2M of the unshifted muon: -U is 10 MeV at T = 0 and 0 beyond T = 0.1 GeV
+        assert gain.max() == pytest.approx(0.010, abs=1e-3) and gain.min() == 0.0 and np.all(gain <= 0.010 + 1e-12)
+        a, b = (weighted_events("MEC", 1.0, 20_000, np.random.default_rng(6), cfg, m, probe) for m in (on, off))
+        assert np.array_equal(a.E_mu, b.E_mu)
+
+
+def test_qe_potential_off_keeps_the_fingerprint_and_bad_values_are_refused() -> None:
+    m = get_model("default")
+    assert m.qe_potential_u0 == 0.0 and m.qe_potential_slope == 0.0
+    assert dataclasses.replace(m, qe_potential_u0=0.0).fingerprint() == m.fingerprint()
+    assert dataclasses.replace(m, qe_potential_u0=-0.01).fingerprint() != m.fingerprint()
+    with pytest.raises(ValueError, match="qe_potential_u0 <= 0"):
+        dataclasses.replace(m, qe_potential_u0=0.01)
+    toml = Path(__file__).resolve().parents[1] / "configs" / "simulator_qe_potential.toml"
+    assert get_model(str(toml)).qe_potential_u0 == -0.010

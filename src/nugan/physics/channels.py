@@ -151,11 +151,18 @@ def _hyperon(
     return _finish(E, e_lab, p_lab, w, n)
 
 
-def coulomb_shift(ev: WeightedEvents, E: float, shift: float) -> WeightedEvents:
+def coulomb_shift(ev: WeightedEvents, E: float, shift: float | np.ndarray) -> WeightedEvents:
     """Outgoing-muon energy E_mu - ``shift`` [GeV] (direction kept); events leaving [m_mu, E] get weight 0."""
     e_mu = ev.E_mu - shift
     w = np.where((e_mu >= M_MU) & (e_mu <= E), ev.weight, 0.0)
     return WeightedEvents(np.clip(e_mu, M_MU, E), ev.cos_theta, w, ev.n_trials)
+
+
+def qe_potential(ev: WeightedEvents, E: float, model: ModelParams) -> np.ndarray:
+    """U(T) [GeV] of the outgoing QE nucleon per event: min(u0 + slope T, 0), T = Q2/2M from the muon."""
+    p_mu = np.sqrt(np.clip(ev.E_mu * ev.E_mu - M_MU * M_MU, 0.0, None))
+    q2 = 2.0 * E * (ev.E_mu - p_mu * ev.cos_theta) - M_MU * M_MU
+    return np.minimum(model.qe_potential_u0 + model.qe_potential_slope * q2 / (2.0 * M_NUCLEON), 0.0)
 
 
 def weighted_events(
@@ -179,6 +186,8 @@ def weighted_events(
     (:data:`~nugan.physics.nucleus.REACTION_THRESHOLD`) get weight 0.
     """
     ev = _weighted_events(channel, E, n, rng, cfg, model, probe_pdg, sigma_qe)
+    if channel == "QE" and (model.qe_potential_u0 < 0 or model.qe_potential_slope > 0):
+        ev = coulomb_shift(ev, E, qe_potential(ev, E, model))  # an attractive U < 0 leaves the muon more energy
     if model.coulomb:
         v_c = coulomb_potential(cfg.Z, cfg.A)
         shift = v_c if probe_pdg > 0 else -v_c

@@ -27,6 +27,8 @@ _TRANSITION = ("blend", "cut")
 _VECTOR = ("bbba05", "dipole")
 _PAULI = ("local", "global")
 _MEC = ("empirical", "tem")
+#: options whose "off" value leaves the physics (and so the table fingerprint) as it was before they existed
+_OFF: dict[str, float] = {"qe_potential_u0": 0.0, "qe_potential_slope": 0.0}
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class ModelParams:
             energy transfer than a proton would: the real potential of an outgoing neutron is the proton's minus its
             Coulomb part, U_n = U_p - V_C (the tuned ``binding_extra`` carries U_p, fixed by nu QE with an outgoing
             proton), so the mu+ of anti-nu QE takes V_C more energy. Acts only with ``coulomb``; nu is unchanged.
+        qe_potential_u0, qe_potential_slope: real potential of the outgoing QE nucleon as a function of its kinetic
+            energy T, U(T) = min(u0 + slope T, 0) [GeV, -], with T = Q2/2M from the lepton; the muon takes -U(T)
+            more energy (attractive at low T, vanishing above -u0/slope). 0, 0 = off (the default).
         src_fraction: share of nucleons in the correlated high-momentum tail (Bodek-Ritchie p^-4 to 4 k_F,
             removal energy of Ciofi degli Atti-Simula); 0 = pure Fermi gas.
         pauli_kf: QE Pauli blocking with the local k_F(r) ('local') or the nucleus-averaged k_F ('global').
@@ -100,6 +105,8 @@ class ModelParams:
     separation_binding: bool = False
     coulomb: bool = False
     neutron_coulomb: bool = False
+    qe_potential_u0: float = 0.0
+    qe_potential_slope: float = 0.0
     src_fraction: float = 0.0
     pauli_kf: str = "local"
     mec_model: str = "empirical"
@@ -122,6 +129,11 @@ class ModelParams:
             problems.append(f"pauli_kf must be one of {_PAULI}, got {self.pauli_kf!r}")
         if self.mec_model not in _MEC:
             problems.append(f"mec_model must be one of {_MEC}, got {self.mec_model!r}")
+        if self.qe_potential_u0 > 0 or self.qe_potential_slope < 0:
+            problems.append(
+                f"need qe_potential_u0 <= 0 and qe_potential_slope >= 0, got {self.qe_potential_u0}, "
+                f"{self.qe_potential_slope}"
+            )
         if not 0.0 <= self.src_fraction < 1.0:
             problems.append(f"src_fraction must be in [0, 1), got {self.src_fraction!r}")
         if not 0.0 <= self.qe_rpa <= 1.0:
@@ -160,8 +172,16 @@ class ModelParams:
         return d
 
     def fingerprint(self) -> str:
-        """Short hash of :meth:`physics_dict` (used to key cached tables)."""
-        text = json.dumps(self.physics_dict(), sort_keys=True)
+        """Short hash of :meth:`physics_dict` (used to key cached tables).
+
+        Options added after tables were shipped (:data:`_OFF`) enter the hash only when switched on, so a model
+        that leaves them off keeps its tables.
+        """
+        d = self.physics_dict()
+        for key, off in _OFF.items():
+            if d[key] == off:
+                d.pop(key)
+        text = json.dumps(d, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
