@@ -146,7 +146,7 @@ REGISTRY: tuple[Entry, ...] = (
             "--nuwro-dir",
             "{nuwro}",
             "--model",
-            "configs/simulator_qe_potential.toml",
+            "configs/models/simulator_qe_potential.toml",
             "--out",
             "{results}/simulator_vs_nuwro_qe_potential.json",
         ),

@@ -252,5 +252,5 @@ def test_qe_potential_off_keeps_the_fingerprint_and_bad_values_are_refused() -> 
     assert dataclasses.replace(m, qe_potential_u0=-0.01).fingerprint() != m.fingerprint()
     with pytest.raises(ValueError, match="qe_potential_u0 <= 0"):
         dataclasses.replace(m, qe_potential_u0=0.01)
-    toml = Path(__file__).resolve().parents[1] / "configs" / "simulator_qe_potential.toml"
+    toml = Path(__file__).resolve().parents[1] / "configs" / "models" / "simulator_qe_potential.toml"
     assert get_model(str(toml)).qe_potential_u0 == -0.010
