@@ -19,16 +19,14 @@ Prints a table and writes JSON stamped with its provenance.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from provenance import stamp
+from provenance import write_json
 
-from nugan.atomic import atomic_write_text
 from nugan.events.table import EventTable
 from nugan.generation.api import NuganModel
 from nugan.metrics.classifier import classifier_auc
@@ -137,10 +135,7 @@ def main() -> None:
         "event_level": events,
         "auc": aucs,
     }
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(a.out, json.dumps(out, indent=1))
-    stamp(a.out)
-    print(f"wrote {a.out}")
+    write_json(a.out, out)
 
 
 if __name__ == "__main__":

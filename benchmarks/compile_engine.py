@@ -17,9 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from provenance import ROOT, stamp
-
-from nugan.atomic import atomic_write_text
+from provenance import ROOT, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "compile_engine.json"
 CHILD = """
@@ -76,10 +74,7 @@ def main() -> None:
         )
     created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     out = {"model": a.model, "load_average_1min": load, "created_utc": created}
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(a.out, json.dumps({**out, "results": rows}, indent=1))
-    stamp(a.out)
-    print(f"wrote {a.out}")
+    write_json(a.out, {**out, "results": rows})
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ __all__ = [
     "provenance",
     "script_command",
     "stamp",
+    "write_json",
     "read_provenance",
     "STAMPABLE",
 ]
@@ -147,12 +148,17 @@ def _replace(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _stamped_json(data: dict[str, Any], prov: dict[str, Any]) -> bytes:
+    """``data`` with ``prov`` as its first entry (an older stamp replaced), as the bytes of a result file."""
+    data = {"provenance": prov, **{k: v for k, v in data.items() if k != "provenance"}}
+    return (json.dumps(data, indent=1) + "\n").encode()
+
+
 def _stamp_json(path: Path, prov: dict[str, Any]) -> None:
     data = json.loads(path.read_text())
     if not isinstance(data, dict):
         raise ValueError(f"{path}: top level is not a JSON object, cannot add provenance")
-    data = {"provenance": prov, **{k: v for k, v in data.items() if k != "provenance"}}
-    _replace(path, (json.dumps(data, indent=1) + "\n").encode())
+    _replace(path, _stamped_json(data, prov))
 
 
 def _stamp_markdown(path: Path, prov: dict[str, Any]) -> None:
@@ -205,6 +211,16 @@ def stamp(
     else:
         raise ValueError(f"{path}: cannot stamp a {kind or 'suffix-less'} file (only {', '.join(STAMPABLE)})")
     return prov
+
+
+def write_json(path: str | os.PathLike[str], data: dict[str, Any], command: str | Sequence[str] | None = None) -> Path:
+    """Write ``data`` as a stamped JSON result file in one atomic write (the same bytes as writing it and then
+    calling :func:`stamp`), creating its folder; prints and returns where it went."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _replace(path, _stamped_json(data, provenance(command)))
+    print(f"wrote {path}")
+    return path
 
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:

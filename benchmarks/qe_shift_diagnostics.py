@@ -23,20 +23,22 @@ import json
 from pathlib import Path
 
 import numpy as np
-from provenance import stamp
+from provenance import write_json
+from simulator_vs_nuwro import NUWRO_CHANNELS
 
-from nugan.atomic import atomic_write_text
 from nugan.constants import M_NUCLEON
 from nugan.events import read_parquet
 from nugan.events.table import CHANNEL_CODES, EventTable
 from nugan.metrics.classifier import classifier_auc
 from nugan.physics import cross_section_table, simulate
+from nugan.physics.channels import SIM_CHANNELS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "qe_shift_diagnostics.json"
 Q2_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1.0)  # [GeV^2]
 SHIFTS_MEV = (0.0, 4.0, 8.0, 10.0, 12.0)
-#: NuWro's sidecar channel names -> the groups compared ('INEL' = RES + DIS (+ COH for NuWro))
-NUWRO_GROUPS = {"QELcc": "QE", "MECcc": "MEC", "REScc": "INEL", "DIScc": "INEL", "COHcc": "INEL", "HYPcc": "HYP"}
+#: generator label -> the group compared ('INEL' = RES + DIS, + COH for NuWro; the simulator's hyperon events,
+#: channel HYP, are written with the label OTHER)
+GROUP = {"QE": "QE", "MEC": "MEC", "RES": "INEL", "DIS": "INEL", "COH": "INEL", "HYP": "HYP", "OTHER": "HYP"}
 
 
 def shift_medians(t: EventTable, min_events: int = 200) -> list[dict]:
@@ -54,24 +56,19 @@ def shift_medians(t: EventTable, min_events: int = 200) -> list[dict]:
 def channel_weights(sim: EventTable, nuwro_json: Path, probe: str, E: float, model: str) -> np.ndarray:
     """Per-event weights that give the simulated sample NuWro's cross section by channel group."""
     side = json.loads(nuwro_json.read_text())
-    nuwro: dict[str, float] = {}
-    for name, v in side["channels"].items():
-        group = NUWRO_GROUPS.get(name)
-        if group:
-            nuwro[group] = nuwro.get(group, 0.0) + float(v["sigma_cm2_per_nucleon"])
     xs = cross_section_table(probe, "C12", model)
-    ours = {c: float(xs.channel(c, E)) for c in ("QE", "MEC", "RES", "DIS", "HYP")}
-    ours_g = {"QE": ours["QE"], "MEC": ours["MEC"], "INEL": ours["RES"] + ours["DIS"], "HYP": ours["HYP"]}
-    codes = {
-        "QE": [CHANNEL_CODES["QE"]],
-        "MEC": [CHANNEL_CODES["MEC"]],
-        "INEL": [CHANNEL_CODES["RES"], CHANNEL_CODES["DIS"]],
-        "HYP": [CHANNEL_CODES["OTHER"]],
-    }
+    nuwro: dict[str, float] = {}
+    ours: dict[str, float] = {}
+    for name, v in side["channels"].items():
+        g = GROUP[NUWRO_CHANNELS[name]]
+        nuwro[g] = nuwro.get(g, 0.0) + float(v["sigma_cm2_per_nucleon"])
+    for c in SIM_CHANNELS:
+        ours[GROUP[c]] = ours.get(GROUP[c], 0.0) + float(xs.channel(c, E))
     w = np.ones(len(sim))
-    for g, cs in codes.items():
-        if ours_g[g] > 0 and nuwro.get(g, 0.0) > 0:
-            w[np.isin(sim.channel, cs)] = nuwro[g] / ours_g[g]
+    for label, code in CHANNEL_CODES.items():
+        g = GROUP.get(label)
+        if g is not None and ours.get(g, 0.0) > 0 and nuwro.get(g, 0.0) > 0:
+            w[sim.channel == code] = nuwro[g] / ours[g]
     return w
 
 
@@ -114,10 +111,7 @@ def main() -> None:
         proxy.append({"shift_MeV": s, "auc": plain, "auc_nuwro_composition": weighted})
         print(f"{s:>12.1f}{plain:>8.4f}{weighted:>25.4f}")
     out = {"model": a.model, "q2_medians": medians, "nubar_0.5GeV_proxy": proxy}
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(a.out, json.dumps(out, indent=1))
-    stamp(a.out)
-    print(f"wrote {a.out}")
+    write_json(a.out, out)
 
 
 if __name__ == "__main__":

@@ -154,6 +154,18 @@ def test_stamps_read_back_from_json_markdown_and_png(tmp_path: Path) -> None:
         provenance.stamp(tmp_path / "r.txt", prov=prov)
 
 
+def test_write_json_equals_writing_then_stamping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(provenance.ENV_COMMIT, "abc123")
+    data = {"rows": [1, 2], "x": 0.5, "nested": {"a": [0.1, None]}}
+    out = provenance.write_json(tmp_path / "sub" / "w.json", data, command="python benchmarks/x.py")
+    ref = tmp_path / "ref.json"
+    ref.write_text(json.dumps(data, indent=1))
+    prov = provenance.read_provenance(out)
+    assert prov is not None and prov["commit"] == "abc123" and prov["command"] == "python benchmarks/x.py"
+    provenance.stamp(ref, prov=prov)
+    assert out.read_bytes() == ref.read_bytes()
+
+
 def test_commit_override_and_script_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(provenance.ENV_COMMIT, "abc123-dirty")
     assert provenance.current_commit() == "abc123-dirty"
