@@ -254,3 +254,49 @@ def test_qe_potential_off_keeps_the_fingerprint_and_bad_values_are_refused() -> 
         dataclasses.replace(m, qe_potential_u0=0.01)
     toml = Path(__file__).resolve().parents[1] / "configs" / "models" / "simulator_qe_potential.toml"
     assert get_model(str(toml)).qe_potential_u0 == -0.010
+
+
+def _free_lepton(E: float, Q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Muon (energy, momentum (n, 3)) of elastic scattering on a nucleon of mass M_NUCLEON at rest."""
+    from nugan.constants import M_MU, M_NUCLEON
+
+    e_mu = E - Q2 / (2.0 * M_NUCLEON)
+    p = np.sqrt(e_mu**2 - M_MU**2)
+    cth = (2.0 * E * e_mu - Q2 - M_MU**2) / (2.0 * E * p)
+    return e_mu, np.stack([p * np.sqrt(1.0 - cth**2), 0.0 * p, p * cth], axis=1)
+
+
+def test_deforest_cross_section_is_llewellyn_smith_for_a_free_nucleon_and_lower_when_bound() -> None:
+    """G^2 |V_ud|^2 / (8 pi) L H / (k.p)^2 equals dsigma/dQ2 at rest with no binding; binding changes it."""
+    from nugan.physics import quasielastic as qe
+
+    for E in (0.4, 1.0, 5.0):
+        lo, hi = qe.q2_range(np.array([E]), 0.9389, 0.9389)
+        Q2 = np.linspace(lo[0], hi[0], 12)[1:-1]
+        e_mu, p_mu = _free_lepton(E, Q2)
+        for eta in (1, -1):
+            free = qe.dsigma_dQ2(np.full_like(Q2, E), Q2, eta, 1.03)
+            got = qe.deforest_dsigma_dQ2(E, e_mu, p_mu, np.zeros((len(Q2), 3)), np.zeros(len(Q2)), eta, 1.03)
+            np.testing.assert_allclose(got, free, rtol=1e-10)
+            bound = qe.deforest_dsigma_dQ2(E, e_mu, p_mu, np.zeros((len(Q2), 3)), np.full(len(Q2), 0.03), eta, 1.03)
+            assert np.all(bound >= 0.0) and not np.allclose(bound, free, rtol=1e-3, atol=0.0)
+
+
+def test_moving_flux_factor_and_new_options_off_keep_the_default() -> None:
+    """1 - p_z/E_N: 1 at rest, > 1 against the beam; both options off by default, on they change QE weights."""
+    from nugan.physics.channels import moving_flux
+
+    p = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -0.2], [0.0, 0.0, 0.2], [0.2, 0.0, 0.0]])
+    f = moving_flux(p, np.full(4, 0.9389))
+    assert f[0] == 1.0 and f[3] == 1.0 and f[1] > 1.0 > f[2] and f[1] + f[2] == pytest.approx(2.0)
+    m = get_model("default")
+    assert not m.moving_flux and not m.qe_deforest
+    for key in ("moving_flux", "qe_deforest"):
+        assert dataclasses.replace(m, **{key: False}).fingerprint() == m.fingerprint()
+        on = dataclasses.replace(m, **{key: True})
+        assert on.fingerprint() != m.fingerprint()
+        cfg = nuclear_config("C12", m)
+        a, b = (weighted_events("QE", 1.0, 20_000, np.random.default_rng(3), cfg, x, 14) for x in (on, m))
+        assert np.array_equal(a.E_mu, b.E_mu) and not np.allclose(a.weight, b.weight, rtol=1e-3, atol=0.0)
+        toml = Path(__file__).resolve().parents[1] / "configs" / "models" / f"simulator_{key}.toml"
+        assert getattr(get_model(str(toml)), key) is True

@@ -74,6 +74,15 @@ def transition_factors(W: np.ndarray, model: ModelParams, pure_i32: np.ndarray) 
     return 1.0 - alpha, alpha
 
 
+def moving_flux(p: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """Flux factor of a moving target nucleon, (k.p)/(E_nu E_N) = 1 - p_z/E_N (on-shell E_N; beam along +z).
+
+    ``p`` (n, 3) momenta [GeV], ``mass`` (n,) on-shell masses [GeV]; 1 for a nucleon at rest.
+    """
+    e_n = np.sqrt(mass * mass + np.einsum("ij,ij->i", p, p))
+    return 1.0 - p[:, 2] / e_n
+
+
 def _finish(E: float, e_lab: np.ndarray, p_lab: np.ndarray, w: np.ndarray, n: int) -> WeightedEvents:
     pm = np.linalg.norm(p_lab, axis=1)
     cos = np.where(pm > 0, p_lab[:, 2] / np.where(pm > 0, pm, 1.0), 1.0)
@@ -116,6 +125,8 @@ def _mec_tem(
         tb = cm_setup(E, P, e_pair, np.where(inside, gauss, M_PAIR + 0.01))
         q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.3, rng)
     w = quasielastic.tem_dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff) * inv * frac
+    if model.moving_flux:
+        w = w * moving_flux(n1.p, n1.mass)
     w = np.where(tb.ok & inside, w, 0.0)
     e_lab, p_lab = lepton_lab(tb, q2, rng)
     return _finish(E, e_lab, p_lab, w, n)
@@ -223,10 +234,18 @@ def _weighted_events(
         e_rest = E * (np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.p[:, 2]) / nuc.mass
         q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.5, rng)
         w = quasielastic.dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff) * inv * frac
+        if model.moving_flux:
+            w = w * moving_flux(nuc.p, nuc.mass)
         if model.qe_rpa > 0.0:
             w = w * (1.0 + model.qe_rpa * (quasielastic.berpa(q2) - 1.0))
         w = np.where(tb.ok, w, 0.0)
         e_lab, p_lab = lepton_lab(tb, q2, rng)
+        if model.qe_deforest:  # the hadronic vertex off shell: replaces the free cross section at e_rest
+            binding = np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.energy
+            xs = quasielastic.deforest_dsigma_dQ2(E, e_lab, p_lab, nuc.p, binding, eta, model.M_A, model.vector_ff)
+            w = np.where(tb.ok, xs * inv * frac * (1.0 + model.qe_rpa * (quasielastic.berpa(q2) - 1.0)), 0.0)
+            if model.moving_flux:
+                w = w * moving_flux(nuc.p, nuc.mass)
         if model.pauli_blocking:
             pf = nuc.p - p_lab
             pf[:, 2] += E
@@ -303,6 +322,8 @@ def _weighted_events(
         if b2 is not None:
             lo, hi = delta.RES2_WINDOW
             xs = xs * np.where((lo <= W) & (hi >= W), 1.0 - model.res2_share, 1.0)
+    if model.moving_flux:
+        xs = xs * moving_flux(nuc.p, nuc.mass)
     w = np.where(tb.ok & (span > 0), xs * inv * span, 0.0)
     e_lab, p_lab = lepton_lab(tb, q2, rng)
     return _finish(E, e_lab, p_lab, w, n)

@@ -28,7 +28,12 @@ _VECTOR = ("bbba05", "dipole")
 _PAULI = ("local", "global")
 _MEC = ("empirical", "tem")
 #: options whose "off" value leaves the physics (and so the table fingerprint) as it was before they existed
-_OFF: dict[str, float] = {"qe_potential_u0": 0.0, "qe_potential_slope": 0.0}
+_OFF: dict[str, float | bool] = {
+    "qe_potential_u0": 0.0,
+    "qe_potential_slope": 0.0,
+    "moving_flux": False,
+    "qe_deforest": False,
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,11 @@ class ModelParams:
             more energy (attractive at low T, vanishing above -u0/slope). 0, 0 = off (the default).
         src_fraction: share of nucleons in the correlated high-momentum tail (Bodek-Ritchie p^-4 to 4 k_F,
             removal energy of Ciofi degli Atti-Simula); 0 = pure Fermi gas.
+        moving_flux: weight interactions on a moving nucleon with the flux factor of a moving target,
+            (k.p)/(E_nu E_N) = 1 - p_z/E_N (on-shell E_N; the neutrino moves along +z): nucleons moving towards
+            the neutrino meet more of the beam. Off (False) evaluates the rest-frame cross section only.
+        qe_deforest: QE hadronic vertex off shell in de Forest's prescription (q~ = (omega - binding, q), form
+            factors at Q~2; :func:`nugan.physics.quasielastic.deforest_factor`), as NuWro's spectral-function QE.
         pauli_kf: QE Pauli blocking with the local k_F(r) ('local') or the nucleus-averaged k_F ('global').
         mec_model: 'empirical' (GENIE 2015 shape on a pair at rest, sigma = mec_fraction x QE) or 'tem'
             (Bodek-Budd-Christy transverse enhancement rate on a Fermi-moving nucleon pair).
@@ -108,6 +118,8 @@ class ModelParams:
     qe_potential_u0: float = 0.0
     qe_potential_slope: float = 0.0
     src_fraction: float = 0.0
+    moving_flux: bool = False
+    qe_deforest: bool = False
     pauli_kf: str = "local"
     mec_model: str = "empirical"
     mec_w_mass: float = 2.15
