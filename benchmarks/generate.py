@@ -11,7 +11,9 @@ E_nu given). Each row carries the compute bound: the machine's measured float32 
 2048x2048 ``torch.mm`` at the same thread count) divided by the model's matrix-product FLOPs per event
 (``torch.utils.flop_counter`` on the sampling network), and the fraction of it reached. "pipeline" rows
 time ``generate_to_file`` (flat flux over the model's range folded with its sigma(E), writing included) to
-Parquet and to NuHepMC, each beside the in-process rate of the same events. The simulator row times
+Parquet and to NuHepMC, each beside the in-process rate of the same events, with the file's bytes per event and
+the storage's write rate (as many bytes, up to 1 GiB, written the same way to the same folder): their ratio is
+the most events per second any writer of that format can put on this machine's storage. The simulator row times
 ``nugan.physics.simulate`` (flat flux; tables loaded). NuWro's rate is ``generation_rate_events_per_s`` of
 each sample's JSON in ``--nuwro-dir``.
 
@@ -50,10 +52,10 @@ RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
 BATCHES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 MODELS = ("nuwro-C12", "nuwro-C12-flow")
 FLOW_COMMAND_MAX = 2_000_000  # the flow samples ~5x slower: its command and pipeline runs are capped here
+STORAGE_PROBE_MAX = 1 << 30  # bytes written to measure the storage write rate beside a pipeline run
 SRC = Path(__file__).resolve().parents[1] / "src"
 INSPECT_FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "nuwro_numu_C12_small.root"
 COMMAND_MODELS = ("nuwro-C12", "nuwro-C12-flow")
-FLOW_COMMAND_MAX = 2_000_000  # the flow samples ~5x slower: its command and pipeline runs are capped here
 
 
 def device_name(device: str) -> str:
@@ -157,9 +159,15 @@ def bench_pipeline(model: Any, name: str, n: int, fmt: str, min_seconds: float) 
     rate_in, _ = timed_rate(lambda: len(model.sample(energies, seed=7)), min_seconds)
     with tempfile.TemporaryDirectory() as tmp:
         res = generate_to_file(model, plan, Path(tmp) / f"bench.{fmt}", progress=False)
+        size = res.path.stat().st_size
+        res.path.unlink()
+        disk = storage_write_rate(Path(tmp), min(size, STORAGE_PROBE_MAX))
+    per_event = size / n
+    io_bound = disk / per_event
     print(
         f"  {model.device} {model.engine} {name} -> {fmt}, {n:,} events: {res.events_per_s:,.0f} events/s "
-        f"({res.events_per_s / rate_in:.0%} of in-process sampling, {rate_in:,.0f}/s)"
+        f"({res.events_per_s / rate_in:.0%} of in-process sampling, {rate_in:,.0f}/s); {per_event:.0f} bytes/event, "
+        f"storage {disk / 1e6:,.0f} MB/s -> at most {io_bound:,.0f} events/s written"
     )
     return [
         {
@@ -172,9 +180,26 @@ def bench_pipeline(model: Any, name: str, n: int, fmt: str, min_seconds: float) 
             "events_per_s": res.events_per_s,
             "in_process_events_per_s": rate_in,
             "write_cost_ratio": res.events_per_s / rate_in,
+            "bytes_per_event": per_event,
+            "storage_write_bytes_per_s": disk,
+            "storage_bound_events_per_s": io_bound,
             "repetitions": 1,
         }
     ]
+
+
+def storage_write_rate(folder: Path, size: int, block: int = 4 << 20) -> float:
+    """bytes/s of writing ``size`` bytes to a new file in ``folder`` in ``block``-byte writes, as the writers do
+    (buffered, no fsync: the page cache and its write-back, what a generate command meets), file removed after."""
+    data = os.urandom(block)
+    path = folder / "storage-probe.bin"
+    t0 = time.perf_counter()
+    with open(path, "wb") as f:
+        for _ in range(max(1, size // block)):
+            f.write(data)
+    dt = time.perf_counter() - t0
+    path.unlink()
+    return max(1, size // block) * block / dt
 
 
 def bench_simulator(n: int, energy: tuple[float, float], min_seconds: float) -> dict[str, Any] | None:

@@ -190,6 +190,23 @@ REGISTRY: tuple[Entry, ...] = (
         note="a tried variant: default 2.3 + de Forest's off-shell QE vertex; builds its tables into the cache",
     ),
     Entry(
+        "simulator_vs_nuwro_res_background",
+        (
+            "python",
+            "benchmarks/simulator_vs_nuwro.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--model",
+            "configs/models/simulator_res_background.toml",
+            "--out",
+            "{results}/simulator_vs_nuwro_res_background.json",
+        ),
+        ("simulator_vs_nuwro_res_background.json",),
+        3,
+        nuwro=True,
+        note="a tried variant: default 2.3 without the Delta region's non-resonant background, DIS x1.05",
+    ),
+    Entry(
         "qe_shift_diagnostics",
         (
             "python",

@@ -98,6 +98,11 @@ def test_generate_benchmark_writes_results(tmp_path: Path) -> None:
         }
     )
     assert all(r["in_process_events_per_s"] > 0 for r in pipes.values())
+    # NuHepMC text takes ~700 bytes per event, Parquet tens; the storage bound is their ratio to the write rate
+    hep, pq = pipes["nugan generate -> hepmc3"], pipes["nugan generate -> parquet"]
+    assert 400 < hep["bytes_per_event"] < 1000 and pq["bytes_per_event"] < 60
+    for r in (hep, pq):
+        assert r["storage_bound_events_per_s"] == r["storage_write_bytes_per_s"] / r["bytes_per_event"] > 0
     commands = [r["command"] for r in rows if r["what"] == "command"]
     assert commands[:3] == [
         "nugan --help",

@@ -300,3 +300,5 @@ def test_moving_flux_factor_and_new_options_off_keep_the_default() -> None:
         assert np.array_equal(a.E_mu, b.E_mu) and not np.allclose(a.weight, b.weight, rtol=1e-3, atol=0.0)
         toml = Path(__file__).resolve().parents[1] / "configs" / "models" / f"simulator_{key}.toml"
         assert getattr(get_model(str(toml)), key) is True
+    toml = Path(__file__).resolve().parents[1] / "configs" / "models" / "simulator_res_background.toml"
+    assert (get_model(str(toml)).alpha0, get_model(str(toml)).dis_norm) == (0.0, 1.05)
