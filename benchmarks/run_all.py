@@ -207,6 +207,31 @@ REGISTRY: tuple[Entry, ...] = (
         note="a tried variant: default 2.3 without the Delta region's non-resonant background, DIS x1.05",
     ),
     Entry(
+        "simulator_vs_nuwro_candidate",
+        (
+            "python",
+            "benchmarks/simulator_vs_nuwro.py",
+            "--nuwro-dir",
+            "{nuwro}",
+            "--model",
+            "configs/models/simulator_candidate.toml",
+            "--out",
+            "{results}/simulator_vs_nuwro_candidate.json",
+        ),
+        ("simulator_vs_nuwro_candidate.json",),
+        3,
+        nuwro=True,
+        note="a candidate default: 2.3 + U(T) + no Delta-region background (DIS x1.05); builds its tables",
+    ),
+    Entry(
+        "simulator_scan",
+        ("python", "benchmarks/simulator_scan.py", "--nuwro-dir", "{nuwro}", "--out", "{results}/simulator_scan.json"),
+        ("simulator_scan.json",),
+        8,
+        nuwro=True,
+        note="default and the tried variants at fixed energy from the exact weighted Monte Carlo",
+    ),
+    Entry(
         "qe_shift_diagnostics",
         (
             "python",

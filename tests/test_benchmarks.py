@@ -228,3 +228,18 @@ def test_qe_shift_diagnostics_reads_nuwro_and_moves_the_auc(tmp_path: Path, nuwr
     proxy = res["nubar_0.5GeV_proxy"]
     assert [p["shift_MeV"] for p in proxy] == [0.0, 4.0, 8.0, 10.0, 12.0]
     assert all(0.45 < p["auc"] < 0.75 and 0.45 < p["auc_nuwro_composition"] < 0.75 for p in proxy)
+
+
+def test_simulator_scan_compares_variants_with_nuwro(tmp_path: Path, nuwro_data_dir: Path) -> None:
+    """Two models, tiny Monte Carlo: one row per fixed-energy sample each, AUCs and sigma ratios in range."""
+    out = tmp_path / "scan.json"
+    models = "default,configs/models/simulator_moving_flux.toml"
+    proc = _run("simulator_scan.py", "--nuwro-dir", str(nuwro_data_dir), "--models", models, "--trials", "20000",
+                "--auc-seeds", "1", "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())["models"]
+    assert [r["label"] for r in res] == ["default@2.3", "default-moving-flux@2.3+flux"]
+    for r in res:
+        assert len(r["samples"]) == 9
+        for s in r["samples"]:
+            assert 0.45 < s["auc"] < 0.9 and 0.7 < s["sigma_ratio"] < 1.4 and s["chi2_per_bin_W"] > 0
