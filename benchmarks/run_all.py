@@ -116,6 +116,15 @@ UPSTREAM = {
     )
 }
 
+
+def _variant(key: str, note: str) -> Entry:
+    """``simulator_vs_nuwro.py`` for the model file ``configs/models/simulator_KEY.toml`` (a tried variant)."""
+    out = f"simulator_vs_nuwro_{key}.json"
+    argv = ("python", "benchmarks/simulator_vs_nuwro.py", "--nuwro-dir", "{nuwro}", "--model")
+    argv += (f"configs/models/simulator_{key}.toml", "--out", "{results}/" + out)
+    return Entry(f"simulator_vs_nuwro_{key}", argv, (out,), 3, nuwro=True, note=note)
+
+
 REGISTRY: tuple[Entry, ...] = (
     Entry(
         "simulate",
@@ -138,90 +147,23 @@ REGISTRY: tuple[Entry, ...] = (
         1,
         nuwro=True,
     ),
-    Entry(
-        "simulator_vs_nuwro_qe_potential",
-        (
-            "python",
-            "benchmarks/simulator_vs_nuwro.py",
-            "--nuwro-dir",
-            "{nuwro}",
-            "--model",
-            "configs/models/simulator_qe_potential.toml",
-            "--out",
-            "{results}/simulator_vs_nuwro_qe_potential.json",
-        ),
-        ("simulator_vs_nuwro_qe_potential.json",),
-        3,
-        nuwro=True,
-        note="a tried variant: default 2.3 + the outgoing QE nucleon's U(T); builds its tables into the cache",
+    _variant(
+        "qe_potential",
+        "a tried variant: default 2.3 + the outgoing QE nucleon's U(T); builds its tables into the cache",
     ),
-    Entry(
-        "simulator_vs_nuwro_moving_flux",
-        (
-            "python",
-            "benchmarks/simulator_vs_nuwro.py",
-            "--nuwro-dir",
-            "{nuwro}",
-            "--model",
-            "configs/models/simulator_moving_flux.toml",
-            "--out",
-            "{results}/simulator_vs_nuwro_moving_flux.json",
-        ),
-        ("simulator_vs_nuwro_moving_flux.json",),
-        3,
-        nuwro=True,
-        note="a tried variant: default 2.3 + the moving nucleon's flux factor; builds its tables into the cache",
+    _variant(
+        "moving_flux",
+        "a tried variant: default 2.3 + the moving nucleon's flux factor; builds its tables into the cache",
     ),
-    Entry(
-        "simulator_vs_nuwro_qe_deforest",
-        (
-            "python",
-            "benchmarks/simulator_vs_nuwro.py",
-            "--nuwro-dir",
-            "{nuwro}",
-            "--model",
-            "configs/models/simulator_qe_deforest.toml",
-            "--out",
-            "{results}/simulator_vs_nuwro_qe_deforest.json",
-        ),
-        ("simulator_vs_nuwro_qe_deforest.json",),
-        3,
-        nuwro=True,
-        note="a tried variant: default 2.3 + de Forest's off-shell QE vertex; builds its tables into the cache",
+    _variant(
+        "qe_deforest",
+        "a tried variant: default 2.3 + de Forest's off-shell QE vertex; builds its tables into the cache",
     ),
-    Entry(
-        "simulator_vs_nuwro_res_background",
-        (
-            "python",
-            "benchmarks/simulator_vs_nuwro.py",
-            "--nuwro-dir",
-            "{nuwro}",
-            "--model",
-            "configs/models/simulator_res_background.toml",
-            "--out",
-            "{results}/simulator_vs_nuwro_res_background.json",
-        ),
-        ("simulator_vs_nuwro_res_background.json",),
-        3,
-        nuwro=True,
-        note="a tried variant: default 2.3 without the Delta region's non-resonant background, DIS x1.05",
+    _variant(
+        "res_background", "a tried variant: default 2.3 without the Delta region's non-resonant background, DIS x1.05"
     ),
-    Entry(
-        "simulator_vs_nuwro_candidate",
-        (
-            "python",
-            "benchmarks/simulator_vs_nuwro.py",
-            "--nuwro-dir",
-            "{nuwro}",
-            "--model",
-            "configs/models/simulator_candidate.toml",
-            "--out",
-            "{results}/simulator_vs_nuwro_candidate.json",
-        ),
-        ("simulator_vs_nuwro_candidate.json",),
-        3,
-        nuwro=True,
-        note="a candidate default: 2.3 + U(T) + no Delta-region background (DIS x1.05); builds its tables",
+    _variant(
+        "candidate", "a candidate default: 2.3 + U(T) + no Delta-region background (DIS x1.05); builds its tables"
     ),
     Entry(
         "simulator_scan",
