@@ -233,19 +233,18 @@ def _weighted_events(
         tb = cm_setup(E, nuc.p, nuc.energy, W)
         e_rest = E * (np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.p[:, 2]) / nuc.mass
         q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.5, rng)
-        w = quasielastic.dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff) * inv * frac
+        e_lab, p_lab = lepton_lab(tb, q2, rng)
+        if model.qe_deforest:  # the hadronic vertex off shell, from the lepton's kinematics
+            binding = np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.energy
+            xs = quasielastic.deforest_dsigma_dQ2(E, e_lab, p_lab, nuc.p, binding, eta, model.M_A, model.vector_ff)
+        else:  # the free cross section at the neutrino energy in the nucleon's rest frame
+            xs = quasielastic.dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff)
+        w = xs * inv * frac
         if model.moving_flux:
             w = w * moving_flux(nuc.p, nuc.mass)
         if model.qe_rpa > 0.0:
             w = w * (1.0 + model.qe_rpa * (quasielastic.berpa(q2) - 1.0))
         w = np.where(tb.ok, w, 0.0)
-        e_lab, p_lab = lepton_lab(tb, q2, rng)
-        if model.qe_deforest:  # the hadronic vertex off shell: replaces the free cross section at e_rest
-            binding = np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.energy
-            xs = quasielastic.deforest_dsigma_dQ2(E, e_lab, p_lab, nuc.p, binding, eta, model.M_A, model.vector_ff)
-            w = np.where(tb.ok, xs * inv * frac * (1.0 + model.qe_rpa * (quasielastic.berpa(q2) - 1.0)), 0.0)
-            if model.moving_flux:
-                w = w * moving_flux(nuc.p, nuc.mass)
         if model.pauli_blocking:
             pf = nuc.p - p_lab
             pf[:, 2] += E

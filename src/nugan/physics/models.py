@@ -73,7 +73,7 @@ class ModelParams:
             (k.p)/(E_nu E_N) = 1 - p_z/E_N (on-shell E_N; the neutrino moves along +z): nucleons moving towards
             the neutrino meet more of the beam. Off (False) evaluates the rest-frame cross section only.
         qe_deforest: QE hadronic vertex off shell in de Forest's prescription (q~ = (omega - binding, q), form
-            factors at Q~2; :func:`nugan.physics.quasielastic.deforest_factor`), as NuWro's spectral-function QE.
+            factors at Q~2; :func:`nugan.physics.quasielastic.deforest_dsigma_dQ2`), as NuWro's spectral-function QE.
         pauli_kf: QE Pauli blocking with the local k_F(r) ('local') or the nucleus-averaged k_F ('global').
         mec_model: 'empirical' (GENIE 2015 shape on a pair at rest, sigma = mec_fraction x QE) or 'tem'
             (Bodek-Budd-Christy transverse enhancement rate on a Fermi-moving nucleon pair).

@@ -197,7 +197,8 @@ def lh_contraction(
     ``q`` given to the hadronic vertex (``k - kp`` for a free nucleon; de Forest's q~ off shell); form factors at
     ``Q2_ff`` [GeV^2]. The hadronic tensor is Llewellyn Smith's (Phys. Rep. 3 (1972) 261) in terms of the
     structure functions h1 = F_A^2 (1 + tau) + tau (F1 + F2)^2, h2 = F_A^2 + F1^2 + tau F2^2,
-    h3 = 2 F_A (F1 + F2) (V-A interference, sign eta), h4 = F2^2 (1 - tau)/4 + F1 F2/2 + F_A F_P - tau F_P^2,
+    h3 = -eta 2 F_A (F1 + F2) (the V-A interference; the sign for this module's F_A(0) = G_A, checked against
+    :func:`dsigma_dQ2`), h4 = F2^2 (1 - tau)/4 + F1 F2/2 + F_A F_P - tau F_P^2,
     contracted with the lepton tensor as in the de Forest off-shell prescription (NPA 392 (1983) 232).
     """
     tau = Q2_ff / (4.0 * M_NUCLEON**2)
