@@ -112,7 +112,7 @@ def scan_model(spec: str, nuwro_dir: Path, trials: int, auc_seeds: int) -> dict:
             }
             rows.append(row)
             print(
-                f"  {model.label:<28}{path.stem:<20} sigma x{row['sigma_ratio']:.3f}  AUC {row['auc']:.4f} "
+                f"  {model.label:<34}{path.stem:<20} sigma x{row['sigma_ratio']:.3f}  AUC {row['auc']:.4f} "
                 f"({min(aucs):.3f}-{max(aucs):.3f})  chi2/bin W {row['chi2_per_bin_W']:.1f} "
                 f"Q2 {row['chi2_per_bin_Q2']:.1f}",
                 flush=True,
@@ -124,11 +124,11 @@ def print_table(results: list[dict]) -> None:
     """AUC (sigma ratio) per model and sample."""
     samples = [r["sample"] for r in results[0]["samples"]]
     print("\nAUC against NuWro (sigma ratio)")
-    print(f"{'model':<30}" + "".join(f"{s.replace('_E', ' '):>18}" for s in samples))
+    print(f"{'model':<34}" + "".join(f"{s.replace('_E', ' '):>18}" for s in samples))
     for res in results:
         by = {r["sample"]: r for r in res["samples"]}
         cells = "".join(f"{by[s]['auc']:>10.3f} ({by[s]['sigma_ratio']:.2f})" for s in samples)
-        print(f"{res['label']:<30}{cells}")
+        print(f"{res['label']:<34}{cells}")
 
 
 def main() -> None:
