@@ -29,7 +29,7 @@ from simulator_vs_nuwro import ENERGIES, FIXED, PDG
 from nugan.events import read_parquet
 from nugan.events.table import CHANNEL_CODES, EventTable
 from nugan.metrics.classifier import classifier_auc
-from nugan.physics.channels import SIM_CHANNELS, weighted_events
+from nugan.physics.channels import all_channels
 from nugan.physics.models import ModelParams, get_model
 from nugan.physics.nucleus import nuclear_config
 
@@ -53,13 +53,7 @@ def exact_sample(
     """Unweighted events of the exact weighted Monte Carlo at energy ``E`` [GeV] and its sigma [cm^2 per nucleon]."""
     cfg = nuclear_config(target, model)
     rng = np.random.default_rng(seed)
-    parts = []
-    sigma_qe = None
-    for ch in SIM_CHANNELS:
-        ev = weighted_events(ch, E, trials, rng, cfg, model, PDG[probe], sigma_qe=sigma_qe)
-        if ch == "QE":
-            sigma_qe = ev.sigma
-        parts.append((ch, ev))
+    parts = all_channels(E, trials, rng, cfg, model, PDG[probe])
     w_max = max(float(ev.weight.max()) for _, ev in parts)
     e_mu, cos, chan = [], [], []
     for ch, ev in parts:

@@ -42,7 +42,7 @@ from nugan.events.table import CHANNEL_CODES, EventTable
 from nugan.metrics.classifier import classifier_auc
 from nugan.metrics.emd import emd
 from nugan.physics import simulate
-from nugan.physics.channels import SIM_CHANNELS, weighted_events
+from nugan.physics.channels import SIM_CHANNELS, all_channels
 from nugan.physics.models import get_model
 from nugan.physics.nucleus import nuclear_config
 from nugan.physics.tables import cross_section_table
@@ -94,13 +94,8 @@ def _backward_exact(probe: str, target: str, E: float, n: int = 200_000) -> floa
     """Share of the cross section at cos_theta < -0.98 in the exact weighted Monte Carlo."""
     m = get_model(MODEL)
     cfg = nuclear_config(target, m)
-    rng = np.random.default_rng(5)
     tot = back = 0.0
-    sig_qe = None
-    for ch in SIM_CHANNELS:
-        ev = weighted_events(ch, E, n, rng, cfg, m, PDG[probe], sigma_qe=sig_qe)
-        if ch == "QE":
-            sig_qe = ev.sigma
+    for _, ev in all_channels(E, n, np.random.default_rng(5), cfg, m, PDG[probe]):
         tot += float(ev.weight.sum())
         back += float(ev.weight[ev.cos_theta < -0.98].sum())
     return back / tot

@@ -18,7 +18,7 @@ from nugan.physics.models import ModelParams
 from nugan.physics.nucleus import REACTION_THRESHOLD, NuclearConfig, coulomb_potential, sample_nucleons
 from nugan.physics.twobody import cm_setup, lepton_lab
 
-__all__ = ["SIM_CHANNELS", "WeightedEvents", "weighted_events", "sample_q2", "transition_factors"]
+__all__ = ["SIM_CHANNELS", "WeightedEvents", "weighted_events", "all_channels", "sample_q2", "transition_factors"]
 
 #: Channels produced by the simulator (names from :data:`nugan.events.CHANNELS`).
 SIM_CHANNELS: tuple[str, ...] = ("QE", "MEC", "RES", "DIS", "HYP")
@@ -211,6 +211,21 @@ def weighted_events(
     return ev
 
 
+def all_channels(
+    E: float, n: int, rng: np.random.Generator, cfg: NuclearConfig, model: ModelParams, probe_pdg: int
+) -> list[tuple[str, WeightedEvents]]:
+    """:func:`weighted_events` of every channel of :data:`SIM_CHANNELS` at energy ``E`` [GeV], ``n`` trials each,
+    in that order from ``rng``; the MEC channel gets this QE's cross section (the 'empirical' MEC's normalisation)."""
+    out: list[tuple[str, WeightedEvents]] = []
+    sigma_qe = None
+    for ch in SIM_CHANNELS:
+        ev = weighted_events(ch, E, n, rng, cfg, model, probe_pdg, sigma_qe=sigma_qe)
+        if ch == "QE":
+            sigma_qe = ev.sigma
+        out.append((ch, ev))
+    return out
+
+
 def _weighted_events(
     channel: str,
     E: float,
@@ -231,13 +246,14 @@ def _weighted_events(
         m_f = M_NEUTRON if active_p else M_PROTON
         W = np.full(n, m_f)
         tb = cm_setup(E, nuc.p, nuc.energy, W)
-        e_rest = E * (np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.p[:, 2]) / nuc.mass
         q2, inv = sample_q2(tb.q2_min, tb.q2_max, 0.5, rng)
         e_lab, p_lab = lepton_lab(tb, q2, rng)
+        e_on = np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p))  # on-shell energy of the struck nucleon
         if model.qe_deforest:  # the hadronic vertex off shell, from the lepton's kinematics
-            binding = np.sqrt(nuc.mass**2 + np.einsum("ij,ij->i", nuc.p, nuc.p)) - nuc.energy
+            binding = e_on - nuc.energy
             xs = quasielastic.deforest_dsigma_dQ2(E, e_lab, p_lab, nuc.p, binding, eta, model.M_A, model.vector_ff)
         else:  # the free cross section at the neutrino energy in the nucleon's rest frame
+            e_rest = E * (e_on - nuc.p[:, 2]) / nuc.mass
             xs = quasielastic.dsigma_dQ2(e_rest, q2, eta, model.M_A, model.vector_ff)
         w = xs * inv * frac
         if model.moving_flux:
