@@ -162,8 +162,11 @@ REGISTRY: tuple[Entry, ...] = (
     _variant(
         "res_background", "a tried variant: default 2.3 without the Delta region's non-resonant background, DIS x1.05"
     ),
+    _variant("delta_pole", "a tried variant: default 2.3 with the Delta's pole 25 MeV lower; builds its tables"),
     _variant(
-        "candidate", "a candidate default: 2.3 + U(T) + no Delta-region background (DIS x1.05); builds its tables"
+        "candidate",
+        "a candidate default: 2.3 + U(T) + no Delta-region background (DIS x1.05) + Delta pole -25 MeV + RPA 0.7; "
+        "builds its tables",
     ),
     Entry(
         "simulator_scan",

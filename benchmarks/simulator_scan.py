@@ -40,6 +40,7 @@ MODELS = (
     "configs/models/simulator_moving_flux.toml",
     "configs/models/simulator_qe_deforest.toml",
     "configs/models/simulator_res_background.toml",
+    "configs/models/simulator_delta_pole.toml",
     "configs/models/simulator_candidate.toml",
 )
 W_EDGES = np.linspace(0.8, 2.6, 37)  # [GeV]

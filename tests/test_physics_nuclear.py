@@ -302,3 +302,30 @@ def test_moving_flux_factor_and_new_options_off_keep_the_default() -> None:
         assert getattr(get_model(str(toml)), key) is True
     toml = Path(__file__).resolve().parents[1] / "configs" / "models" / "simulator_res_background.toml"
     assert (get_model(str(toml)).alpha0, get_model(str(toml)).dis_norm) == (0.0, 1.05)
+
+
+def test_delta_pole_shift_moves_the_peak_and_is_off_by_default() -> None:
+    """The shifted pole moves the Breit-Wigner's peak by the shift; off it keeps the tables; out of range refused."""
+    from nugan.physics import delta
+
+    W = np.linspace(1.10, 1.40, 3001)
+    free = delta.breit_wigner(W)
+    np.testing.assert_array_equal(delta.breit_wigner(W, 0.0), free)
+    shifted = delta.breit_wigner(W, -0.03)
+    assert W[np.argmax(shifted)] == pytest.approx(W[np.argmax(free)] - 0.03, abs=0.006)
+    q2 = np.full_like(W, 0.3)
+    lo = W < 1.2
+    assert np.all(
+        delta.d2sigma_dQ2dW(np.full_like(W, 1.0), q2, W, 1, pole_shift=-0.03)[lo]
+        > delta.d2sigma_dQ2dW(np.full_like(W, 1.0), q2, W, 1)[lo]
+    )
+    m = get_model("default")
+    assert m.delta_pole_shift == 0.0
+    assert dataclasses.replace(m, delta_pole_shift=0.0).fingerprint() == m.fingerprint()
+    assert dataclasses.replace(m, delta_pole_shift=-0.025).fingerprint() != m.fingerprint()
+    with pytest.raises(ValueError, match="delta_pole_shift"):
+        dataclasses.replace(m, delta_pole_shift=-0.3)
+    models = Path(__file__).resolve().parents[1] / "configs" / "models"
+    assert get_model(str(models / "simulator_delta_pole.toml")).delta_pole_shift == -0.025
+    cand = get_model(str(models / "simulator_candidate.toml"))
+    assert (cand.delta_pole_shift, cand.qe_rpa, cand.alpha0, cand.qe_potential_u0) == (-0.025, 0.7, 0.0, -0.010)

@@ -327,7 +327,7 @@ def _weighted_events(
     f_res, f_dis = transition_factors(W, model, pure)
     b2 = delta.second_res_shape(W) if model.res2_share > 0 else None
     if channel == "RES":
-        xs = delta.d2sigma_dQ2dW(e_rest, q2, W, eta, model.C5A0, model.MA_delta)
+        xs = delta.d2sigma_dQ2dW(e_rest, q2, W, eta, model.C5A0, model.MA_delta, model.delta_pole_shift)
         xs = xs * delta.isospin_factor(eta, nuc.on_proton) * f_res
         if b2 is not None:  # second resonance region: the resonant share of the DIS continuum
             cont = dis.d2sigma_dQ2dW(e_rest, q2, W, eta, nuc.on_proton) * f_dis * model.dis_norm

@@ -64,11 +64,15 @@ def _q_pion(W: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(arg, 0.0, None)) / (2.0 * W)
 
 
-def breit_wigner(W: np.ndarray) -> np.ndarray:
-    """Relativistic Breit-Wigner with P-wave width Gamma(W) = Gamma0 (q_pi(W)/q_pi(M_D))^3 M_D/W [GeV^-2]."""
+def breit_wigner(W: np.ndarray, pole_shift: float = 0.0) -> np.ndarray:
+    """Relativistic Breit-Wigner with P-wave width Gamma(W) = Gamma0 (q_pi(W)/q_pi(M_D))^3 M_D/W [GeV^-2].
+
+    ``pole_shift`` [GeV] moves the pole to M_D + pole_shift; the width keeps its free-Delta form.
+    """
     W = np.asarray(W, dtype=np.float64)
     gam = GAMMA0 * (_q_pion(W) / _q_pion(np.array(M_DELTA))) ** 3 * M_DELTA / W
-    return (1.0 / np.pi) * M_DELTA * gam / ((W * W - M_DELTA**2) ** 2 + M_DELTA**2 * gam * gam)
+    pole = M_DELTA + pole_shift
+    return (1.0 / np.pi) * pole * gam / ((W * W - pole**2) ** 2 + pole**2 * gam * gam)
 
 
 def delta_ffs(Q2: np.ndarray, C5A0: float, MA_delta: float) -> tuple[np.ndarray, ...]:
@@ -84,13 +88,20 @@ def delta_ffs(Q2: np.ndarray, C5A0: float, MA_delta: float) -> tuple[np.ndarray,
 
 
 def d2sigma_dQ2dW(
-    E: np.ndarray, Q2: np.ndarray, W: np.ndarray, eta: int, C5A0: float = 1.19, MA_delta: float = 0.94
+    E: np.ndarray,
+    Q2: np.ndarray,
+    W: np.ndarray,
+    eta: int,
+    C5A0: float = 1.19,
+    MA_delta: float = 0.94,
+    pole_shift: float = 0.0,
 ) -> np.ndarray:
     """d^2 sigma / dQ2 dW [GeV^-5] for nu p -> mu- Delta++ (eta=+1) or nubar n -> mu+ Delta- (eta=-1).
 
     Args:
         E: neutrino energy in the nucleon rest frame [GeV]; Q2 [GeV^2]; W hadronic mass [GeV].
         eta: +1 neutrino, -1 antineutrino. C5A0, MA_delta: axial N-Delta parameters.
+        pole_shift: shift of the propagator's pole from M_Delta [GeV] (:func:`breit_wigner`); the tensor keeps M_Delta.
     Negative values (outside the physical region) are returned as zero.
     """
     E = np.asarray(E, dtype=np.float64)
@@ -158,7 +169,7 @@ def d2sigma_dQ2dW(
         + (W4 / M2) * m2 * (Q2 + m2)
         - (W5 / M2) * m2 * kp
     )
-    val = G_F**2 * COS_CABIBBO_RES**2 / (4.0 * np.pi * M * E * E) * W * breit_wigner(W) * L
+    val = G_F**2 * COS_CABIBBO_RES**2 / (4.0 * np.pi * M * E * E) * W * breit_wigner(W, pole_shift) * L
     return np.where(np.isfinite(val) & (val > 0.0), val, 0.0)
 
 

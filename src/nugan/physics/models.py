@@ -33,6 +33,7 @@ _OFF: dict[str, float | bool] = {
     "qe_potential_slope": 0.0,
     "moving_flux": False,
     "qe_deforest": False,
+    "delta_pole_shift": 0.0,
 }
 
 
@@ -50,6 +51,9 @@ class ModelParams:
         gfg_kf, gfg_eb: Fermi momentum and binding energy of the 'gfg' model [GeV].
         vector_ff: 'bbba05' or 'dipole'. M_A: QE axial mass [GeV]. pauli_blocking: QE Pauli blocking.
         C5A0, MA_delta: N-Delta axial coupling and mass [GeV].
+        delta_pole_shift: shift of the Delta propagator's pole from 1.232 GeV [GeV], an effective parameter for the
+            single-pion strength that NuWro's hybrid model puts below the Delta peak (its non-resonant background
+            and the background-Delta interference); the hadronic tensor and the width keep the free Delta. 0 = off.
         transition: 'blend' (NuWro-classic linear alpha(W) between W_s and W_e) or 'cut' (RES below
             W_cut, DIS x dis_below_cut there, DIS only above).
         W_s, W_e, alpha0: blending parameters [GeV]; alpha0 applies to the mixed-isospin channels.
@@ -103,6 +107,7 @@ class ModelParams:
     pauli_blocking: bool = True
     C5A0: float = 1.19
     MA_delta: float = 0.94
+    delta_pole_shift: float = 0.0
     transition: str = "blend"
     W_s: float = 1.3
     W_e: float = 1.6
@@ -150,6 +155,8 @@ class ModelParams:
             problems.append(f"src_fraction must be in [0, 1), got {self.src_fraction!r}")
         if not 0.0 <= self.qe_rpa <= 1.0:
             problems.append(f"qe_rpa must be in [0, 1], got {self.qe_rpa!r}")
+        if not -0.1 <= self.delta_pole_shift <= 0.1:
+            problems.append(f"delta_pole_shift must be within [-0.1, 0.1] GeV, got {self.delta_pole_shift!r}")
         if not 0.0 <= self.res2_share <= 1.0:
             problems.append(f"res2_share must be in [0, 1], got {self.res2_share!r}")
         if not (self.mec_w_width > 0 and self.mec_w_mass > (0.9 if self.mec_w_lepton else 1.8)):
