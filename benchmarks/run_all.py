@@ -162,19 +162,14 @@ REGISTRY: tuple[Entry, ...] = (
     _variant(
         "res_background", "a tried variant: default 2.3 without the Delta region's non-resonant background, DIS x1.05"
     ),
-    _variant("delta_pole", "a tried variant: default 2.3 with the Delta's pole 25 MeV lower; builds its tables"),
-    _variant(
-        "candidate",
-        "a candidate default: 2.3 + U(T) + no Delta-region background (DIS x1.05) + Delta pole -25 MeV + RPA 0.7; "
-        "builds its tables",
-    ),
+    _variant("delta_pole", "a tried variant: default 2.3 with the Delta's pole 20 MeV lower; builds its tables"),
     Entry(
         "simulator_scan",
         ("python", "benchmarks/simulator_scan.py", "--nuwro-dir", "{nuwro}", "--out", "{results}/simulator_scan.json"),
         ("simulator_scan.json",),
         8,
         nuwro=True,
-        note="default and the tried variants at fixed energy from the exact weighted Monte Carlo",
+        note="default 2.3, the tried variants and default 2.4 at fixed energy from the exact weighted Monte Carlo",
     ),
     Entry(
         "qe_shift_diagnostics",

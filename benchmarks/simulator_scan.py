@@ -35,13 +35,13 @@ from nugan.physics.nucleus import nuclear_config
 
 RESULTS = Path(__file__).resolve().parent / "results" / "simulator_scan.json"
 MODELS = (
-    "default",
+    "default-2.3",
     "configs/models/simulator_qe_potential.toml",
     "configs/models/simulator_moving_flux.toml",
     "configs/models/simulator_qe_deforest.toml",
     "configs/models/simulator_res_background.toml",
     "configs/models/simulator_delta_pole.toml",
-    "configs/models/simulator_candidate.toml",
+    "default",
 )
 W_EDGES = np.linspace(0.8, 2.6, 37)  # [GeV]
 Q2_EDGES = np.concatenate([np.linspace(0.0, 1.0, 21), [1.3, 1.7, 2.5, 4.0]])  # [GeV^2]

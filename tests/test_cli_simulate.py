@@ -74,7 +74,7 @@ def test_xsec_cli(tmp_path: Path) -> None:
 def test_models_cli() -> None:
     r = runner.invoke(app, ["models"])
     assert r.exit_code == 0
-    for name in ("default", "genie-like", "high-ma-nomec", "strong-nuclear"):
+    for name in ("default", "genie-like", "high-ma-nomec", "strong-nuclear", "default-2.3"):
         assert name in r.output
     r = runner.invoke(app, ["models", "--show", "genie-like"])
     assert r.exit_code == 0 and "M_A" in r.output

@@ -12,13 +12,27 @@ from nugan.physics.models import ModelParams
 
 def test_builtin_models() -> None:
     names = [m.name for m in list_models()]
-    assert names == ["default", "genie-like", "high-ma-nomec", "strong-nuclear"]
+    assert names == ["default", "genie-like", "high-ma-nomec", "strong-nuclear", "default-2.3"]
     for m in list_models():
         assert m.version and m.description and "\n" not in m.description
-    assert len({m.fingerprint() for m in list_models()}) == 4
+    assert len({m.fingerprint() for m in list_models()}) == 5
     high, default = get_model("high-ma-nomec"), get_model("default")
     assert high.M_A > default.M_A and high.mec_fraction == 0.0  # what its name promises
     assert get_model("genie-like").transition == "cut"
+    old = get_model("default-2.3")  # the previous default, kept for the figures measured with it
+    assert (old.version, old.delta_pole_shift, old.qe_rpa, old.alpha0, old.qe_potential_u0) == (
+        "2.3",
+        0.0,
+        0.5,
+        0.25,
+        0.0,
+    )
+    assert (default.version, default.delta_pole_shift, default.alpha0, default.qe_potential_u0) == (
+        "2.4",
+        -0.02,
+        0.0,
+        -0.01,
+    )
 
 
 def test_unknown_model_message() -> None:

@@ -185,16 +185,16 @@ def test_berpa_shape() -> None:
 
 
 def test_rpa_suppresses_low_q2_qe_more_for_antineutrinos() -> None:
-    """RPA at half strength (default 2.1): QE at 0.5 GeV loses more for nu-bar (low Q2) than for nu; 0 = off."""
+    """RPA at half strength (default 2.1 on): QE at 0.5 GeV loses more for nu-bar (low Q2) than for nu; 0 = off."""
     base = get_model("default")
     assert base.qe_rpa == 0.5
     loss = {}
     for pdg in (14, -14):
         s = {}
-        for k in (0.0, 0.5):
+        for k in (0.0, base.qe_rpa):
             m = dataclasses.replace(base, qe_rpa=k)
             s[k] = weighted_events("QE", 0.5, 100_000, np.random.default_rng(3), nuclear_config("C12", m), m, pdg).sigma
-        loss[pdg] = 1.0 - s[0.5] / s[0.0]
+        loss[pdg] = 1.0 - s[base.qe_rpa] / s[0.0]
     assert 0.05 < loss[14] < loss[-14] < 0.3
 
 
@@ -231,7 +231,7 @@ def test_hyperon_channel_antineutrino_only_and_near_nuwro() -> None:
 
 def test_qe_potential_shifts_qe_muons_by_minus_u_of_t() -> None:
     """U(T) = min(u0 + slope T, 0) of the outgoing QE nucleon: the muon takes -U more energy; other channels keep."""
-    off = get_model("default")
+    off = get_model("default-2.3")
     on = dataclasses.replace(off, qe_potential_u0=-0.010, qe_potential_slope=0.1)
     cfg = nuclear_config("C12", off)
     for probe in (14, -14):
@@ -246,8 +246,9 @@ def test_qe_potential_shifts_qe_muons_by_minus_u_of_t() -> None:
 
 
 def test_qe_potential_off_keeps_the_fingerprint_and_bad_values_are_refused() -> None:
-    m = get_model("default")
+    m = get_model("default-2.3")
     assert m.qe_potential_u0 == 0.0 and m.qe_potential_slope == 0.0
+    assert (get_model("default").qe_potential_u0, get_model("default").qe_potential_slope) == (-0.010, 0.1)
     assert dataclasses.replace(m, qe_potential_u0=0.0).fingerprint() == m.fingerprint()
     assert dataclasses.replace(m, qe_potential_u0=-0.01).fingerprint() != m.fingerprint()
     with pytest.raises(ValueError, match="qe_potential_u0 <= 0"):
@@ -304,7 +305,7 @@ def test_moving_flux_factor_and_new_options_off_keep_the_default() -> None:
     assert (get_model(str(toml)).alpha0, get_model(str(toml)).dis_norm) == (0.0, 1.05)
 
 
-def test_delta_pole_shift_moves_the_peak_and_is_off_by_default() -> None:
+def test_delta_pole_shift_moves_the_peak_and_off_keeps_the_tables() -> None:
     """The shifted pole moves the Breit-Wigner's peak by the shift; off it keeps the tables; out of range refused."""
     from nugan.physics import delta
 
@@ -319,13 +320,12 @@ def test_delta_pole_shift_moves_the_peak_and_is_off_by_default() -> None:
         delta.d2sigma_dQ2dW(np.full_like(W, 1.0), q2, W, 1, pole_shift=-0.03)[lo]
         > delta.d2sigma_dQ2dW(np.full_like(W, 1.0), q2, W, 1)[lo]
     )
-    m = get_model("default")
+    assert get_model("default").delta_pole_shift == -0.020
+    m = get_model("default-2.3")
     assert m.delta_pole_shift == 0.0
     assert dataclasses.replace(m, delta_pole_shift=0.0).fingerprint() == m.fingerprint()
     assert dataclasses.replace(m, delta_pole_shift=-0.025).fingerprint() != m.fingerprint()
     with pytest.raises(ValueError, match="delta_pole_shift"):
         dataclasses.replace(m, delta_pole_shift=-0.3)
-    models = Path(__file__).resolve().parents[1] / "configs" / "models"
-    assert get_model(str(models / "simulator_delta_pole.toml")).delta_pole_shift == -0.025
-    cand = get_model(str(models / "simulator_candidate.toml"))
-    assert (cand.delta_pole_shift, cand.qe_rpa, cand.alpha0, cand.qe_potential_u0) == (-0.025, 0.7, 0.0, -0.010)
+    toml = Path(__file__).resolve().parents[1] / "configs" / "models" / "simulator_delta_pole.toml"
+    assert get_model(str(toml)).delta_pole_shift == -0.020 and get_model(str(toml)).alpha0 == 0.25
