@@ -25,6 +25,8 @@ from pathlib import Path
 
 from provenance import ROOT, provenance, stamp
 
+from nugan.physics.models import get_model
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PLOTS = {"dist_E1_w.png": "base_numu-C12_E1_w.png", "dist_E3_w.png": "base_numu-C12_E3_w.png"}
 
@@ -42,13 +44,13 @@ def main() -> None:
         "--model",
         action="append",
         default=None,
-        help="models to show (default: runs/base/numu-C12-phase4 and numu-C12)",
+        help="models to show (default: runs/rebase/numu-C12-from and numu-C12)",
     )
     ap.add_argument("--work", type=Path, default=Path("runs/base_plots"), help="test sample and report folder")
     ap.add_argument("--results-dir", type=Path, default=RESULTS)
     a = ap.parse_args()
-    models = a.model or ["runs/base/numu-C12-phase4", "numu-C12"]
-    ref = a.work / "c12_test_901.parquet"
+    models = a.model or ["runs/rebase/numu-C12-from", "numu-C12"]
+    ref = a.work / f"c12_test_901_{get_model('default').fingerprint()}.parquet"
     if not ref.exists():
         nugan(
             "simulate",

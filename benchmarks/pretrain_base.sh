@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Reproduces the shipped base model src/nugan/data/models/numu-C12 on CPU (1 thread; 72k steps, ~1.8 h of steps
+# Rebuilds the base model src/nugan/data/models/numu-C12 from scratch on the current simulator default (last run on
+# default 2.2 events; the shipped model is that rebuild carried over to default 2.4 by benchmarks/rebase_base.sh).
+# On CPU (1 thread; 72k steps, ~1.8 h of steps
 # on an idle core by benchmarks/train.py's step times, longer on a shared core), in eight phases on the same 2M
 # simulated events (RESUME=1 continues an interrupted rebuild):
 #   1. 16k steps of pre-training (configs/pretrain_cpu.toml);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Reproduces the shipped flow base model src/nugan/data/models/numu-C12-flow on CPU (1 thread) on the same 2M
-# simulated nu_mu-C12 events as the GAN base (benchmarks/pretrain_base.sh), in two phases:
+# Rebuilds the flow base model src/nugan/data/models/numu-C12-flow from scratch on CPU (1 thread) on the same 2M
+# simulated nu_mu-C12 events as the GAN base (benchmarks/pretrain_base.sh); last run on default 2.1/2.2 events, the
+# shipped flow is that model carried over to default 2.4 by benchmarks/rebase_base.sh. Two phases:
 #   1. 24k steps of 4096 events, maximum likelihood (configs/pretrain_flow_cpu.toml);
 #   2. 3k steps continued with nothing frozen, E_nu-balanced (configs/continue_flow_balanced_cpu.toml).
 # RESUME=1 continues an interrupted rebuild. On a GPU add --device cuda.

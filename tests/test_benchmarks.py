@@ -238,7 +238,7 @@ def test_simulator_scan_compares_variants_with_nuwro(tmp_path: Path, nuwro_data_
                 "--auc-seeds", "1", "--out", str(out))  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())["models"]
-    assert [r["label"] for r in res] == ["default@2.3", "default-moving-flux@2.3+flux"]
+    assert [r["label"] for r in res] == ["default@2.4", "default-moving-flux@2.3+flux"]
     for r in res:
         assert len(r["samples"]) == 9
         for s in r["samples"]:
