@@ -7,8 +7,8 @@
 #         validation-selected one) continued by the second, selected on validation MAP, like phases 7 and 8 of
 #         pretrain_base.sh (on 2.4 events the first phase's MAP selection kept its starting point, step 0, while
 #         its last state had the lower classifier AUC against the simulator: 0.528 against 0.532);
-#   flow: up to 3k E_nu-balanced steps (configs/continue_flow_balanced_cpu.toml), selected on validation NLL, like
-#         the second phase of pretrain_flow.sh.
+#   flow: 6k steps at the pre-training's balance and a fifth of its learning rate (configs/rebase_flow_cpu.toml),
+#         selected on the balanced validation NLL.
 # Both run at once, one core each. Default FROM: ef2fd9b, the last commit shipping the models trained on default
 # 2.3 (what simulator default 2.4 was rebased from). RESUME=1 continues an interrupted run.
 #   bash benchmarks/rebase_base.sh [OUT] [FROM]
@@ -37,7 +37,7 @@ gan_phases() {
 gan_phases &
 gan=$!
 OMP_NUM_THREADS=1 nugan transfer --base "$OUT/numu-C12-flow-from" --data "$OUT/numu_C12_train.parquet" \
-  --freeze none --config configs/continue_flow_balanced_cpu.toml --out "$OUT/numu-C12-flow" $R \
+  --freeze none --config configs/rebase_flow_cpu.toml --out "$OUT/numu-C12-flow" $R \
   > "$OUT/numu-C12-flow.log" 2>&1 &
 flow=$!
 wait $gan || { echo "GAN continuation failed: see $OUT/numu-C12-a.log and $OUT/numu-C12.log" >&2; exit 1; }
