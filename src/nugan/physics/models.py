@@ -204,35 +204,46 @@ class ModelParams:
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
+#: The default before 2.4 (kept as the built-in "default-2.3"); 2.4 is it with the changes of docs/physics.md item 13.
+_DEFAULT_23 = ModelParams(
+    name="default-2.3",
+    version="2.3",
+    description="the default before 2.4: LFG (S_N-shifted binding) + SRC tail + RPA x0.5, Coulomb (mu and "
+    "outgoing n), BBBA05, M_A=1.03, Delta (M_A 1.05) + 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM "
+    "2p2h on Fermi-moving pairs, nubar hyperons",
+    binding_extra=0.003,
+    separation_binding=True,
+    coulomb=True,
+    neutron_coulomb=True,
+    MA_delta=1.05,
+    W_e=1.9,
+    src_fraction=0.2,
+    pauli_kf="local",
+    mec_model="tem",
+    mec_w_mass=1.10,
+    mec_w_width=0.12,
+    mec_w_lepton=True,
+    res2_share=0.3,
+    qe_rpa=0.5,
+    hyperons=True,
+)
+
+
 BUILTIN_MODELS: dict[str, ModelParams] = {
     m.name: m
     for m in (
-        ModelParams(
+        dataclasses.replace(
+            _DEFAULT_23,
             name="default",
             version="2.4",
             description="LFG (S_N-shifted binding) + SRC tail + RPA x0.5, Coulomb (mu and outgoing n), outgoing QE "
             "nucleon's U(T), BBBA05, M_A=1.03, Delta (M_A 1.05, pole -20 MeV) + 2nd/3rd res. duality fill + BY-DIS "
             "blend 1.3-1.9 (x1.05, no background under the Delta), TEM 2p2h on Fermi-moving pairs, nubar hyperons",
-            binding_extra=0.003,
-            separation_binding=True,
-            coulomb=True,
-            neutron_coulomb=True,
             qe_potential_u0=-0.010,
             qe_potential_slope=0.1,
-            MA_delta=1.05,
             delta_pole_shift=-0.020,
-            W_e=1.9,
             alpha0=0.0,
             dis_norm=1.05,
-            src_fraction=0.2,
-            pauli_kf="local",
-            mec_model="tem",
-            mec_w_mass=1.10,
-            mec_w_width=0.12,
-            mec_w_lepton=True,
-            res2_share=0.3,
-            qe_rpa=0.5,
-            hyperons=True,
         ),
         ModelParams(
             name="genie-like",
@@ -262,28 +273,7 @@ BUILTIN_MODELS: dict[str, ModelParams] = {
             C5A0=1.00,
             mec_fraction=0.45,
         ),
-        ModelParams(
-            name="default-2.3",
-            version="2.3",
-            description="the default before 2.4: LFG (S_N-shifted binding) + SRC tail + RPA x0.5, Coulomb (mu and "
-            "outgoing n), BBBA05, M_A=1.03, Delta (M_A 1.05) + 2nd/3rd res. duality fill + BY-DIS blend 1.3-1.9, TEM "
-            "2p2h on Fermi-moving pairs, nubar hyperons",
-            binding_extra=0.003,
-            separation_binding=True,
-            coulomb=True,
-            neutron_coulomb=True,
-            MA_delta=1.05,
-            W_e=1.9,
-            src_fraction=0.2,
-            pauli_kf="local",
-            mec_model="tem",
-            mec_w_mass=1.10,
-            mec_w_width=0.12,
-            mec_w_lepton=True,
-            res2_share=0.3,
-            qe_rpa=0.5,
-            hyperons=True,
-        ),
+        _DEFAULT_23,
     )
 }
 
